@@ -1,0 +1,467 @@
+"""One configuration for every script: nested typed dataclasses, named presets, a generated CLI.
+
+Every field has a docstring (the string literal under it); the command line is generated from the
+dataclasses, so every field can be set from every script as ``--section.field VALUE`` (dashes or
+underscores both work, e.g. ``--vae.latent-dim 16``). Presets (``--preset dry-run|default|paper``)
+set many fields at once; explicit flags win over the preset. The resolved config is written to
+``<run_dir>/config.json`` by the training scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import functools
+import inspect
+import json
+import sys
+import typing
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+
+@dataclass
+class EnvConfig:
+    env_id: str = "ALE/SpaceInvaders-v5"
+    """Gymnasium id of the ALE game (any ``ALE/<Game>-v5`` works; actions come from the env)."""
+    frame_size: int = 64
+    """Observations are resized (area interpolation) to frame_size x frame_size x 3."""
+    frameskip: int = 4
+    """Emulator frames per agent step (v5 default: 4)."""
+    repeat_action_probability: float = 0.25
+    """Sticky-action probability (v5 default: 0.25)."""
+    max_episode_frames: int = 108_000
+    """Emulator frames after which an episode is truncated (v5 default: 108,000 = 30 min of play)."""
+    num_threads: int = 0
+    """C++ threads for ale_py's vector env (0 = one per core)."""
+
+
+@dataclass
+class DataConfig:
+    num_rollouts: int = 64
+    """Episodes of random play to collect for the VAE and MDN-RNN."""
+    max_steps_per_rollout: int = 1000
+    """Agent steps after which a collected episode is cut (not marked done)."""
+    num_envs: int = 16
+    """Parallel emulators used for collection."""
+    action_hold_min: int = 1
+    """A random action is held for between action_hold_min and action_hold_max steps."""
+    action_hold_max: int = 8
+    """Upper bound of the random hold length (plain per-step noise explores Space Invaders badly)."""
+    episodes_per_shard: int = 8
+    """Episodes per compressed .npz shard on disk."""
+    max_in_memory_frames: int = 250_000
+    """Datasets larger than this are streamed shard by shard instead of held in RAM."""
+    dir: str = ""
+    """Where the shards live; empty means ``<run_dir>/data``."""
+
+
+@dataclass
+class VAEConfig:
+    latent_dim: int = 32
+    """Size of z (the paper: 32)."""
+    num_epochs: int = 4
+    """Passes over the collected frames."""
+    batch_size: int = 128
+    """Frames per gradient step."""
+    learning_rate: float = 1e-3
+    """Adam learning rate."""
+    kl_tolerance: float = 0.5
+    """Free bits: the KL term is max(KL, kl_tolerance * latent_dim) as in the paper (0 disables)."""
+    kl_weight: float = 1.0
+    """Weight of the KL term (beta)."""
+
+
+@dataclass
+class MDNRNNConfig:
+    hidden_size: int = 256
+    """LSTM hidden units (the paper: 256)."""
+    num_mixtures: int = 5
+    """Gaussians per latent dimension (the paper: 5)."""
+    seq_len: int = 64
+    """Training sequence length (steps of BPTT)."""
+    batch_size: int = 64
+    """Sequences per gradient step."""
+    num_epochs: int = 20
+    """Passes over the encoded episodes (one pass = every step seen about once)."""
+    learning_rate: float = 1e-3
+    """Adam learning rate."""
+    grad_clip: float = 1.0
+    """Gradient norm clip."""
+    reward_weight: float = 1.0
+    """Weight of the reward-head loss (MSE on the clipped reward sign)."""
+    done_weight: float = 1.0
+    """Weight of the done-head loss (BCE, positive class up-weighted by done_pos_weight)."""
+    done_pos_weight: float = 10.0
+    """Up-weighting of the rare terminal steps in the done loss."""
+    temperature: float = 1.0
+    """Default sampling temperature tau for dreams."""
+
+
+@dataclass
+class ControllerConfig:
+    population_size: int = 32
+    """CMA-ES population (candidates per generation; the paper: 64)."""
+    dream_epochs: int = 40
+    """CMA-ES generations in the dream (0 skips the dream phase)."""
+    real_epochs: int = 10
+    """CMA-ES generations in the real game, starting from the dream's best (0 skips it)."""
+    dream_rollouts: int = 16
+    """Dream rollouts per candidate, from shared real start states (the paper: 16)."""
+    real_rollouts: int = 1
+    """Real-game episodes per candidate and generation."""
+    dream_horizon: int = 300
+    """Steps per dream rollout."""
+    warmup_steps: int = 16
+    """Real steps fed through the LSTM before a dream starts (warms the hidden state)."""
+    temperature: float = 1.15
+    """Dream sampling temperature tau (above 1 makes the dream harder to exploit)."""
+    sigma0: float = 0.1
+    """Initial CMA-ES step size."""
+    real_max_steps: int = 3000
+    """Cap on agent steps per real training episode."""
+    alive_bonus: float = 0.0
+    """Fitness per surviving dream step (0: reward only)."""
+
+
+@dataclass
+class EvalConfig:
+    num_episodes: int = 30
+    """Seeded full games for evaluation."""
+    seed: int = 10_000
+    """First evaluation seed (episode i uses seed + i); independent of the training seed."""
+    record_video: bool = False
+    """Write an mp4 of the first evaluation episode."""
+
+
+@dataclass
+class LoggingConfig:
+    wandb: bool = False
+    """Log to Weights & Biases (off unless asked; ``--no-wandb`` forces it off)."""
+    wandb_project: str = "world-models-space-invaders"
+    """wandb project."""
+    wandb_entity: str = ""
+    """wandb entity (team or user); empty = default."""
+    wandb_mode: str = "online"
+    """wandb mode: online or offline."""
+    progress: bool = True
+    """Show progress bars."""
+
+
+@dataclass
+class Config:
+    preset: str = "default"
+    """Named preset the run started from (dry-run, default, paper)."""
+    seed: int = 0
+    """Seed for data collection, training and CMA-ES."""
+    device: str = "auto"
+    """auto, cpu or cuda."""
+    run_dir: str = ""
+    """Run directory; empty means ``runs/<game>__<preset>__seed<seed>``."""
+    restart: bool = False
+    """Ignore (and overwrite) outputs of earlier phases instead of reusing them."""
+    env: EnvConfig = field(default_factory=EnvConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    vae: VAEConfig = field(default_factory=VAEConfig)
+    mdn_rnn: MDNRNNConfig = field(default_factory=MDNRNNConfig)
+    controller: ControllerConfig = field(default_factory=ControllerConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+
+    @property
+    def run_path(self) -> Path:
+        if self.run_dir:
+            return Path(self.run_dir)
+        game = self.env.env_id.split("/")[-1]
+        return Path("runs") / f"{game}__{self.preset}__seed{self.seed}"
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data.dir) if self.data.dir else self.run_path / "data"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------- presets
+
+
+def _dry_run(cfg: Config) -> None:
+    cfg.env.max_episode_frames = 4_000
+    cfg.data.num_rollouts = 8
+    cfg.data.num_envs = 8
+    cfg.data.max_steps_per_rollout = 150
+    cfg.data.episodes_per_shard = 4
+    cfg.vae.latent_dim = 8
+    cfg.vae.num_epochs = 1
+    cfg.vae.batch_size = 64
+    cfg.mdn_rnn.hidden_size = 32
+    cfg.mdn_rnn.num_mixtures = 3
+    cfg.mdn_rnn.seq_len = 16
+    cfg.mdn_rnn.batch_size = 16
+    cfg.mdn_rnn.num_epochs = 2
+    cfg.controller.population_size = 6
+    cfg.controller.dream_epochs = 2
+    cfg.controller.real_epochs = 1
+    cfg.controller.dream_rollouts = 2
+    cfg.controller.dream_horizon = 20
+    cfg.controller.warmup_steps = 4
+    cfg.controller.real_max_steps = 100
+    cfg.eval.num_episodes = 2
+
+
+def _default(cfg: Config) -> None:
+    """CPU-sized: the whole pipeline in well under 30 minutes on 2 cores."""
+
+
+def _paper(cfg: Config) -> None:
+    """Sizes of Ha & Schmidhuber (2018)."""
+    cfg.data.num_rollouts = 10_000
+    cfg.data.num_envs = 64
+    cfg.data.episodes_per_shard = 32
+    cfg.vae.num_epochs = 10
+    cfg.vae.batch_size = 100
+    cfg.vae.learning_rate = 1e-4
+    cfg.mdn_rnn.num_epochs = 20
+    cfg.mdn_rnn.seq_len = 100
+    cfg.mdn_rnn.batch_size = 100
+    cfg.controller.population_size = 64
+    cfg.controller.dream_rollouts = 16
+    cfg.controller.real_rollouts = 16
+    cfg.controller.dream_epochs = 200
+    cfg.controller.real_epochs = 100
+    cfg.controller.dream_horizon = 1000
+    cfg.controller.real_max_steps = 27_000
+
+
+PRESETS: dict[str, Callable[[Config], None]] = {
+    "dry-run": _dry_run,
+    "default": _default,
+    "paper": _paper,
+}
+
+
+def make_config(preset: str = "default", **overrides: Any) -> Config:
+    """Build a config from a preset plus dotted overrides, e.g. ``make_config("dry-run", **{"vae.latent_dim": 4})``."""
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    cfg = Config(preset=preset)
+    PRESETS[preset](cfg)
+    for key, value in overrides.items():
+        set_field(cfg, key, value)
+    validate(cfg)
+    return cfg
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot work (reported as one line, exit code 2)."""
+
+
+def set_field(cfg: Config, dotted: str, value: Any) -> None:
+    obj: Any = cfg
+    *parents, name = dotted.replace("-", "_").split(".")
+    for p in parents:
+        obj = getattr(obj, p)
+    if not hasattr(obj, name):
+        raise ConfigError(f"unknown config field {dotted!r}")
+    setattr(obj, name, value)
+
+
+# Fields that must be strictly positive, and fields that may be zero but not negative.
+_POSITIVE = [
+    "env.frame_size", "env.frameskip", "env.max_episode_frames",
+    "data.num_rollouts", "data.max_steps_per_rollout", "data.num_envs", "data.action_hold_min",
+    "data.action_hold_max", "data.episodes_per_shard", "data.max_in_memory_frames",
+    "vae.latent_dim", "vae.num_epochs", "vae.batch_size", "vae.learning_rate",
+    "mdn_rnn.hidden_size", "mdn_rnn.num_mixtures", "mdn_rnn.seq_len", "mdn_rnn.batch_size",
+    "mdn_rnn.num_epochs", "mdn_rnn.learning_rate", "mdn_rnn.temperature",
+    "controller.population_size", "controller.dream_rollouts", "controller.real_rollouts",
+    "controller.dream_horizon", "controller.temperature", "controller.sigma0",
+    "controller.real_max_steps", "eval.num_episodes",
+]
+_NON_NEGATIVE = [
+    "env.num_threads", "vae.kl_tolerance", "vae.kl_weight", "mdn_rnn.grad_clip",
+    "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "controller.dream_epochs",
+    "controller.real_epochs", "controller.warmup_steps", "eval.seed", "seed",
+]
+
+
+def validate(cfg: Config) -> None:
+    def get(dotted: str) -> Any:
+        obj: Any = cfg
+        for p in dotted.split("."):
+            obj = getattr(obj, p)
+        return obj
+
+    for name in _POSITIVE:
+        if not get(name) > 0:
+            raise ConfigError(f"--{name} must be > 0 (got {get(name)})")
+    for name in _NON_NEGATIVE:
+        if get(name) < 0:
+            raise ConfigError(f"--{name} must be >= 0 (got {get(name)})")
+    if not 0.0 <= cfg.env.repeat_action_probability <= 1.0:
+        raise ConfigError("--env.repeat_action_probability must be in [0, 1]")
+    if cfg.data.action_hold_min > cfg.data.action_hold_max:
+        raise ConfigError("--data.action_hold_min must be <= --data.action_hold_max")
+    if cfg.controller.population_size < 2:
+        raise ConfigError("--controller.population_size must be at least 2 for CMA-ES")
+    if cfg.device not in ("auto", "cpu", "cuda"):
+        raise ConfigError(f"--device must be auto, cpu or cuda (got {cfg.device!r})")
+    if cfg.logging.wandb_mode not in ("online", "offline"):
+        raise ConfigError("--logging.wandb_mode must be online or offline")
+    if not cfg.env.env_id.startswith("ALE/"):
+        raise ConfigError(f"--env-id must be an ALE id like ALE/SpaceInvaders-v5 (got {cfg.env.env_id!r})")
+
+
+# --------------------------------------------------------------------------- CLI generation
+
+
+@functools.cache
+def field_docs(cls: type) -> dict[str, str]:
+    """Docstrings written under dataclass fields (the string literal after each annotation)."""
+    tree = ast.parse(inspect.getsource(cls))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    docs: dict[str, str] = {}
+    for prev, node in zip(body, body[1:]):
+        if (
+            isinstance(prev, ast.AnnAssign)
+            and isinstance(prev.target, ast.Name)
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            docs[prev.target.id] = node.value.value
+    return docs
+
+
+def _walk(cls: type, prefix: str = ""):
+    hints = typing.get_type_hints(cls)
+    for f in fields(cls):
+        tp = hints[f.name]
+        if is_dataclass(tp):
+            yield from _walk(tp, f"{prefix}{f.name}.")
+        else:
+            yield prefix + f.name, tp, field_docs(cls).get(f.name, "")
+
+
+def _parse_bool(text: str) -> bool:
+    low = text.lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
+
+
+# Seed-era flags, kept working: flag -> (dest field, help). ``--num-epochs`` depends on the script.
+LEGACY_FLAGS: dict[str, tuple[str, str]] = {
+    "--dream-epochs": ("controller.dream_epochs", "CMA-ES generations in the dream"),
+    "--real-epochs": ("controller.real_epochs", "CMA-ES generations in the real game"),
+    "--num-episodes": ("eval.num_episodes", "evaluation episodes"),
+    "--wandb-project": ("logging.wandb_project", "wandb project (implies wandb on)"),
+    "--wandb-entity": ("logging.wandb_entity", "wandb entity"),
+    "--env-id": ("env.env_id", "ALE env id"),
+}
+
+
+class _ArgParser(argparse.ArgumentParser):
+    def error(self, message: str) -> typing.NoReturn:  # one line, exit code 2
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser(description: str, num_epochs_field: str | None = None) -> argparse.ArgumentParser:
+    parser = _ArgParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    g = parser.add_argument_group("common")
+    g.add_argument("--preset", choices=list(PRESETS), default="default", help="named preset")
+    g.add_argument("--dry-run", action="store_true", help="shorthand for --preset dry-run")
+    g.add_argument("--no-wandb", action="store_true", help="never import or use wandb")
+    g.add_argument("--record-video", action="store_true", help="record an evaluation video")
+    g.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    for flag, (dest, help_text) in LEGACY_FLAGS.items():
+        g.add_argument(flag, dest=f"legacy:{dest}", default=None, help=help_text)
+    if num_epochs_field:
+        g.add_argument("--num-epochs", dest=f"legacy:{num_epochs_field}", default=None, help=f"= --{num_epochs_field}")
+    base = Config()
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for name, tp, doc in _walk(Config):
+        if name == "preset":
+            continue
+        section = name.split(".")[0] if "." in name else "top-level"
+        grp = groups.setdefault(section, parser.add_argument_group(section))
+        default = base
+        for p in name.split("."):
+            default = getattr(default, p)
+        conv: Callable[[str], Any] = _parse_bool if tp is bool else tp
+        flags = [f"--{name}"]
+        if "_" in name:
+            flags.append(f"--{name.replace('_', '-')}")
+        extra = {"nargs": "?", "const": True} if tp is bool else {}
+        grp.add_argument(*flags, dest=f"cfg:{name}", type=conv, default=None, metavar=tp.__name__.upper(), **extra,
+                         help=f"{doc} (base default: {default!r})".replace("%", "%%"))
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """Preset, then explicit ``--section.field`` flags and legacy flags; validated."""
+    ns = vars(args)
+    preset = "dry-run" if ns.get("dry_run") else ns.get("preset", "default")
+    overrides: dict[str, Any] = {}
+    hints = dict((n, tp) for n, tp, _ in _walk(Config))
+    for key, value in ns.items():
+        if value is None:
+            continue
+        if key.startswith("cfg:"):
+            overrides[key[4:]] = value
+        elif key.startswith("legacy:"):
+            name = key[7:]
+            try:
+                overrides[name] = _parse_bool(value) if hints[name] is bool else hints[name](value)
+            except (ValueError, argparse.ArgumentTypeError):
+                raise ConfigError(f"invalid value {value!r} for the flag of {name}") from None
+            if name == "logging.wandb_project":
+                overrides["logging.wandb"] = True
+    if ns.get("record_video"):
+        overrides["eval.record_video"] = True
+    if ns.get("no_wandb"):
+        overrides["logging.wandb"] = False
+    return make_config(preset, **overrides)
+
+
+def parse_config(description: str, argv: list[str] | None = None, num_epochs_field: str | None = None,
+                 extra: Callable[[argparse.ArgumentParser], None] | None = None) -> tuple[Config, argparse.Namespace]:
+    parser = build_parser(description, num_epochs_field)
+    if extra:
+        extra(parser)
+    args = parser.parse_args(argv)
+    try:
+        cfg = config_from_args(args)
+    except ConfigError as e:
+        parser.exit(2, f"{parser.prog}: error: {e}\n")
+    return cfg, args
+
+
+def save_config(cfg: Config, path: Path) -> None:
+    from utils.io import atomic_write_text
+
+    atomic_write_text(path, json.dumps(cfg.to_dict(), indent=2))
+
+
+def config_from_dict(d: dict[str, Any]) -> Config:
+    """Inverse of ``Config.to_dict`` (unknown keys are an error)."""
+
+    def build(cls: type, data: dict[str, Any]) -> Any:
+        hints = typing.get_type_hints(cls)
+        kwargs = {}
+        for k, v in data.items():
+            if k not in hints:
+                raise ConfigError(f"unknown config key {k!r} in saved config")
+            kwargs[k] = build(hints[k], v) if is_dataclass(hints[k]) else v
+        return cls(**kwargs)
+
+    return build(Config, d)
+
+
+if __name__ == "__main__":  # print the resolved config of a preset
+    c, _ = parse_config("Print a resolved config.", sys.argv[1:])
+    print(json.dumps(c.to_dict(), indent=2))

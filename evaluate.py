@@ -1,0 +1,97 @@
+"""Evaluate a trained World Models agent on seeded full games (optionally beside reference policies).
+
+    python evaluate.py --num-episodes 30                    # the default run's agent
+    python evaluate.py --run-dir runs/X --reference         # + random and every constant action
+    python evaluate.py --record-video                       # + an mp4 of the first game
+
+Games are full episodes of ALE/<Game>-v5 (sticky actions, no life-loss resets, raw score), episode
+i seeded with ``eval.seed + i`` (independent of the training seed), played in parallel on the
+vector env. Writes ``<run_dir>/eval/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from config import Config
+from utils.agent import ConstantPolicy, Policy, RandomPolicy, WorldModel, WorldModelPolicy, play_episodes, record_video
+from utils.common import Timer, cli_main, resolve_device, seed_everything
+from utils.io import UserError, atomic_write_json
+from utils.wrappers import action_meanings
+
+
+def summarize(returns: np.ndarray, lengths: np.ndarray, seeds: list[int]) -> dict:
+    return {
+        "mean": float(np.mean(returns)), "std": float(np.std(returns)), "median": float(np.median(returns)),
+        "min": float(np.min(returns)), "max": float(np.max(returns)), "num_episodes": int(len(returns)),
+        "mean_length": float(np.mean(lengths)),
+        "episodes": [{"seed": int(s), "score": float(r), "length": int(n)} for s, r, n in zip(seeds, returns, lengths)],
+    }
+
+
+def evaluate_policy(cfg: Config, policy: Policy, seeds: list[int]) -> dict:
+    stats = play_episodes(cfg.env, policy, seeds)
+    return summarize(stats.returns, stats.lengths, seeds)
+
+
+def reference_policies(cfg: Config, seeds: list[int]) -> dict:
+    """A uniform random policy and every constant action, on the same seeds."""
+    names = action_meanings(cfg.env)
+    out = {"random": evaluate_policy(cfg, RandomPolicy(len(names), cfg.eval.seed), seeds), "constant": {}}
+    for a, name in enumerate(names):
+        out["constant"][name] = evaluate_policy(cfg, ConstantPolicy(a), seeds)
+    best = max(out["constant"], key=lambda k: out["constant"][k]["mean"])
+    out["best_constant"] = {"action": best, **{k: out["constant"][best][k] for k in ("mean", "std", "min", "max")}}
+    return out
+
+
+def add_args(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("evaluate")
+    g.add_argument("--reference", action="store_true", help="also evaluate a random policy and every constant action")
+    g.add_argument("--output", default=None, help="results JSON path (default <run_dir>/eval/results.json)")
+
+
+def main(cfg: Config) -> dict:
+    args = getattr(cfg, "_args", argparse.Namespace(reference=False, output=None))
+    run = cfg.run_path
+    if not run.is_dir():
+        raise UserError(f"run directory {run} does not exist; train first or pass --run-dir")
+    seed_everything(cfg.seed)
+    device = resolve_device(cfg.device)
+    wm = WorldModel.load(run, device)
+    seeds = [cfg.eval.seed + i for i in range(cfg.eval.num_episodes)]
+    timer = Timer()
+    policy = WorldModelPolicy.from_world_model(wm)
+    # One policy object per game so that hidden states stay per episode: the population trick with P=1.
+    policy = WorldModelPolicy(wm.vae, wm.mdn, policy.params, repeats=len(seeds))
+    results = {"env_id": cfg.env.env_id, "run_dir": str(run), "eval_seed": cfg.eval.seed, "train_seed": cfg.seed,
+               "protocol": "full games, sticky actions 0.25, frameskip 4, raw score, no life-loss resets",
+               "agent": evaluate_policy(cfg, policy, seeds)}
+    share = policy.action_counts / max(1, policy.action_counts.sum())
+    names = action_meanings(cfg.env)
+    results["agent"]["action_share"] = {n: round(float(s), 4) for n, s in zip(names, share)}
+    results["agent"]["seconds"] = timer.seconds
+    a = results["agent"]
+    print(f"[eval] agent: mean {a['mean']:.1f} +/- {a['std']:.1f} (min {a['min']:.0f}, max {a['max']:.0f}) "
+          f"over {a['num_episodes']} games; mean length {a['mean_length']:.0f} steps; "
+          f"top action {names[int(np.argmax(share))]} {share.max():.0%}")
+    if args.reference:
+        results["reference"] = ref = reference_policies(cfg, seeds)
+        print(f"[eval] random: mean {ref['random']['mean']:.1f} +/- {ref['random']['std']:.1f}; best constant "
+              f"({ref['best_constant']['action']}): mean {ref['best_constant']['mean']:.1f} +/- {ref['best_constant']['std']:.1f}")
+    if cfg.eval.record_video:
+        video, score, length = record_video(cfg.env, WorldModelPolicy.from_world_model(wm), seeds[0], run / "videos", "world_models")
+        results["video"] = {"path": str(video), "seed": seeds[0], "score": score, "length": length}
+        print(f"[eval] video: {video} (score {score:.0f}, {length} steps)")
+    out = Path(args.output) if args.output else run / "eval" / "results.json"
+    atomic_write_json(out, results)
+    print(f"[eval] wrote {out}")
+    return results
+
+
+if __name__ == "__main__":
+    sys.exit(cli_main(__doc__.splitlines()[0], main, extra_args=add_args))

@@ -1,0 +1,76 @@
+"""The convolutional VAE of World Models (Ha & Schmidhuber, 2018, appendix A.1).
+
+Encoder: four 4x4 stride-2 convolutions (32, 64, 128, 256 channels, ReLU) -> 2x2x256 -> mu, logvar.
+Decoder: z -> 1024 -> four transposed convolutions (5, 5, 6, 6 kernels; 128, 64, 32, 3 channels)
+-> 64x64x3 in [0, 1]. Loss: per-image summed squared error + KL, the KL held at or above
+``kl_tolerance * latent_dim`` nats (the paper's free bits), so the latent is not over-regularised.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class ConvVAE(nn.Module):
+    """:param latent_dim: size of z.  :param frame_size: input height/width (64)."""
+
+    def __init__(self, latent_dim: int = 32, frame_size: int = 64):
+        super().__init__()
+        if frame_size != 64:
+            raise ValueError("ConvVAE is built for 64x64 frames (the paper's architecture)")
+        self.latent_dim, self.frame_size = latent_dim, frame_size
+        self.encoder = nn.Sequential(
+            nn.Conv2d(3, 32, 4, 2), nn.ReLU(),
+            nn.Conv2d(32, 64, 4, 2), nn.ReLU(),
+            nn.Conv2d(64, 128, 4, 2), nn.ReLU(),
+            nn.Conv2d(128, 256, 4, 2), nn.ReLU(),
+            nn.Flatten(),
+        )
+        self.fc_mu = nn.Linear(1024, latent_dim)
+        self.fc_logvar = nn.Linear(1024, latent_dim)
+        self.fc_dec = nn.Linear(latent_dim, 1024)
+        self.decoder = nn.Sequential(
+            nn.ConvTranspose2d(1024, 128, 5, 2), nn.ReLU(),
+            nn.ConvTranspose2d(128, 64, 5, 2), nn.ReLU(),
+            nn.ConvTranspose2d(64, 32, 6, 2), nn.ReLU(),
+            nn.ConvTranspose2d(32, 3, 6, 2), nn.Sigmoid(),
+        )
+
+    def config(self) -> dict:
+        return {"latent_dim": self.latent_dim, "frame_size": self.frame_size}
+
+    @staticmethod
+    def to_input(frames: torch.Tensor) -> torch.Tensor:
+        """uint8 (B, H, W, 3) -> float (B, 3, H, W) in [0, 1], channels-last in memory (faster convs on CPU)."""
+        return frames.permute(0, 3, 1, 2).float().div_(255.0).contiguous(memory_format=torch.channels_last)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, 3, 64, 64) in [0, 1] -> mu, logvar (B, Z)."""
+        h = self.encoder(x)
+        return self.fc_mu(h), self.fc_logvar(h).clamp(-10.0, 5.0)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """z (B, Z) -> reconstruction (B, 3, 64, 64) in [0, 1]."""
+        return self.decoder(self.fc_dec(z)[:, :, None, None])
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encode(x)
+        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+        return self.decode(z), mu, logvar
+
+    @torch.no_grad()
+    def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
+        """uint8 (B, H, W, 3) -> mu (B, Z): the deterministic code used by the controller."""
+        return self.encode(self.to_input(frames))[0]
+
+    def compute_loss(self, frames: torch.Tensor, kl_tolerance: float = 0.5, kl_weight: float = 1.0) -> tuple[torch.Tensor, dict[str, float]]:
+        """frames: uint8 (B, H, W, 3). Returns the loss and {recon, kl, loss} (per image, in nats / squared error)."""
+        x = self.to_input(frames)
+        recon, mu, logvar = self(x)
+        rec = F.mse_loss(recon, x, reduction="none").sum(dim=(1, 2, 3)).mean()
+        kl = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1)).mean()
+        kl_term = torch.clamp(kl, min=kl_tolerance * self.latent_dim) if kl_tolerance > 0 else kl
+        loss = rec + kl_weight * kl_term
+        return loss, {"loss": loss.item(), "recon": rec.item(), "kl": kl.item()}

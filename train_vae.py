@@ -1,0 +1,79 @@
+"""Phase 1: collect random rollouts (if not already collected) and train the VAE on their frames.
+
+    python train_vae.py --num-epochs 4            # default preset
+    python train_vae.py --dry-run --no-wandb      # tiny, seconds
+
+Writes ``<run_dir>/data/`` (shards + manifest) and ``<run_dir>/vae/`` (model.safetensors + config.json,
+metrics.json with per-epoch reconstruction and KL).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import torch
+
+from config import Config
+from models.vae import ConvVAE
+from utils.agent import VAE_DIR
+from utils.common import Timer, cli_main, prepare_run_dir, resolve_device, seed_everything, train_epochs
+from utils.data import FrameDataset, collect_rollouts
+from utils.io import atomic_write_json, save_model
+from utils.logger import RunLogger
+
+
+def main(cfg: Config) -> dict:
+    run = prepare_run_dir(cfg)
+    out = run / VAE_DIR
+    if (out / "metrics.json").exists() and not cfg.restart:
+        print(f"[vae] {out} already trained; reusing it (pass --restart to retrain)")
+        import json
+
+        return json.loads((out / "metrics.json").read_text())
+    seed_everything(cfg.seed)
+    device = resolve_device(cfg.device)
+    timer = Timer()
+
+    manifest = collect_rollouts(cfg, progress=cfg.logging.progress)
+    steps = sum(s["steps"] for s in manifest["shards"])
+    print(f"[data] {sum(s['episodes'] for s in manifest['shards'])} episodes, {steps} steps in {cfg.data_path} "
+          f"(collected in {timer.seconds:.1f}s)")
+    dataset = FrameDataset(cfg.data_path, cfg.data.max_in_memory_frames)
+    if len(dataset) < cfg.vae.batch_size and dataset.streaming:
+        from utils.io import UserError
+
+        raise UserError(f"only {len(dataset)} frames for --vae.batch_size {cfg.vae.batch_size}")
+
+    model = ConvVAE(cfg.vae.latent_dim, cfg.env.frame_size).to(device).to(memory_format=torch.channels_last)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.vae.learning_rate)
+    rng = np.random.default_rng(cfg.seed)
+    logger = RunLogger(cfg, "vae", run)
+    bs = cfg.vae.batch_size
+    t_train = Timer()
+
+    def loss_fn(frames: np.ndarray):
+        return model.compute_loss(torch.from_numpy(frames).to(device), cfg.vae.kl_tolerance, cfg.vae.kl_weight)
+
+    def on_epoch_end(epoch: int, summary: dict) -> None:
+        save_model(model, out, model.config(), "vae")
+        print(f"[vae] epoch {epoch + 1}/{cfg.vae.num_epochs}  recon {summary['recon']:.2f}  kl {summary['kl']:.2f}  "
+              f"({summary['steps'] * bs / summary['seconds']:.0f} frames/s)")
+
+    try:
+        history = train_epochs(model, optimizer, range(cfg.vae.num_epochs), lambda e: dataset.batches(bs, rng),
+                               loss_fn, "vae", logger, progress=cfg.logging.progress,
+                               total_batches=max(1, len(dataset) // bs), on_epoch_end=on_epoch_end)
+    finally:
+        logger.close()
+    metrics = {
+        "frames": len(dataset), "epochs": history, "final_recon": history[-1]["recon"], "final_kl": history[-1]["kl"],
+        "train_seconds": t_train.seconds, "frames_per_second": sum(h["steps"] for h in history) * bs / t_train.seconds,
+        "streaming": dataset.streaming,
+    }
+    atomic_write_json(out / "metrics.json", metrics)
+    return metrics
+
+
+if __name__ == "__main__":
+    sys.exit(cli_main(__doc__.splitlines()[0], main, num_epochs_field="vae.num_epochs"))

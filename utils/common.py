@@ -1,0 +1,129 @@
+"""Small runtime helpers shared by every script: device, seeding, entry points, the training loop."""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import torch
+
+from config import Config, ConfigError, parse_config, save_config
+from utils.io import UserError
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda was asked for, but no CUDA device is available")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def prepare_run_dir(cfg: Config) -> Path:
+    """Create the run directory (with a clear error if it cannot be written) and save the config."""
+    run = cfg.run_path
+    try:
+        run.mkdir(parents=True, exist_ok=True)
+        probe = run / ".write_test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as e:
+        raise UserError(f"run directory {run} cannot be written ({e.strerror}); pass a writable --run-dir") from None
+    save_config(cfg, run / "config.json")
+    return run
+
+
+def cli_main(description: str, main: Callable[[Config], dict], num_epochs_field: str | None = None,
+             argv: list[str] | None = None, extra_args: Callable | None = None) -> int:
+    """Parse flags into a Config, run ``main(cfg)``; expected failures become one line and exit 1."""
+    cfg, args = parse_config(description, argv, num_epochs_field, extra_args)
+    cfg._args = args  # type: ignore[attr-defined]  # script-specific flags, for main()
+    try:
+        main(cfg)
+    except (UserError, ConfigError) as e:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.t0
+
+
+def train_epochs(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    epochs: Iterable[int],
+    batches: Callable[[int], Iterable[Any]],
+    loss_fn: Callable[[Any], tuple[torch.Tensor, dict[str, float]]],
+    phase: str,
+    logger: Any,
+    grad_clip: float = 0.0,
+    progress: bool = True,
+    total_batches: int | None = None,
+    on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
+) -> list[dict[str, float]]:
+    """The one training loop of the VAE and the MDN-RNN: per-epoch mean metrics, NaN-guarded."""
+    from tqdm import tqdm
+
+    history = []
+    step = 0
+    for epoch in epochs:
+        model.train()
+        sums: dict[str, float] = {}
+        n = 0
+        t0 = time.perf_counter()
+        bar = tqdm(batches(epoch), total=total_batches, desc=f"{phase} epoch {epoch + 1}", disable=not progress, leave=False)
+        for batch in bar:
+            loss, metrics = loss_fn(batch)
+            if not math.isfinite(loss.item()):
+                raise UserError(f"{phase}: loss became {loss.item()} at epoch {epoch + 1}, step {step}; "
+                                "the last good checkpoint is kept; lower the learning rate")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            optimizer.step()
+            for k, v in metrics.items():
+                sums[k] = sums.get(k, 0.0) + v
+            n += 1
+            step += 1
+            if step % 20 == 0:
+                bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items()})
+                logger.log({f"{phase}/{k}": v for k, v in metrics.items()}, step=step)
+        if n == 0:
+            raise UserError(f"{phase}: no training batches (too little data for the batch size?)")
+        summary = {k: v / n for k, v in sums.items()}
+        summary.update(epoch=epoch + 1, steps=n, seconds=time.perf_counter() - t0)
+        history.append(summary)
+        logger.log({f"{phase}/epoch_{k}": v for k, v in summary.items()}, step=step)
+        if on_epoch_end:
+            on_epoch_end(epoch, summary)
+    return history
+
+
+def torch_threads() -> int:
+    return int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads()))

@@ -1,0 +1,398 @@
+"""Rollout collection, compressed uint8 shards with a manifest, and datasets that read them.
+
+On disk (``<data_dir>/``)::
+
+    manifest.json          the config that made the data, and one entry per finished shard
+    shard_00000.npz        compressed: obs (F, 64, 64, 3) uint8, actions (S,) uint8, rewards (S,) f32,
+                           dones (S,) bool, lengths (E,) int64, episode_ids (E,), seeds (E,)
+
+An episode of ``T`` steps stores ``T + 1`` frames (the frame after its last action included), so
+``F = S + E``. Each episode has its own env seed and action RNG, so the data does not depend on how
+many emulators ran in parallel, and collection resumes shard by shard.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from config import Config
+from utils.io import UserError, atomic_write_json, read_json
+from utils.wrappers import make_vector_env, squeeze_obs
+
+MANIFEST = "manifest.json"
+DATA_FORMAT_VERSION = 1
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def data_signature(cfg: Config) -> dict[str, Any]:
+    """Every setting that changes the collected data (and nothing that does not, e.g. num_envs)."""
+    env = asdict(cfg.env)
+    env.pop("num_threads")
+    d = asdict(cfg.data)
+    for k in ("num_envs", "max_in_memory_frames", "dir"):
+        d.pop(k)
+    return {"format": DATA_FORMAT_VERSION, "seed": cfg.seed, "env": env, "data": d}
+
+
+def _diff(a: Any, b: Any, prefix: str = "") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            out += _diff(a.get(k), b.get(k), f"{prefix}{k}.")
+        return out
+    return [] if a == b else [f"{prefix.rstrip('.')}: {a!r} on disk vs {b!r} asked"]
+
+
+def read_manifest(data_dir: Path) -> dict[str, Any] | None:
+    path = data_dir / MANIFEST
+    if not path.exists():
+        return None
+    m = read_json(path, "data manifest")
+    if not isinstance(m, dict) or "signature" not in m or "shards" not in m:
+        raise UserError(f"data manifest {path} is not a manifest of this project; delete {data_dir} or use another --data.dir")
+    return m
+
+
+def check_manifest(m: dict[str, Any], cfg: Config, data_dir: Path) -> None:
+    diffs = _diff(m["signature"], data_signature(cfg))
+    if diffs:
+        raise UserError(
+            f"data in {data_dir} was collected with a different config ({'; '.join(diffs[:3])}); "
+            "use another --data.dir, or --restart to collect it again"
+        )
+
+
+# --------------------------------------------------------------------------- collection
+
+
+def episode_seed(seed: int, episode: int) -> int:
+    return int(np.random.SeedSequence([seed, episode]).generate_state(1)[0] % (2**31 - 1))
+
+
+class HeldRandomPolicy:
+    """Uniform random actions, each held for a random number of steps in [hold_min, hold_max]."""
+
+    def __init__(self, n_actions: int, hold_min: int, hold_max: int, rng: np.random.Generator):
+        self.n, self.lo, self.hi, self.rng = n_actions, hold_min, hold_max, rng
+        self.action, self.left = 0, 0
+
+    def __call__(self) -> int:
+        if self.left == 0:
+            self.action = int(self.rng.integers(self.n))
+            self.left = int(self.rng.integers(self.lo, self.hi + 1))
+        self.left -= 1
+        return self.action
+
+
+@dataclass
+class _Slot:
+    episode: int = -1
+    policy: HeldRandomPolicy | None = None
+    obs: list | None = None
+    actions: list | None = None
+    rewards: list | None = None
+    dones: list | None = None
+
+
+def _write_shard(path: Path, episodes: list[dict[str, Any]]) -> dict[str, Any]:
+    arrays = {
+        "obs": np.concatenate([e["obs"] for e in episodes]),
+        "actions": np.concatenate([e["actions"] for e in episodes]).astype(np.uint8),
+        "rewards": np.concatenate([e["rewards"] for e in episodes]).astype(np.float32),
+        "dones": np.concatenate([e["dones"] for e in episodes]).astype(bool),
+        "lengths": np.array([len(e["actions"]) for e in episodes], dtype=np.int64),
+        "episode_ids": np.array([e["id"] for e in episodes], dtype=np.int64),
+        "seeds": np.array([e["seed"] for e in episodes], dtype=np.int64),
+    }
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        np.savez_compressed(f, **arrays)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return {
+        "file": path.name,
+        "episodes": len(episodes),
+        "steps": int(arrays["lengths"].sum()),
+        "frames": int(len(arrays["obs"])),
+        "return_sum": float(arrays["rewards"].sum()),
+        "dones": int(arrays["dones"].sum()),
+    }
+
+
+def collect_rollouts(cfg: Config, progress: bool = True) -> dict[str, Any]:
+    """Collect ``data.num_rollouts`` episodes (resuming finished shards) and return the manifest."""
+    from tqdm import tqdm
+
+    data_dir = cfg.data_path
+    data_dir.mkdir(parents=True, exist_ok=True)
+    manifest = read_manifest(data_dir)
+    if manifest is not None and cfg.restart:
+        manifest = None
+    if manifest is not None:
+        check_manifest(manifest, cfg, data_dir)
+        if manifest.get("complete"):
+            return manifest
+    else:
+        manifest = {"signature": data_signature(cfg), "shards": [], "complete": False}
+        atomic_write_json(data_dir / MANIFEST, manifest)
+
+    dc = cfg.data
+    per_shard = dc.episodes_per_shard
+    n_shards = -(-dc.num_rollouts // per_shard)
+    first_episode = len(manifest["shards"]) * per_shard
+    todo = list(range(first_episode, dc.num_rollouts))
+    if not todo:
+        manifest["complete"] = True
+        atomic_write_json(data_dir / MANIFEST, manifest)
+        return manifest
+
+    n_envs = min(dc.num_envs, len(todo))
+    venv = make_vector_env(cfg.env, n_envs)
+    n_actions = int(venv.single_action_space.n)
+    slots = [_Slot() for _ in range(n_envs)]
+    next_todo = 0
+    finished: dict[int, dict[str, Any]] = {}
+    next_shard = len(manifest["shards"])
+
+    def start(indices: list[int]) -> np.ndarray | None:
+        """Give the next episodes to the slots ``indices``; reset those emulators with their seeds."""
+        nonlocal next_todo
+        mask = np.zeros(n_envs, dtype=bool)
+        seeds = []
+        for i in indices:
+            s = slots[i]
+            if next_todo < len(todo):
+                ep = todo[next_todo]
+                next_todo += 1
+                s.episode = ep
+                s.policy = HeldRandomPolicy(n_actions, dc.action_hold_min, dc.action_hold_max,
+                                            np.random.default_rng([cfg.seed, ep, 1]))
+                s.obs, s.actions, s.rewards, s.dones = [], [], [], []
+                mask[i] = True
+                seeds.append(episode_seed(cfg.seed, ep))
+            else:
+                s.episode = -1
+        if not mask.any():
+            return None
+        if mask.all():
+            obs, _ = venv.reset(seed=np.array(seeds))
+        else:
+            obs, _ = venv.reset(seed=np.array(seeds), options={"reset_mask": mask})
+        obs = squeeze_obs(obs)
+        for i in np.flatnonzero(mask):
+            slots[i].obs.append(obs[i].copy())
+        return obs
+
+    t0 = time.time()
+    bar = tqdm(total=len(todo), desc="collect", unit="ep", disable=not progress)
+    venv.reset(seed=0)
+    start(list(range(n_envs)))
+    try:
+        while any(s.episode >= 0 for s in slots):
+            actions = np.array([s.policy() if s.episode >= 0 else 0 for s in slots], dtype=np.int64)
+            obs, rew, term, trunc, _ = venv.step(actions)
+            obs = squeeze_obs(obs)
+            ended = []
+            for i, s in enumerate(slots):
+                if s.episode < 0:
+                    continue
+                s.obs.append(obs[i].copy())
+                s.actions.append(actions[i])
+                s.rewards.append(rew[i])
+                s.dones.append(bool(term[i]))
+                if term[i] or trunc[i] or len(s.actions) >= dc.max_steps_per_rollout:
+                    finished[s.episode] = {
+                        "id": s.episode, "seed": episode_seed(cfg.seed, s.episode),
+                        "obs": np.stack(s.obs), "actions": np.array(s.actions),
+                        "rewards": np.array(s.rewards), "dones": np.array(s.dones),
+                    }
+                    ended.append(i)
+                    bar.update(1)
+            # Flush every shard whose episodes are all finished, in order.
+            while next_shard < n_shards:
+                ids = range(next_shard * per_shard, min((next_shard + 1) * per_shard, dc.num_rollouts))
+                if not all(j in finished for j in ids):
+                    break
+                entry = _write_shard(data_dir / f"shard_{next_shard:05d}.npz", [finished.pop(j) for j in ids])
+                manifest["shards"].append(entry)
+                atomic_write_json(data_dir / MANIFEST, manifest)
+                next_shard += 1
+            if ended:
+                start(ended)
+    finally:
+        bar.close()
+        venv.close()
+    manifest["complete"] = True
+    manifest["collect_seconds"] = round(time.time() - t0, 2)
+    atomic_write_json(data_dir / MANIFEST, manifest)
+    return manifest
+
+
+# --------------------------------------------------------------------------- reading shards
+
+
+def load_shard(path: Path, keys: tuple[str, ...] = ("obs", "actions", "rewards", "dones", "lengths")) -> dict[str, np.ndarray]:
+    if not path.is_file():
+        raise UserError(f"data shard missing: {path}; rerun collection (it resumes) or --restart")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            out = {k: z[k] for k in keys}
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as e:
+        raise UserError(f"data shard {path} is corrupt or truncated ({type(e).__name__}); delete it and rerun collection") from None
+    if out.get("lengths") is not None and "obs" in out and len(out["obs"]) != int(out["lengths"].sum() + len(out["lengths"])):
+        raise UserError(f"data shard {path} is inconsistent (frames do not match episode lengths); delete it and rerun collection")
+    return out
+
+
+def complete_manifest(data_dir: Path) -> dict[str, Any]:
+    m = read_manifest(data_dir)
+    if m is None:
+        raise UserError(f"no collected data in {data_dir}: run train_vae.py (it collects first) or train_world_model.py")
+    if not m.get("complete"):
+        raise UserError(f"data collection in {data_dir} is unfinished: rerun it to resume")
+    if not m["shards"]:
+        raise UserError(f"data in {data_dir} has no shards")
+    return m
+
+
+def shard_paths(data_dir: Path, manifest: dict[str, Any]) -> list[Path]:
+    return [data_dir / s["file"] for s in manifest["shards"]]
+
+
+def load_all_frames(data_dir: Path, manifest: dict[str, Any]) -> np.ndarray:
+    """Every frame in one preallocated uint8 array (F, H, W, 3): one copy, no per-shard lists kept."""
+    total = sum(s["frames"] for s in manifest["shards"])
+    first = load_shard(shard_paths(data_dir, manifest)[0], ("obs",))["obs"]
+    frames = np.empty((total, *first.shape[1:]), dtype=np.uint8)
+    pos = 0
+    for path in shard_paths(data_dir, manifest):
+        obs = load_shard(path, ("obs", "lengths"))["obs"]
+        frames[pos:pos + len(obs)] = obs
+        pos += len(obs)
+    if pos != total:
+        raise UserError(f"data in {data_dir} does not match its manifest ({pos} frames found, {total} listed)")
+    return frames
+
+
+class FrameDataset:
+    """Shuffled uint8 frame batches for the VAE.
+
+    Holds all frames in RAM when they number at most ``max_in_memory`` (100k frames = 1.23 GB);
+    otherwise streams: shards in a random order, ``shards_in_flight`` at a time, shuffled together.
+    """
+
+    def __init__(self, data_dir: Path, max_in_memory: int, shards_in_flight: int = 4):
+        self.data_dir = data_dir
+        self.manifest = complete_manifest(data_dir)
+        self.num_frames = sum(s["frames"] for s in self.manifest["shards"])
+        self.streaming = self.num_frames > max_in_memory
+        self.shards_in_flight = shards_in_flight
+        self.frames = None if self.streaming else load_all_frames(data_dir, self.manifest)
+
+    def batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+        """One epoch of (B, H, W, 3) uint8 batches (the last, smaller one dropped when streaming)."""
+        if self.frames is not None:
+            perm = rng.permutation(self.num_frames)
+            for i in range(0, len(perm) - batch_size + 1 if len(perm) >= batch_size else 1, batch_size):
+                yield self.frames[np.sort(perm[i:i + batch_size])]
+            return
+        paths = shard_paths(self.data_dir, self.manifest)
+        order = rng.permutation(len(paths))
+        for g in range(0, len(order), self.shards_in_flight):
+            group = np.concatenate([load_shard(paths[j], ("obs", "lengths"))["obs"] for j in order[g:g + self.shards_in_flight]])
+            perm = rng.permutation(len(group))
+            for i in range(0, len(perm) - batch_size + 1, batch_size):
+                yield group[np.sort(perm[i:i + batch_size])]
+
+    def __len__(self) -> int:
+        return self.num_frames
+
+
+# --------------------------------------------------------------------------- latent sequences
+
+
+@dataclass
+class LatentData:
+    """Encoded episodes, flat: frame-level (F, Z) mu/logvar and step-level (S,) actions/rewards/dones.
+
+    ``frame_start[e]`` / ``step_start[e]`` index episode e's first frame / step; it has
+    ``lengths[e]`` steps and ``lengths[e] + 1`` frames.
+    """
+
+    mu: np.ndarray
+    logvar: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    dones: np.ndarray
+    lengths: np.ndarray
+
+    @property
+    def frame_start(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.lengths + 1)[:-1]]).astype(np.int64)
+
+    @property
+    def step_start(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+
+    def save(self, path: Path, meta: dict[str, Any]) -> None:
+        buf = io.BytesIO()
+        np.savez(buf, **{k: getattr(self, k) for k in ("mu", "logvar", "actions", "rewards", "dones", "lengths")})
+        from utils.io import atomic_write_bytes
+
+        atomic_write_bytes(path, buf.getvalue())
+        atomic_write_json(path.with_suffix(".json"), meta)
+
+    @classmethod
+    def load(cls, path: Path) -> "LatentData":
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return cls(**{k: z[k] for k in ("mu", "logvar", "actions", "rewards", "dones", "lengths")})
+        except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as e:
+            raise UserError(f"latent cache {path} is corrupt ({type(e).__name__}); delete it to re-encode") from None
+
+
+class SequenceSampler:
+    """Random windows of ``seq_len`` steps, gathered by index from the flat latent arrays.
+
+    No overlapping copies are built: a batch is one fancy-index gather. Episodes shorter than the
+    window are used whole, with the tail masked.
+    """
+
+    def __init__(self, data: LatentData, seq_len: int):
+        self.data, self.L = data, seq_len
+        self.frame_start, self.step_start = data.frame_start, data.step_start
+        # Number of valid window starts per episode (at least 1), and sampling weights ~ that.
+        self.n_starts = np.maximum(data.lengths - seq_len + 1, 1)
+        self.p = self.n_starts / self.n_starts.sum()
+
+    def sample(self, batch_size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """mu/logvar (B, L+1, Z), actions (B, L), rewards (B, L), dones (B, L), mask (B, L)."""
+        ep = rng.choice(len(self.p), size=batch_size, p=self.p)
+        start = (rng.random(batch_size) * self.n_starts[ep]).astype(np.int64)
+        t = np.arange(self.L)
+        valid = (start[:, None] + t[None]) < self.data.lengths[ep][:, None]  # (B, L)
+        step_idx = self.step_start[ep][:, None] + np.minimum(start[:, None] + t[None], self.data.lengths[ep][:, None] - 1)
+        tf = np.arange(self.L + 1)
+        frame_idx = self.frame_start[ep][:, None] + np.minimum(start[:, None] + tf[None], self.data.lengths[ep][:, None])
+        return {
+            "mu": self.data.mu[frame_idx],
+            "logvar": self.data.logvar[frame_idx],
+            "actions": self.data.actions[step_idx].astype(np.int64),
+            "rewards": self.data.rewards[step_idx],
+            "dones": self.data.dones[step_idx].astype(np.float32),
+            "mask": valid.astype(np.float32),
+        }
+
+    def batches_per_epoch(self, batch_size: int) -> int:
+        return max(1, int(self.data.lengths.sum()) // (batch_size * self.L))

@@ -1,0 +1,69 @@
+"""Metrics logging: always a JSONL file in the run directory; wandb only when asked (imported lazily)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from config import Config
+from utils.io import UserError
+
+
+def run_name(cfg: Config, algo: str) -> str:
+    """``{env}__{algo}__{seed}__{time}`` as CleanRL names runs."""
+    return f"{cfg.env.env_id.split('/')[-1]}__{algo}__{cfg.seed}__{int(time.time())}"
+
+
+class RunLogger:
+    """Writes ``<run_dir>/logs/<phase>.jsonl`` (one JSON object per call) and mirrors to wandb if enabled."""
+
+    def __init__(self, cfg: Config, phase: str, run_dir: Path):
+        self.path = run_dir / "logs" / f"{phase}.jsonl"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.path, "a", buffering=1)
+        self.wandb_run = None
+        if cfg.logging.wandb:
+            try:
+                import wandb
+            except ImportError:
+                raise UserError("wandb is not installed; install it or pass --no-wandb") from None
+            try:
+                self.wandb_run = wandb.init(
+                    project=cfg.logging.wandb_project,
+                    entity=cfg.logging.wandb_entity or None,
+                    name=run_name(cfg, phase),
+                    group=run_name(cfg, "world-models").rsplit("__", 1)[0],
+                    config=cfg.to_dict(),
+                    mode=cfg.logging.wandb_mode,
+                    dir=str(run_dir),
+                    reinit="create_new",
+                )
+            except Exception as e:  # wandb raises many kinds of errors for auth/network problems
+                raise UserError(f"wandb could not start ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
+                                "use --logging.wandb_mode offline or --no-wandb") from None
+
+    def log(self, metrics: dict[str, Any], step: int | None = None) -> None:
+        record = {"time": round(time.time(), 3), **({"step": step} if step is not None else {}), **metrics}
+        self._file.write(json.dumps(record, default=float) + "\n")
+        if self.wandb_run is not None:
+            self.wandb_run.log(metrics, step=step)
+
+    def close(self) -> None:
+        self._file.close()
+        if self.wandb_run is not None:
+            self.wandb_run.finish()
+            self.wandb_run = None
+
+    def __enter__(self) -> "RunLogger":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def read_log(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

@@ -1,0 +1,130 @@
+"""Environments and the one preprocessing definition shared by collection, dreams and evaluation.
+
+Preprocessing: the raw 210x160 RGB ALE frame is resized to ``frame_size`` x ``frame_size`` x 3 with
+area interpolation, kept as uint8 RGB. ``ale_py``'s C++ vector env does exactly this when built by
+:func:`make_vector_env` (``grayscale=False, stack_num=1, maxpool=False``); the single env path
+(:func:`make_single_env`, used for video) applies :func:`preprocess_frame` in Python. A test checks
+that both give identical frames for the same seed and actions.
+
+Game settings follow ``ALE/<Game>-v5``: 4-frame skip, sticky actions 0.25, full game (no life-loss
+terminals), no reward clipping, no no-op or FIRE resets.
+"""
+
+from __future__ import annotations
+
+import re
+
+import cv2
+import gymnasium as gym
+import numpy as np
+
+from config import EnvConfig
+from utils.io import UserError
+
+_registered = False
+
+
+def register_ale() -> None:
+    global _registered
+    if not _registered:
+        import ale_py
+
+        gym.register_envs(ale_py)
+        _registered = True
+
+
+def rom_name(env_id: str) -> str:
+    """``ALE/SpaceInvaders-v5`` -> ``space_invaders`` (the ROM name ale_py's vector env wants)."""
+    m = re.fullmatch(r"ALE/([A-Za-z0-9]+)-v5", env_id)
+    if not m:
+        raise UserError(f"unsupported env id {env_id!r}: expected ALE/<Game>-v5, e.g. ALE/SpaceInvaders-v5")
+    name = re.sub(r"(?<!^)(?=[A-Z])", "_", m.group(1)).lower()
+    from ale_py import roms
+
+    try:
+        roms.get_rom_path(name)
+    except Exception:
+        name = None  # type: ignore[assignment]
+    if name is None:
+        raise UserError(f"unknown ALE game in {env_id!r}: no ROM shipped with ale_py matches")
+    return name
+
+
+def preprocess_frame(frame: np.ndarray, size: int) -> np.ndarray:
+    """(210, 160, 3) uint8 RGB -> (size, size, 3) uint8 RGB, area interpolation."""
+    return cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
+
+
+class PreprocessFrame(gym.ObservationWrapper):
+    """Applies :func:`preprocess_frame` to every observation of a single ALE env."""
+
+    def __init__(self, env: gym.Env, size: int):
+        super().__init__(env)
+        self.size = size
+        self.observation_space = gym.spaces.Box(0, 255, (size, size, 3), np.uint8)
+
+    def observation(self, observation: np.ndarray) -> np.ndarray:
+        return preprocess_frame(observation, self.size)
+
+
+def make_single_env(cfg: EnvConfig, render_mode: str | None = None) -> gym.Env:
+    """A single ``ALE/<Game>-v5`` env emitting preprocessed 64x64x3 frames."""
+    rom_name(cfg.env_id)  # validates the id with a clear message
+    register_ale()
+    env = gym.make(
+        cfg.env_id,
+        frameskip=cfg.frameskip,
+        repeat_action_probability=cfg.repeat_action_probability,
+        max_num_frames_per_episode=cfg.max_episode_frames,
+        render_mode=render_mode,
+    )
+    return PreprocessFrame(env, cfg.frame_size)
+
+
+def make_vector_env(cfg: EnvConfig, num_envs: int):
+    """ale_py's threaded C++ vector env with the same game settings and preprocessing.
+
+    Observations come as (num_envs, 1, size, size, 3) uint8; use :func:`squeeze_obs`.
+    """
+    from ale_py.vector_env import AtariVectorEnv
+
+    return AtariVectorEnv(
+        rom_name(cfg.env_id),
+        num_envs,
+        num_threads=min(cfg.num_threads, num_envs) if cfg.num_threads else 0,
+        max_num_frames_per_episode=cfg.max_episode_frames,
+        repeat_action_probability=cfg.repeat_action_probability,
+        img_height=cfg.frame_size,
+        img_width=cfg.frame_size,
+        grayscale=False,
+        stack_num=1,
+        frameskip=cfg.frameskip,
+        maxpool=False,
+        noop_max=0,
+        episodic_life=False,
+        reward_clipping=False,
+        use_fire_reset=False,
+        autoreset_mode="NextStep",
+    )
+
+
+def squeeze_obs(obs: np.ndarray) -> np.ndarray:
+    """(N, 1, H, W, 3) -> (N, H, W, 3) without copying."""
+    return obs[:, 0]
+
+
+def num_actions(cfg: EnvConfig) -> int:
+    """Size of the game's minimal action set (6 for Space Invaders)."""
+    register_ale()
+    env = gym.make(cfg.env_id)
+    n = int(env.action_space.n)
+    env.close()
+    return n
+
+
+def action_meanings(cfg: EnvConfig) -> list[str]:
+    register_ale()
+    env = gym.make(cfg.env_id)
+    names = list(env.unwrapped.get_action_meanings())
+    env.close()
+    return names
