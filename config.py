@@ -379,9 +379,10 @@ def build_parser(description: str, num_epochs_field: str | None = None) -> argpa
     g.add_argument("--record-video", action="store_true", help="record an evaluation video")
     g.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     for flag, (dest, help_text) in LEGACY_FLAGS.items():
-        g.add_argument(flag, dest=f"legacy:{dest}", default=None, help=help_text)
+        g.add_argument(flag, dest=f"legacy:{dest}", default=None, metavar="VALUE", help=f"{help_text} (= --{dest})")
     if num_epochs_field:
-        g.add_argument("--num-epochs", dest=f"legacy:{num_epochs_field}", default=None, help=f"= --{num_epochs_field}")
+        g.add_argument("--num-epochs", dest=f"legacy:{num_epochs_field}", default=None, metavar="N",
+                       help=f"training epochs (= --{num_epochs_field})")
     base = Config()
     groups: dict[str, argparse._ArgumentGroup] = {}
     for name, tp, doc in _walk(Config):

@@ -39,13 +39,14 @@ def rom_name(env_id: str) -> str:
     if not m:
         raise UserError(f"unsupported env id {env_id!r}: expected ALE/<Game>-v5, e.g. ALE/SpaceInvaders-v5")
     name = re.sub(r"(?<!^)(?=[A-Z])", "_", m.group(1)).lower()
+    import warnings
+
     from ale_py import roms
 
-    try:
-        roms.get_rom_path(name)
-    except Exception:
-        name = None  # type: ignore[assignment]
-    if name is None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        path = roms.get_rom_path(name)
+    if path is None:
         raise UserError(f"unknown ALE game in {env_id!r}: no ROM shipped with ale_py matches")
     return name
 

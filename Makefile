@@ -1,0 +1,40 @@
+# Two commands do everything on a fresh clone with Python 3.11:  make train   and   make test
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ARGS ?=
+
+.PHONY: install train dry-run test test-all bench lint format clean
+
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+train: install  ## collect data, train VAE, MDN-RNN, controller (dream + real) and evaluate, default preset
+	$(BIN)/python train_world_model.py --reference $(ARGS)
+
+dry-run: install  ## the whole pipeline at tiny sizes (about a minute)
+	$(BIN)/python train_world_model.py --dry-run --no-wandb $(ARGS)
+
+test: install  ## the default test suite (a few minutes on 2 cores)
+	$(BIN)/python -m pytest -q --durations=10
+
+test-all: install  ## including tests marked slow
+	$(BIN)/python -m pytest -q -m "" --durations=10
+
+bench: install  ## speed figures of every hot loop
+	$(BIN)/python bench.py $(ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf runs .pytest_cache

@@ -1,0 +1,190 @@
+"""Speed of every hot loop, in one run, with the model sizes of the chosen preset.
+
+    python bench.py                    # default preset sizes, CPU or CUDA (--device)
+    python bench.py --output bench.json
+
+Prints: raw vector-env steps/s, the real-env agent loop (whole population batched) steps/s, dream
+latent steps/s, VAE train and encode frames/s, MDN-RNN train steps/s, and the ratios between them.
+Models are freshly initialised (speed does not depend on training). Figures vary with the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+
+import numpy as np
+import torch
+
+from config import Config
+from models.mdn_rnn import MDNRNN
+from models.vae import ConvVAE
+from utils.agent import RandomPolicy, WorldModelPolicy, play_episodes
+from utils.common import cli_main, resolve_device, seed_everything
+from utils.data import LatentData
+from utils.dream import Dream
+from utils.io import atomic_write_json
+from utils.wrappers import make_vector_env, num_actions, squeeze_obs
+
+
+def timed(fn, min_seconds: float) -> tuple[int, float]:
+    """Call fn() (returns work units) until min_seconds pass; returns (units, seconds)."""
+    fn()  # warm-up
+    units, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < min_seconds:
+        units += fn()
+    return units, time.perf_counter() - t0
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def add_args(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("bench")
+    g.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    g.add_argument("--num-envs", type=int, default=0, help="envs for the env/agent loops (0 = population size)")
+    g.add_argument("--output", default=None, help="also write the figures as JSON here")
+
+
+def main(cfg: Config) -> dict:
+    args = getattr(cfg, "_args", argparse.Namespace(duration=5.0, num_envs=0, output=None))
+    seed_everything(cfg.seed)
+    device = resolve_device(cfg.device)
+    cc, mc = cfg.controller, cfg.mdn_rnn
+    A = num_actions(cfg.env)
+    Z = cfg.vae.latent_dim
+    n_envs = args.num_envs or cc.population_size * cc.real_rollouts
+    dur = args.duration
+    out: dict = {"device": str(device), "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
+                 "preset": cfg.preset, "num_envs": n_envs, "latent_dim": Z, "hidden_size": mc.hidden_size}
+
+    # 1. Raw vector env: random actions, no model.
+    venv = make_vector_env(cfg.env, n_envs)
+    venv.reset(seed=cfg.seed)
+    rng = np.random.default_rng(0)
+
+    def env_step() -> int:
+        venv.step(rng.integers(A, size=n_envs))
+        return n_envs
+
+    n, s = timed(env_step, dur)
+    out["env_steps_per_s"] = n / s
+
+    # 2. The real-env agent loop: VAE encode -> batched controllers -> LSTM step, whole population at once.
+    vae = ConvVAE(Z, cfg.env.frame_size).to(device).eval().to(memory_format=torch.channels_last)
+    mdn = MDNRNN(Z, A, mc.hidden_size, mc.num_mixtures).to(device).eval()
+    n_params = (Z + mc.hidden_size + 1) * A
+    policy = WorldModelPolicy(vae, mdn, torch.randn(n_envs, n_params) * 0.1, repeats=1)
+    policy.reset(n_envs)
+    obs, _ = venv.reset(seed=cfg.seed)
+
+    def agent_step() -> int:
+        nonlocal obs
+        obs, *_ = venv.step(policy.act(squeeze_obs(obs)).astype(np.int64))
+        return n_envs
+
+    n, s = timed(agent_step, dur)
+    out["agent_loop_steps_per_s"] = n / s
+    venv.close()
+
+    # 3. Dream: P candidates x R rollouts per step, one tensor program.
+    F = 20_000
+    lat = LatentData(mu=np.random.randn(F, Z).astype(np.float32), logvar=np.full((F, Z), -2.0, np.float32),
+                     actions=np.random.randint(0, A, F - 10).astype(np.uint8), rewards=np.zeros(F - 10, np.float32),
+                     dones=np.zeros(F - 10, bool), lengths=np.full(10, F // 10 - 1))
+    dream = Dream(mdn, lat, cc.warmup_steps, device)
+    params = torch.randn(cc.population_size, n_params, device=device) * 0.1
+    starts = dream.sample_starts(cc.dream_rollouts, rng)
+    horizon = 50
+
+    def dream_gen() -> int:
+        dream.rollout(params, starts, horizon, cc.temperature)
+        sync(device)
+        return cc.population_size * cc.dream_rollouts * horizon
+
+    n, s = timed(dream_gen, dur)
+    out["dream_latent_steps_per_s"] = n / s
+    out["dream_batch"] = cc.population_size * cc.dream_rollouts
+
+    # 4. VAE train and encode.
+    vae.train()
+    opt = torch.optim.Adam(vae.parameters(), 1e-4)
+    frames = torch.randint(0, 256, (cfg.vae.batch_size, 64, 64, 3), dtype=torch.uint8).to(device)
+
+    def vae_train() -> int:
+        loss, _ = vae.compute_loss(frames)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sync(device)
+        return len(frames)
+
+    n, s = timed(vae_train, dur)
+    out["vae_train_frames_per_s"] = n / s
+    big = torch.randint(0, 256, (1024, 64, 64, 3), dtype=torch.uint8).to(device)
+    vae.eval()
+
+    def vae_encode() -> int:
+        vae.encode_frames(big)
+        sync(device)
+        return len(big)
+
+    n, s = timed(vae_encode, dur)
+    out["vae_encode_frames_per_s"] = n / s
+
+    # 5. MDN-RNN train steps (batch x seq_len sequences).
+    mdn.train()
+    opt = torch.optim.Adam(mdn.parameters(), 1e-3)
+    B, L = mc.batch_size, mc.seq_len
+    batch = {"mu": torch.randn(B, L + 1, Z), "logvar": torch.full((B, L + 1, Z), -2.0), "actions": torch.randint(0, A, (B, L)),
+             "rewards": torch.zeros(B, L), "dones": torch.zeros(B, L), "mask": torch.ones(B, L)}
+    batch = {k: v.to(device) for k, v in batch.items()}
+
+    def mdn_train() -> int:
+        loss, _ = mdn.compute_loss(batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sync(device)
+        return 1
+
+    n, s = timed(mdn_train, dur)
+    out["mdn_rnn_train_steps_per_s"] = n / s
+    out["mdn_rnn_train_seq_steps_per_s"] = n * B * L / s
+
+    # 6. Reference: a random policy through the same play loop (the loop's own overhead).
+    t0 = time.perf_counter()
+    stats = play_episodes(cfg.env, RandomPolicy(A, 0), list(range(n_envs)), max_steps=200)
+    out["random_play_loop_steps_per_s"] = stats.steps_taken / (time.perf_counter() - t0)
+
+    out["ratio_agent_loop_to_env"] = out["agent_loop_steps_per_s"] / out["env_steps_per_s"]
+    out["ratio_dream_to_agent_loop"] = out["dream_latent_steps_per_s"] / out["agent_loop_steps_per_s"]
+    out["ratio_vae_encode_to_train"] = out["vae_encode_frames_per_s"] / out["vae_train_frames_per_s"]
+
+    print(f"bench ({out['device']}, {out['torch_threads']} torch threads, preset {cfg.preset}, {n_envs} envs, z={Z}, "
+          f"LSTM {mc.hidden_size})")
+    rows = [("raw vector env", out["env_steps_per_s"], "env steps/s"),
+            ("agent loop (population batched)", out["agent_loop_steps_per_s"], "env steps/s"),
+            ("random-policy play loop", out["random_play_loop_steps_per_s"], "env steps/s"),
+            (f"dream ({out['dream_batch']} rollouts/step)", out["dream_latent_steps_per_s"], "latent steps/s"),
+            ("VAE train", out["vae_train_frames_per_s"], "frames/s"),
+            ("VAE encode", out["vae_encode_frames_per_s"], "frames/s"),
+            (f"MDN-RNN train ({B}x{L})", out["mdn_rnn_train_steps_per_s"], "steps/s"),
+            ("MDN-RNN train", out["mdn_rnn_train_seq_steps_per_s"], "sequence steps/s")]
+    for name, v, unit in rows:
+        print(f"  {name:<36} {v:>12,.0f} {unit}")
+    print(f"  {'agent loop / raw env':<36} {out['ratio_agent_loop_to_env']:>12.2f}")
+    print(f"  {'dream / agent loop':<36} {out['ratio_dream_to_agent_loop']:>12.1f}")
+    print(f"  {'VAE encode / train':<36} {out['ratio_vae_encode_to_train']:>12.1f}")
+    if args.output:
+        atomic_write_json(args.output, out)
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(cli_main(__doc__.splitlines()[0], main, extra_args=add_args))

@@ -1,0 +1,41 @@
+"""Shared fixtures: tiny configs and one dry-run pipeline run reused by several tests."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("WANDB_SILENT", "true")
+
+from config import Config, make_config  # noqa: E402
+
+
+def tiny_config(tmp: Path, **overrides) -> Config:
+    """The dry-run preset, smaller still, writing into ``tmp``; no progress bars."""
+    base = {
+        "run_dir": str(tmp / "run"),
+        "logging.progress": False,
+        "data.num_rollouts": 4,
+        "data.num_envs": 4,
+        "data.max_steps_per_rollout": 60,
+        "data.episodes_per_shard": 2,
+        "controller.real_max_steps": 40,
+        "env.max_episode_frames": 800,
+    }
+    base.update(overrides)
+    return make_config("dry-run", **base)
+
+
+@pytest.fixture(scope="session")
+def dry_run(tmp_path_factory) -> tuple[Config, dict]:
+    """One complete tiny pipeline run (data, VAE, MDN-RNN, controller, evaluation)."""
+    import train_world_model
+
+    cfg = tiny_config(tmp_path_factory.mktemp("dry"))
+    summary = train_world_model.main(cfg)
+    return cfg, summary

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import distributions as D
+
+from models.controller import Controller, batched_logits
+from models.mdn_rnn import MDNRNN, gmm_nll
+from models.vae import ConvVAE
+
+
+def test_vae_shapes_and_loss_decreases():
+    torch.manual_seed(0)
+    vae = ConvVAE(latent_dim=8)
+    frames = torch.zeros(8, 64, 64, 3, dtype=torch.uint8)
+    for i in range(8):  # simple structured frames: a bright block at a different place in each
+        frames[i, 8 * i:8 * i + 16, 10:30] = 200
+    x = vae.to_input(frames)
+    assert x.shape == (8, 3, 64, 64) and float(x.max()) <= 1.0
+    recon, mu, logvar = vae(x)
+    assert recon.shape == x.shape and mu.shape == logvar.shape == (8, 8)
+    assert vae.encode_frames(frames).shape == (8, 8)
+    opt = torch.optim.Adam(vae.parameters(), 3e-3)
+    losses = []
+    for _ in range(10):
+        loss, m = vae.compute_loss(frames, kl_tolerance=0.0)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(m["loss"])
+        assert set(m) == {"loss", "recon", "kl"}
+    assert losses[-1] < losses[0] * 0.5
+
+
+def test_vae_free_bits_floor():
+    vae = ConvVAE(latent_dim=8)
+    frames = torch.zeros(4, 64, 64, 3, dtype=torch.uint8)
+    loss_free, m = vae.compute_loss(frames, kl_tolerance=0.5)
+    # With the floor, the KL term is at least 0.5 * latent_dim nats.
+    assert loss_free.item() >= m["recon"] + 0.5 * 8 - 1e-4
+
+
+def test_gmm_nll_matches_mixture_same_family():
+    torch.manual_seed(0)
+    B, T, Z, K = 3, 5, 4, 5
+    logit_pi, mu, log_sigma = torch.randn(B, T, Z, K), torch.randn(B, T, Z, K), 0.3 * torch.randn(B, T, Z, K)
+    y = torch.randn(B, T, Z)
+    ref = -D.MixtureSameFamily(D.Categorical(logits=logit_pi), D.Normal(mu, log_sigma.exp())).log_prob(y)
+    torch.testing.assert_close(gmm_nll(y, logit_pi, mu, log_sigma), ref, rtol=1e-5, atol=1e-5)
+
+
+def test_mdn_rnn_step_equals_sequence_forward_and_shares_weights():
+    torch.manual_seed(0)
+    m = MDNRNN(latent_dim=6, action_dim=4, hidden_size=16, num_mixtures=3)
+    z, a = torch.randn(2, 7, 6), torch.randint(0, 4, (2, 7))
+    pred_seq, (h_end, c_end) = m(z, a)
+    state = m.initial_state(2)
+    for t in range(7):
+        state = m.step(z[:, t], a[:, t], state)
+        pred_t = m.predict(state[0])
+        for k in ("mu", "logit_pi", "log_sigma", "reward", "done_logit"):
+            torch.testing.assert_close(pred_t[k], pred_seq[k][:, t], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(state[0], h_end, rtol=1e-4, atol=1e-5)
+    assert pred_seq["mu"].shape == (2, 7, 6, 3) and pred_seq["reward"].shape == (2, 7)
+    # No second copy: the parameters are the LSTM and the head only.
+    n = sum(p.numel() for p in m.parameters())
+    assert n == sum(p.numel() for p in m.lstm.parameters()) + sum(p.numel() for p in m.head.parameters())
+
+
+def test_mdn_sampling_temperature_and_determinism():
+    torch.manual_seed(0)
+    m = MDNRNN(latent_dim=4, action_dim=3, hidden_size=8, num_mixtures=2)
+    pred = m.predict(torch.randn(5000, 8))
+    g = torch.Generator().manual_seed(1)
+    s1 = m.sample(pred, 1.0, g)
+    assert s1.shape == (5000, 4)
+    torch.testing.assert_close(m.sample(pred, 1.0, torch.Generator().manual_seed(1)), s1)  # same seed, same draw
+    assert not torch.equal(m.sample(pred, 1.0, torch.Generator().manual_seed(3)), s1)
+    cold = m.sample(pred, 0.01, torch.Generator().manual_seed(2))
+    hot = m.sample(pred, 2.0, torch.Generator().manual_seed(2))
+    assert hot.std() > s1.std() > cold.std()
+
+
+def test_mdn_loss_runs_and_masks():
+    m = MDNRNN(latent_dim=4, action_dim=3, hidden_size=8, num_mixtures=2)
+    batch = {"mu": torch.randn(2, 6, 4), "logvar": torch.zeros(2, 6, 4) - 2, "actions": torch.randint(0, 3, (2, 5)),
+             "rewards": torch.tensor([[0, 5.0, 0, 0, 0], [0, 0, 0, 200, 0]]), "dones": torch.zeros(2, 5),
+             "mask": torch.ones(2, 5)}
+    loss, metrics = m.compute_loss(batch)
+    assert torch.isfinite(loss) and set(metrics) == {"loss", "nll", "reward_mse", "done_bce"}
+    loss.backward()
+    batch["mask"] = torch.zeros(2, 5)
+    assert m.compute_loss(batch)[0].item() == pytest.approx(0.0)
+
+
+def test_controller_round_trip_and_batched_logits():
+    torch.manual_seed(0)
+    c = Controller(latent_dim=5, hidden_size=7, action_dim=6)
+    assert c.num_params == (5 + 7 + 1) * 6
+    flat = np.random.default_rng(0).normal(size=c.num_params)
+    np.testing.assert_allclose(c.set_flat(flat).get_flat(), flat, rtol=1e-6)
+    with pytest.raises(ValueError):
+        c.set_flat(flat[:-1])
+    P, N = 4, 3
+    params = torch.randn(P, c.num_params)
+    z, h = torch.randn(P, N, 5), torch.randn(P, N, 7)
+    out = batched_logits(params, z, h, 6)
+    for p in range(P):
+        c.set_flat(params[p].numpy())
+        torch.testing.assert_close(out[p], c(z[p], h[p]), rtol=1e-5, atol=1e-5)

@@ -1,0 +1,110 @@
+"""The whole pipeline at tiny sizes, in process: every artefact exists and evaluate reads them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import evaluate
+import train_controller
+import train_world_model
+from conftest import tiny_config
+from utils.agent import WorldModel, WorldModelPolicy
+from utils.io import UserError
+from utils.logger import read_log
+
+
+def test_dry_run_produces_every_artefact(dry_run):
+    cfg, summary = dry_run
+    run = cfg.run_path
+    for rel in ["config.json", "summary.json", "data/manifest.json", "data/shard_00000.npz", "latents.npz",
+                "vae/model.safetensors", "vae/config.json", "vae/metrics.json",
+                "mdn_rnn/model.safetensors", "mdn_rnn/config.json", "mdn_rnn/metrics.json",
+                "controller/model.safetensors", "controller/config.json", "controller/metrics.json",
+                "controller/dream/model.safetensors", "eval/results.json",
+                "logs/vae.jsonl", "logs/mdn_rnn.jsonl", "logs/controller.jsonl"]:
+        assert (run / rel).is_file() and (run / rel).stat().st_size > 0, rel
+    assert json.loads((run / "config.json").read_text())["vae"]["latent_dim"] == cfg.vae.latent_dim
+    ctrl = json.loads((run / "controller/metrics.json").read_text())
+    assert len(ctrl["dream"]["history"]) == cfg.controller.dream_epochs
+    assert len(ctrl["real"]["history"]) == cfg.controller.real_epochs
+    for h in ctrl["dream"]["history"]:
+        assert {"best", "mean", "std"} <= set(h) and h["best"] >= h["mean"]
+    log = read_log(run / "logs/controller.jsonl")
+    assert any("controller/dream_best" in r for r in log)
+    results = json.loads((run / "eval/results.json").read_text())
+    assert results["agent"]["num_episodes"] == cfg.eval.num_episodes == len(results["agent"]["episodes"])
+    assert summary["evaluate"]["mean"] == pytest.approx(results["agent"]["mean"], abs=0.05)
+    # Sizes flow from upstream artefacts.
+    assert json.loads((run / "mdn_rnn/config.json").read_text())["latent_dim"] == cfg.vae.latent_dim
+
+
+def test_evaluate_reads_the_run_and_is_reproducible(dry_run):
+    cfg, _ = dry_run
+    a = evaluate.main(cfg)
+    b = evaluate.main(cfg)
+    assert [e["score"] for e in a["agent"]["episodes"]] == [e["score"] for e in b["agent"]["episodes"]]
+    assert [e["seed"] for e in a["agent"]["episodes"]] == [cfg.eval.seed + i for i in range(cfg.eval.num_episodes)]
+
+
+def test_rerun_reuses_phases(dry_run, capsys):
+    cfg, _ = dry_run
+    weights = cfg.run_path / "vae" / "model.safetensors"
+    before = weights.stat().st_mtime_ns
+    train_world_model.main(cfg)
+    assert weights.stat().st_mtime_ns == before
+    assert "already trained; reusing" in capsys.readouterr().out
+
+
+def test_population_policy_matches_single_policies(dry_run):
+    cfg, _ = dry_run
+    wm = WorldModel.load(cfg.run_path, torch.device("cpu"))
+    torch.manual_seed(0)
+    params = torch.randn(3, wm.controller.num_params) * 0.5
+    frames = np.random.default_rng(0).integers(0, 255, (6, 64, 64, 3), dtype=np.uint8)
+    pop = WorldModelPolicy(wm.vae, wm.mdn, params, repeats=2)
+    pop.reset(6)
+    singles = [WorldModelPolicy(wm.vae, wm.mdn, params[p:p + 1], repeats=2) for p in range(3)]
+    for s in singles:
+        s.reset(2)
+    for _ in range(4):
+        got = pop.act(frames)
+        want = np.concatenate([s.act(frames[2 * p:2 * p + 2]) for p, s in enumerate(singles)])
+        np.testing.assert_array_equal(got, want)
+
+
+def test_cma_es_improves_a_toy_fitness(tmp_path):
+    cfg = tiny_config(tmp_path, **{"controller.population_size": 12, "controller.sigma0": 0.5})
+    target = np.linspace(-1, 1, 10)
+
+    def fitness(X, gen):
+        return -((X - target) ** 2).sum(1), np.ones(3)
+
+    from utils.logger import RunLogger
+
+    with RunLogger(cfg, "toy", tmp_path) as logger:
+        hist, elites, mean = train_controller.run_cma("toy", np.zeros(10), cfg, 40, fitness, logger, progress=False)
+    assert hist[-1]["best"] > 0.2 * hist[0]["best"]  # fitness is negative: closer to 0 is better
+    assert ((mean - target) ** 2).sum() < 0.1 * (target ** 2).sum()
+    assert len(elites) == 40
+
+
+def test_breakout_dry_run_uses_the_games_action_count(tmp_path):
+    cfg = tiny_config(tmp_path, **{"env.env_id": "ALE/Breakout-v5", "controller.dream_epochs": 1, "controller.real_epochs": 1})
+    summary = train_world_model.main(cfg)
+    assert json.loads((cfg.run_path / "mdn_rnn/config.json").read_text())["action_dim"] == 4
+    assert json.loads((cfg.run_path / "controller/config.json").read_text())["action_dim"] == 4
+    assert summary["evaluate"]["episodes"] == cfg.eval.num_episodes
+
+
+def test_missing_upstream_phase_is_a_clear_error(tmp_path):
+    cfg = tiny_config(tmp_path)
+    with pytest.raises(UserError, match="run train_vae.py first"):
+        import train_mdn_rnn
+
+        train_mdn_rnn.main(cfg)
+    with pytest.raises(UserError, match="run train_vae.py and train_mdn_rnn.py first"):
+        train_controller.main(cfg)
