@@ -11,7 +11,6 @@ Models are freshly initialised (speed does not depend on training). Figures vary
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time

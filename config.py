@@ -16,9 +16,10 @@ import inspect
 import json
 import sys
 import typing
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass
@@ -39,7 +40,7 @@ class EnvConfig:
 
 @dataclass
 class DataConfig:
-    num_rollouts: int = 64
+    num_rollouts: int = 96
     """Episodes of random play to collect for the VAE and MDN-RNN."""
     max_steps_per_rollout: int = 1000
     """Agent steps after which a collected episode is cut (not marked done)."""
@@ -61,7 +62,7 @@ class DataConfig:
 class VAEConfig:
     latent_dim: int = 32
     """Size of z (the paper: 32)."""
-    num_epochs: int = 4
+    num_epochs: int = 5
     """Passes over the collected frames."""
     batch_size: int = 128
     """Frames per gradient step."""
@@ -83,7 +84,7 @@ class MDNRNNConfig:
     """Training sequence length (steps of BPTT)."""
     batch_size: int = 64
     """Sequences per gradient step."""
-    num_epochs: int = 20
+    num_epochs: int = 30
     """Passes over the encoded episodes (one pass = every step seen about once)."""
     learning_rate: float = 1e-3
     """Adam learning rate."""
@@ -105,11 +106,11 @@ class ControllerConfig:
     """CMA-ES population (candidates per generation; the paper: 64)."""
     dream_epochs: int = 40
     """CMA-ES generations in the dream (0 skips the dream phase)."""
-    real_epochs: int = 10
+    real_epochs: int = 20
     """CMA-ES generations in the real game, starting from the dream's best (0 skips it)."""
     dream_rollouts: int = 16
     """Dream rollouts per candidate, from shared real start states (the paper: 16)."""
-    real_rollouts: int = 1
+    real_rollouts: int = 2
     """Real-game episodes per candidate and generation."""
     dream_horizon: int = 300
     """Steps per dream rollout."""
@@ -118,7 +119,10 @@ class ControllerConfig:
     temperature: float = 1.15
     """Dream sampling temperature tau (above 1 makes the dream harder to exploit)."""
     sigma0: float = 0.1
-    """Initial CMA-ES step size."""
+    """Initial CMA-ES step size of the dream phase (the controller starts at zero)."""
+    real_sigma0: float = 2.0
+    """Initial step size of the real phase in logit units: candidates' logits differ from the dream
+    best's (rescaled to unit logit std on real data) by about this much."""
     real_max_steps: int = 3000
     """Cap on agent steps per real training episode."""
     alive_bonus: float = 0.0
@@ -204,6 +208,7 @@ def _dry_run(cfg: Config) -> None:
     cfg.controller.population_size = 6
     cfg.controller.dream_epochs = 2
     cfg.controller.real_epochs = 1
+    cfg.controller.real_rollouts = 1
     cfg.controller.dream_rollouts = 2
     cfg.controller.dream_horizon = 20
     cfg.controller.warmup_steps = 4
@@ -277,7 +282,7 @@ _POSITIVE = [
     "mdn_rnn.hidden_size", "mdn_rnn.num_mixtures", "mdn_rnn.seq_len", "mdn_rnn.batch_size",
     "mdn_rnn.num_epochs", "mdn_rnn.learning_rate", "mdn_rnn.temperature",
     "controller.population_size", "controller.dream_rollouts", "controller.real_rollouts",
-    "controller.dream_horizon", "controller.temperature", "controller.sigma0",
+    "controller.dream_horizon", "controller.temperature", "controller.sigma0", "controller.real_sigma0",
     "controller.real_max_steps", "eval.num_episodes",
 ]
 _NON_NEGATIVE = [
@@ -323,7 +328,7 @@ def field_docs(cls: type) -> dict[str, str]:
     tree = ast.parse(inspect.getsource(cls))
     body = tree.body[0].body  # type: ignore[attr-defined]
     docs: dict[str, str] = {}
-    for prev, node in zip(body, body[1:]):
+    for prev, node in zip(body, body[1:], strict=False):
         if (
             isinstance(prev, ast.AnnAssign)
             and isinstance(prev.target, ast.Name)

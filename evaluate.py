@@ -29,7 +29,7 @@ def summarize(returns: np.ndarray, lengths: np.ndarray, seeds: list[int]) -> dic
         "mean": float(np.mean(returns)), "std": float(np.std(returns)), "median": float(np.median(returns)),
         "min": float(np.min(returns)), "max": float(np.max(returns)), "num_episodes": int(len(returns)),
         "mean_length": float(np.mean(lengths)),
-        "episodes": [{"seed": int(s), "score": float(r), "length": int(n)} for s, r, n in zip(seeds, returns, lengths)],
+        "episodes": [{"seed": int(s), "score": float(r), "length": int(n)} for s, r, n in zip(seeds, returns, lengths, strict=False)],
     }
 
 
@@ -65,15 +65,13 @@ def main(cfg: Config) -> dict:
     wm = WorldModel.load(run, device)
     seeds = [cfg.eval.seed + i for i in range(cfg.eval.num_episodes)]
     timer = Timer()
-    policy = WorldModelPolicy.from_world_model(wm)
-    # One policy object per game so that hidden states stay per episode: the population trick with P=1.
-    policy = WorldModelPolicy(wm.vae, wm.mdn, policy.params, repeats=len(seeds))
+    policy = WorldModelPolicy.from_world_model(wm, repeats=len(seeds))
     results = {"env_id": cfg.env.env_id, "run_dir": str(run), "eval_seed": cfg.eval.seed, "train_seed": cfg.seed,
                "protocol": "full games, sticky actions 0.25, frameskip 4, raw score, no life-loss resets",
                "agent": evaluate_policy(cfg, policy, seeds)}
     share = policy.action_counts / max(1, policy.action_counts.sum())
     names = action_meanings(cfg.env)
-    results["agent"]["action_share"] = {n: round(float(s), 4) for n, s in zip(names, share)}
+    results["agent"]["action_share"] = {n: round(float(s), 4) for n, s in zip(names, share, strict=False)}
     results["agent"]["seconds"] = timer.seconds
     a = results["agent"]
     print(f"[eval] agent: mean {a['mean']:.1f} +/- {a['std']:.1f} (min {a['min']:.0f}, max {a['max']:.0f}) "

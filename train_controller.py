@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import cma
 import numpy as np
@@ -33,7 +33,7 @@ from utils.logger import RunLogger
 TRAIN_SEED_BASE = 1_000_000
 
 
-def run_cma(name: str, x0: np.ndarray, cfg: Config, generations: int, fitness: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]],
+def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: int, fitness: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]],
             logger: RunLogger, progress: bool) -> tuple[list[dict], list[tuple[float, np.ndarray]], np.ndarray]:
     """Ask/tell loop. ``fitness(X (P, n), generation) -> (scores (P,), action histogram)``; higher is better.
 
@@ -42,7 +42,7 @@ def run_cma(name: str, x0: np.ndarray, cfg: Config, generations: int, fitness: C
     from tqdm import tqdm
 
     cc = cfg.controller
-    es = cma.CMAEvolutionStrategy(x0, cc.sigma0, {"popsize": cc.population_size, "seed": cfg.seed + 1 + (name == "real"),
+    es = cma.CMAEvolutionStrategy(x0, sigma0, {"popsize": cc.population_size, "seed": cfg.seed + 1 + (name == "real"),
                                                   "verbose": -9, "tolx": 0, "tolfun": 0, "tolflatfitness": 10**9})
     history, elites = [], []
     bar = tqdm(range(generations), desc=f"cma-es {name}", disable=not progress, leave=False)
@@ -75,6 +75,23 @@ def pick_best(elites: list[tuple[float, np.ndarray]], mean: np.ndarray, score: C
     return cands[int(np.argmax(scores))], scores.tolist()
 
 
+def calibrate(x: np.ndarray, feats: np.ndarray, logit_sigma: float) -> tuple[np.ndarray, float]:
+    """Scale the start point and step size of the real phase in logit units.
+
+    ``argmax(W f + b)`` does not change when (W, b) is scaled, but CMA-ES's step size does, and a
+    dream-trained controller can have any scale. Rescale x so that its logits on real features
+    ``feats`` (N, F) have unit std, and pick sigma so that a step moves every logit by about
+    ``logit_sigma`` (a perturbation of std sigma per weight moves a logit by sigma * ||[f, 1]||).
+    """
+    A = len(x) // (feats.shape[1] + 1)
+    W, b = x[: A * feats.shape[1]].reshape(A, -1), x[A * feats.shape[1]:]
+    scale = float((feats @ W.T + b).std())
+    if scale > 0:
+        x = x / scale
+    f_norm = float(np.sqrt((feats**2).sum(1).mean() + 1.0))
+    return x, logit_sigma / f_norm
+
+
 def main(cfg: Config) -> dict:
     run = prepare_run_dir(cfg)
     out = run / CONTROLLER_DIR
@@ -92,15 +109,15 @@ def main(cfg: Config) -> dict:
     x = np.zeros(ctrl.num_params)
     rng = np.random.default_rng(cfg.seed)
     gen_torch = torch.Generator(device=device).manual_seed(cfg.seed)
+    latents_path = run / "latents.npz"
+    if not latents_path.exists():
+        raise UserError(f"no encoded latents at {latents_path}: run train_mdn_rnn.py first")
+    dream = Dream(wm.mdn, LatentData.load(latents_path), cc.warmup_steps, device)
     logger = RunLogger(cfg, "controller", run)
     metrics: dict = {"num_params": ctrl.num_params}
     timer = Timer()
     try:
         if cc.dream_epochs > 0:
-            latents_path = run / "latents.npz"
-            if not latents_path.exists():
-                raise UserError(f"no encoded latents at {latents_path}: run train_mdn_rnn.py first")
-            dream = Dream(wm.mdn, LatentData.load(latents_path), cc.warmup_steps, device)
 
             def dream_score(X: np.ndarray, rollouts: int) -> tuple[np.ndarray, np.ndarray]:
                 starts = dream.sample_starts(rollouts, rng, gen_torch)
@@ -109,7 +126,7 @@ def main(cfg: Config) -> dict:
                 return f.cpu().numpy().astype(np.float64), counts
 
             t = Timer()
-            hist, elites, mean = run_cma("dream", x, cfg, cc.dream_epochs, lambda X, g: dream_score(X, cc.dream_rollouts),
+            hist, elites, mean = run_cma("dream", x, cc.sigma0, cfg, cc.dream_epochs, lambda X, g: dream_score(X, cc.dream_rollouts),
                                          logger, cfg.logging.progress)
             x, rescored = pick_best(elites, mean, lambda X: dream_score(X, 4 * cc.dream_rollouts)[0])
             metrics["dream"] = {"history": hist, "rescored": rescored, "seconds": t.seconds}
@@ -117,6 +134,9 @@ def main(cfg: Config) -> dict:
             print(f"[controller] dream phase done in {t.seconds:.1f}s; re-scored finalists {np.round(rescored, 2).tolist()}")
 
         if cc.real_epochs > 0:
+            starts = dream.sample_starts(512, np.random.default_rng(cfg.seed + 7))
+            feats = torch.cat([starts.z, starts.state[0]], dim=1).cpu().numpy().astype(np.float64)
+
             def real_score(X: np.ndarray, seeds: list[int]) -> tuple[np.ndarray, np.ndarray]:
                 policy = WorldModelPolicy(wm.vae, wm.mdn, torch.as_tensor(X, dtype=torch.float32), repeats=len(seeds))
                 stats = play_episodes(cfg.env, policy, seeds * len(X), max_steps=cc.real_max_steps)
@@ -128,8 +148,11 @@ def main(cfg: Config) -> dict:
                 # The same seeds for every candidate of a generation (common random numbers).
                 return [TRAIN_SEED_BASE + cfg.seed * 100_000 + gen * cc.real_rollouts + r for r in range(cc.real_rollouts)]
 
+            x, sigma = calibrate(x, feats, cc.real_sigma0)
+            print(f"[controller] real phase starts from the dream's best, rescaled; step size {sigma:.4f} "
+                  f"(= {cc.real_sigma0} logit units)")
             t = Timer()
-            hist, elites, mean = run_cma("real", x, cfg, cc.real_epochs, lambda X, g: real_score(X, gen_seeds(g)), logger,
+            hist, elites, mean = run_cma("real", x, sigma, cfg, cc.real_epochs, lambda X, g: real_score(X, gen_seeds(g)), logger,
                                          cfg.logging.progress)
             select_seeds = [TRAIN_SEED_BASE // 2 + cfg.seed * 100 + i for i in range(8)]
             x, rescored = pick_best(elites, mean, lambda X: real_score(X, select_seeds)[0])

@@ -23,6 +23,19 @@ from utils.io import atomic_write_json, save_model
 from utils.logger import RunLogger
 
 
+def mean_frame(dataset: FrameDataset, rng: np.random.Generator, max_frames: int = 5000) -> np.ndarray:
+    """Mean of up to ``max_frames`` training frames, (H, W, 3) in [0, 1] (for the decoder's pixel bias)."""
+    total, n = None, 0
+    for batch in dataset.batches(min(len(dataset), 500), rng):
+        s = batch.astype(np.float64).sum(0)
+        total, n = (s if total is None else total + s), n + len(batch)
+        if n >= max_frames:
+            break
+    if total is None:  # fewer frames than one streamed batch: no bias
+        return np.full(dataset.frame_shape, 0.5, dtype=np.float32)
+    return (total / (255.0 * n)).astype(np.float32)
+
+
 def main(cfg: Config) -> dict:
     run = prepare_run_dir(cfg)
     out = run / VAE_DIR
@@ -45,7 +58,9 @@ def main(cfg: Config) -> dict:
 
         raise UserError(f"only {len(dataset)} frames for --vae.batch_size {cfg.vae.batch_size}")
 
-    model = ConvVAE(cfg.vae.latent_dim, cfg.env.frame_size).to(device).to(memory_format=torch.channels_last)
+    model = ConvVAE(cfg.vae.latent_dim, cfg.env.frame_size)
+    model.set_pixel_bias(torch.from_numpy(mean_frame(dataset, rng=np.random.default_rng(cfg.seed))))
+    model = model.to(device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.vae.learning_rate)
     rng = np.random.default_rng(cfg.seed)
     logger = RunLogger(cfg, "vae", run)

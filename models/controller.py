@@ -30,7 +30,7 @@ class Controller(nn.Module):
     def get_flat(self) -> np.ndarray:
         return torch.cat([self.fc.weight.detach().flatten(), self.fc.bias.detach()]).cpu().double().numpy()
 
-    def set_flat(self, flat: np.ndarray) -> "Controller":
+    def set_flat(self, flat: np.ndarray) -> Controller:
         flat_t = torch.as_tensor(np.asarray(flat), dtype=self.fc.weight.dtype)
         if flat_t.numel() != self.num_params:
             raise ValueError(f"expected {self.num_params} controller parameters, got {flat_t.numel()}")

@@ -35,8 +35,18 @@ class ConvVAE(nn.Module):
             nn.ConvTranspose2d(1024, 128, 5, 2), nn.ReLU(),
             nn.ConvTranspose2d(128, 64, 5, 2), nn.ReLU(),
             nn.ConvTranspose2d(64, 32, 6, 2), nn.ReLU(),
-            nn.ConvTranspose2d(32, 3, 6, 2), nn.Sigmoid(),
+            nn.ConvTranspose2d(32, 3, 6, 2),
         )
+        # Per-pixel logit offset of the output, set to logit(mean training frame) before training.
+        # Atari frames are mostly black with small sprites: started from zero, the decoder settles on
+        # "black screen + ground" (worse than the mean frame) and never learns the sprites.
+        self.register_buffer("pixel_bias", torch.zeros(3, frame_size, frame_size))
+
+    @torch.no_grad()
+    def set_pixel_bias(self, mean_frame: torch.Tensor) -> None:
+        """mean_frame: (H, W, 3) in [0, 1]; the untrained decoder then outputs about this frame."""
+        p = mean_frame.permute(2, 0, 1).clamp(1e-3, 1 - 1e-3)
+        self.pixel_bias.copy_(torch.log(p / (1 - p)))
 
     def config(self) -> dict:
         return {"latent_dim": self.latent_dim, "frame_size": self.frame_size}
@@ -53,7 +63,7 @@ class ConvVAE(nn.Module):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """z (B, Z) -> reconstruction (B, 3, 64, 64) in [0, 1]."""
-        return self.decoder(self.fc_dec(z)[:, :, None, None])
+        return torch.sigmoid(self.decoder(self.fc_dec(z)[:, :, None, None]) + self.pixel_bias)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mu, logvar = self.encode(x)

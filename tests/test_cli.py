@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 SCRIPTS = ["train_vae.py", "train_mdn_rnn.py", "train_controller.py", "train_world_model.py", "evaluate.py", "bench.py"]

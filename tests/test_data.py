@@ -4,10 +4,18 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import tiny_config
-from utils.data import (FrameDataset, LatentData, SequenceSampler, collect_rollouts, complete_manifest, load_all_frames,
-                        load_shard, shard_paths)
+
+from utils.data import (
+    FrameDataset,
+    LatentData,
+    SequenceSampler,
+    collect_rollouts,
+    complete_manifest,
+    load_all_frames,
+    load_shard,
+    shard_paths,
+)
 from utils.io import UserError
 
 
@@ -22,7 +30,7 @@ def test_shards_round_trip(collected):
     cfg, manifest = collected
     assert manifest["complete"] and len(manifest["shards"]) == 3  # 2 + 2 + 1 episodes
     assert sum(s["episodes"] for s in manifest["shards"]) == 5
-    for entry, path in zip(manifest["shards"], shard_paths(cfg.data_path, manifest)):
+    for entry, path in zip(manifest["shards"], shard_paths(cfg.data_path, manifest), strict=False):
         shard = load_shard(path)
         assert shard["obs"].dtype == np.uint8 and shard["obs"].shape[1:] == (64, 64, 3)
         assert len(shard["obs"]) == entry["frames"] == shard["lengths"].sum() + len(shard["lengths"])
@@ -82,7 +90,8 @@ def test_frame_dataset_in_memory_and_streaming_cover_all_frames(collected):
     assert len(got_mem) == total - total % 7 and len(got_stream) == total
     # Streaming sees every frame exactly once per epoch: compare multisets of per-frame checksums.
     all_frames = load_all_frames(cfg.data_path, manifest)
-    key = lambda a: np.sort(a.reshape(len(a), -1).astype(np.int64).sum(1) * 1_000_003 + a.reshape(len(a), -1)[:, ::97].astype(np.int64).sum(1))
+    def key(a):
+        return np.sort(a.reshape(len(a), -1).astype(np.int64).sum(1) * 1_000_003 + a.reshape(len(a), -1)[:, ::97].astype(np.int64).sum(1))
     np.testing.assert_array_equal(key(got_stream), key(all_frames))
 
 

@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import tiny_config
 
 import evaluate
 import train_controller
 import train_world_model
-from conftest import tiny_config
 from utils.agent import WorldModel, WorldModelPolicy
 from utils.io import UserError
 from utils.logger import read_log
@@ -77,7 +77,7 @@ def test_population_policy_matches_single_policies(dry_run):
 
 
 def test_cma_es_improves_a_toy_fitness(tmp_path):
-    cfg = tiny_config(tmp_path, **{"controller.population_size": 12, "controller.sigma0": 0.5})
+    cfg = tiny_config(tmp_path, **{"controller.population_size": 12})
     target = np.linspace(-1, 1, 10)
 
     def fitness(X, gen):
@@ -86,7 +86,7 @@ def test_cma_es_improves_a_toy_fitness(tmp_path):
     from utils.logger import RunLogger
 
     with RunLogger(cfg, "toy", tmp_path) as logger:
-        hist, elites, mean = train_controller.run_cma("toy", np.zeros(10), cfg, 40, fitness, logger, progress=False)
+        hist, elites, mean = train_controller.run_cma("toy", np.zeros(10), 0.5, cfg, 40, fitness, logger, progress=False)
     assert hist[-1]["best"] > 0.2 * hist[0]["best"]  # fitness is negative: closer to 0 is better
     assert ((mean - target) ** 2).sum() < 0.1 * (target ** 2).sum()
     assert len(elites) == 40
@@ -108,3 +108,39 @@ def test_missing_upstream_phase_is_a_clear_error(tmp_path):
         train_mdn_rnn.main(cfg)
     with pytest.raises(UserError, match="run train_vae.py and train_mdn_rnn.py first"):
         train_controller.main(cfg)
+
+
+def test_evaluate_records_a_real_video(dry_run, tmp_path):
+    import dataclasses
+
+    cfg, _ = dry_run
+    cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, record_video=True, num_episodes=1))
+    results = evaluate.main(cfg)
+    video = results["video"]
+    path = cfg.run_path / "videos" / video["path"].split("/")[-1]
+    assert path.suffix == ".mp4" and path.stat().st_size > 1000
+    import subprocess
+
+    import imageio_ffmpeg
+
+    out = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(path), "-map", "0:v:0", "-f", "null", "-"],
+                         capture_output=True, text=True).stderr
+    n_frames = int(out.rsplit("frame=", 1)[1].split()[0])
+    assert n_frames == video["length"] + 1  # the reset frame plus one per step
+
+
+def test_calibrate_keeps_the_policy_and_sets_logit_scale():
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(256, 9))
+    x = rng.normal(size=(9 + 1) * 4) * 37.0
+    x0, sigma = train_controller.calibrate(x, feats, 2.0)
+    def logits(p):
+        return feats @ p[:36].reshape(4, 9).T + p[36:]
+    np.testing.assert_array_equal(logits(x).argmax(1), logits(x0).argmax(1))  # same actions
+    assert logits(x0).std() == pytest.approx(1.0)
+    # A step of size sigma per weight moves each logit by about 2.0 on average.
+    noise = rng.normal(size=(2000, len(x))) * sigma
+    moved = np.stack([logits(x0 + n)[:8] - logits(x0)[:8] for n in noise[:200]])
+    assert moved.std() == pytest.approx(2.0, rel=0.15)
+    zero, sigma0 = train_controller.calibrate(np.zeros_like(x), feats, 2.0)
+    assert not zero.any() and sigma0 == pytest.approx(sigma)

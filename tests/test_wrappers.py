@@ -15,7 +15,7 @@ def test_vector_and_single_env_give_identical_frames():
     obs_v, _ = venv.reset(seed=np.array([123, 7]))
     obs_s, _ = env.reset(seed=123)
     rng = np.random.default_rng(0)
-    for t in range(120):
+    for _t in range(120):
         assert obs_s.shape == (64, 64, 3) and obs_s.dtype == np.uint8
         np.testing.assert_array_equal(squeeze_obs(obs_v)[0], obs_s)
         a = int(rng.integers(6))

@@ -58,7 +58,7 @@ class WorldModel:
     device: torch.device
 
     @classmethod
-    def load(cls, run_dir: Path, device: torch.device, with_controller: bool = True) -> "WorldModel":
+    def load(cls, run_dir: Path, device: torch.device, with_controller: bool = True) -> WorldModel:
         vae = load_vae(run_dir / VAE_DIR, device)
         mdn = load_mdn_rnn(run_dir / MDN_DIR, device, latent_dim=vae.latent_dim)
         ctrl = (load_controller(run_dir / CONTROLLER_DIR, device, vae.latent_dim, mdn.hidden_size, mdn.action_dim)
@@ -87,9 +87,10 @@ class WorldModelPolicy:
         self.action_counts = np.zeros(mdn.action_dim, dtype=np.int64)
 
     @classmethod
-    def from_world_model(cls, wm: WorldModel) -> "WorldModelPolicy":
+    def from_world_model(cls, wm: WorldModel, repeats: int = 1) -> WorldModelPolicy:
+        """The trained controller playing ``repeats`` games at once (each with its own LSTM state)."""
         assert wm.controller is not None
-        return cls(wm.vae, wm.mdn, torch.as_tensor(wm.controller.get_flat())[None])
+        return cls(wm.vae, wm.mdn, torch.as_tensor(wm.controller.get_flat())[None], repeats=repeats)
 
     def reset(self, num_envs: int) -> None:
         if num_envs != self.P * self.repeats:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
 import random
 import sys
 import time
 import traceback
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 import torch
@@ -123,7 +123,3 @@ def train_epochs(
         if on_epoch_end:
             on_epoch_end(epoch, summary)
     return history
-
-
-def torch_threads() -> int:
-    return int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads()))

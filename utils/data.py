@@ -17,9 +17,10 @@ import io
 import os
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -299,6 +300,7 @@ class FrameDataset:
         self.streaming = self.num_frames > max_in_memory
         self.shards_in_flight = shards_in_flight
         self.frames = None if self.streaming else load_all_frames(data_dir, self.manifest)
+        self.frame_shape = (64, 64, 3) if self.frames is None else self.frames.shape[1:]
 
     def batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
         """One epoch of (B, H, W, 3) uint8 batches (the last, smaller one dropped when streaming)."""
@@ -354,7 +356,7 @@ class LatentData:
         atomic_write_json(path.with_suffix(".json"), meta)
 
     @classmethod
-    def load(cls, path: Path) -> "LatentData":
+    def load(cls, path: Path) -> LatentData:
         try:
             with np.load(path, allow_pickle=False) as z:
                 return cls(**{k: z[k] for k in ("mu", "logvar", "actions", "rewards", "dones", "lengths")})

@@ -56,7 +56,7 @@ class RunLogger:
             self.wandb_run.finish()
             self.wandb_run = None
 
-    def __enter__(self) -> "RunLogger":
+    def __enter__(self) -> RunLogger:
         return self
 
     def __exit__(self, *exc: Any) -> None:
