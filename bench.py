@@ -21,11 +21,12 @@ import torch
 from config import Config
 from models.mdn_rnn import MDNRNN
 from models.vae import ConvVAE
-from utils.agent import RandomPolicy, WorldModelPolicy, play_episodes
+from utils.agent import RandomPolicy, WorldModelPolicy
 from utils.common import cli_main, resolve_device, seed_everything
 from utils.data import LatentData
 from utils.dream import Dream
 from utils.io import atomic_write_json
+from utils.runner import run_episodes
 from utils.wrappers import make_vector_env, num_actions, squeeze_obs
 
 
@@ -78,8 +79,9 @@ def main(cfg: Config) -> dict:
     vae = ConvVAE(Z, cfg.env.frame_size).to(device).eval().to(memory_format=torch.channels_last)
     mdn = MDNRNN(Z, A, mc.hidden_size, mc.num_mixtures).to(device).eval()
     n_params = (Z + mc.hidden_size + 1) * A
-    policy = WorldModelPolicy(vae, mdn, torch.randn(n_envs, n_params) * 0.1, repeats=1)
+    policy = WorldModelPolicy(vae, mdn, torch.randn(n_envs, n_params) * 0.1, job_candidates=np.arange(n_envs))
     policy.reset(n_envs)
+    policy.start(np.arange(n_envs), np.arange(n_envs))
     obs, _ = venv.reset(seed=cfg.seed)
 
     def agent_step() -> int:
@@ -158,8 +160,8 @@ def main(cfg: Config) -> dict:
 
     # 6. Reference: a random policy through the same play loop (the loop's own overhead).
     t0 = time.perf_counter()
-    stats = play_episodes(cfg.env, RandomPolicy(A, 0), list(range(n_envs)), max_steps=200)
-    out["random_play_loop_steps_per_s"] = stats.steps_taken / (time.perf_counter() - t0)
+    stats = run_episodes(cfg.env, RandomPolicy(A, 0), list(range(n_envs)), max_steps=200)
+    out["random_play_loop_steps_per_s"] = stats.env_steps / (time.perf_counter() - t0)
 
     out["ratio_agent_loop_to_env"] = out["agent_loop_steps_per_s"] / out["env_steps_per_s"]
     out["ratio_dream_to_agent_loop"] = out["dream_latent_steps_per_s"] / out["agent_loop_steps_per_s"]

@@ -125,6 +125,8 @@ class ControllerConfig:
     best's (rescaled to unit logit std on real data) by about this much."""
     real_max_steps: int = 3000
     """Cap on agent steps per real training episode."""
+    real_num_envs: int = 32
+    """Emulators that work through a real generation's population x real_rollouts episodes."""
     alive_bonus: float = 0.0
     """Fitness per surviving dream step (0: reward only)."""
 
@@ -213,6 +215,7 @@ def _dry_run(cfg: Config) -> None:
     cfg.controller.dream_horizon = 20
     cfg.controller.warmup_steps = 4
     cfg.controller.real_max_steps = 100
+    cfg.controller.real_num_envs = 4
     cfg.eval.num_episodes = 2
 
 
@@ -238,6 +241,7 @@ def _paper(cfg: Config) -> None:
     cfg.controller.real_epochs = 100
     cfg.controller.dream_horizon = 1000
     cfg.controller.real_max_steps = 27_000
+    cfg.controller.real_num_envs = 64
 
 
 PRESETS: dict[str, Callable[[Config], None]] = {
@@ -283,7 +287,7 @@ _POSITIVE = [
     "mdn_rnn.num_epochs", "mdn_rnn.learning_rate", "mdn_rnn.temperature",
     "controller.population_size", "controller.dream_rollouts", "controller.real_rollouts",
     "controller.dream_horizon", "controller.temperature", "controller.sigma0", "controller.real_sigma0",
-    "controller.real_max_steps", "eval.num_episodes",
+    "controller.real_max_steps", "controller.real_num_envs", "eval.num_episodes",
 ]
 _NON_NEGATIVE = [
     "env.num_threads", "vae.kl_tolerance", "vae.kl_weight", "mdn_rnn.grad_clip",

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from config import Config
-from utils.agent import ConstantPolicy, Policy, RandomPolicy, WorldModel, WorldModelPolicy, play_episodes, record_video
+from utils.agent import ConstantPolicy, RandomPolicy, WorldModel, WorldModelPolicy, record_video
 from utils.common import Timer, cli_main, resolve_device, seed_everything
 from utils.io import UserError, atomic_write_json
+from utils.runner import Policy, run_episodes
 from utils.wrappers import action_meanings
 
 
@@ -34,7 +35,7 @@ def summarize(returns: np.ndarray, lengths: np.ndarray, seeds: list[int]) -> dic
 
 
 def evaluate_policy(cfg: Config, policy: Policy, seeds: list[int]) -> dict:
-    stats = play_episodes(cfg.env, policy, seeds)
+    stats = run_episodes(cfg.env, policy, seeds)
     return summarize(stats.returns, stats.lengths, seeds)
 
 
@@ -65,7 +66,7 @@ def main(cfg: Config) -> dict:
     wm = WorldModel.load(run, device)
     seeds = [cfg.eval.seed + i for i in range(cfg.eval.num_episodes)]
     timer = Timer()
-    policy = WorldModelPolicy.from_world_model(wm, repeats=len(seeds))
+    policy = WorldModelPolicy.from_world_model(wm)
     results = {"env_id": cfg.env.env_id, "run_dir": str(run), "eval_seed": cfg.eval.seed, "train_seed": cfg.seed,
                "protocol": "full games, sticky actions 0.25, frameskip 4, raw score, no life-loss resets",
                "agent": evaluate_policy(cfg, policy, seeds)}

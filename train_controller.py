@@ -22,12 +22,13 @@ import torch
 
 from config import Config
 from models.controller import Controller
-from utils.agent import CONTROLLER_DIR, MDN_DIR, VAE_DIR, WorldModel, WorldModelPolicy, play_episodes
+from utils.agent import CONTROLLER_DIR, MDN_DIR, VAE_DIR, WorldModel, WorldModelPolicy
 from utils.common import Timer, cli_main, prepare_run_dir, resolve_device, seed_everything
 from utils.data import LatentData
 from utils.dream import Dream
 from utils.io import UserError, atomic_write_json, save_model
 from utils.logger import RunLogger
+from utils.runner import run_episodes
 
 # Seeds of real training episodes live far from evaluation seeds (EvalConfig.seed, default 10,000).
 TRAIN_SEED_BASE = 1_000_000
@@ -138,9 +139,12 @@ def main(cfg: Config) -> dict:
             feats = torch.cat([starts.z, starts.state[0]], dim=1).cpu().numpy().astype(np.float64)
 
             def real_score(X: np.ndarray, seeds: list[int]) -> tuple[np.ndarray, np.ndarray]:
-                policy = WorldModelPolicy(wm.vae, wm.mdn, torch.as_tensor(X, dtype=torch.float32), repeats=len(seeds))
-                stats = play_episodes(cfg.env, policy, seeds * len(X), max_steps=cc.real_max_steps)
-                real_score.env_steps += stats.steps_taken  # type: ignore[attr-defined]
+                # Job k = candidate k // R playing seed k % R; cc.real_num_envs emulators work through the jobs.
+                policy = WorldModelPolicy(wm.vae, wm.mdn, torch.as_tensor(X, dtype=torch.float32),
+                                          job_candidates=np.repeat(np.arange(len(X)), len(seeds)))
+                stats = run_episodes(cfg.env, policy, np.tile(seeds, len(X)), num_envs=cc.real_num_envs,
+                                     max_steps=cc.real_max_steps)
+                real_score.env_steps += stats.env_steps  # type: ignore[attr-defined]
                 return stats.returns.reshape(len(X), len(seeds)).mean(1), policy.action_counts
             real_score.env_steps = 0  # type: ignore[attr-defined]
 

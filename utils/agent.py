@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import torch
@@ -14,7 +13,7 @@ from models.controller import Controller, batched_logits
 from models.mdn_rnn import MDNRNN
 from models.vae import ConvVAE
 from utils.io import UserError, load_model_config, load_weights
-from utils.wrappers import make_vector_env, squeeze_obs
+from utils.runner import Policy
 
 VAE_DIR, MDN_DIR, CONTROLLER_DIR = "vae", "mdn_rnn", "controller"
 
@@ -66,44 +65,46 @@ class WorldModel:
         return cls(vae, mdn, ctrl, device)
 
 
-class Policy(Protocol):
-    def reset(self, num_envs: int) -> None: ...
-    def act(self, frames: np.ndarray) -> np.ndarray: ...
-
-
 class WorldModelPolicy:
-    """P controllers x R episodes each, stepped together: VAE encode -> controller -> LSTM step.
+    """VAE encode -> controller -> LSTM step for every emulator at once, whatever candidate it plays.
 
-    Env ``i`` is played by candidate ``i // R``. One call of :meth:`act` is three batched tensor ops
-    for the whole population (encode, ``baddbmm``, LSTM step).
+    ``params`` holds P flat controllers; job k is played by candidate ``job_candidates[k]``
+    (default: all jobs by candidate 0). Each step is one batched encode, one ``baddbmm`` with
+    per-emulator weights, and one LSTM step, for the whole population.
     """
 
-    def __init__(self, vae: ConvVAE, mdn: MDNRNN, params: torch.Tensor, repeats: int = 1):
-        self.vae, self.mdn, self.repeats = vae, mdn, repeats
+    def __init__(self, vae: ConvVAE, mdn: MDNRNN, params: torch.Tensor, job_candidates: np.ndarray | None = None):
+        self.vae, self.mdn = vae, mdn
         self.device = next(mdn.parameters()).device
         self.params = params.to(self.device, torch.float32)
-        self.P = self.params.shape[0]
-        self.state = None
+        self.job_candidates = job_candidates
         self.action_counts = np.zeros(mdn.action_dim, dtype=np.int64)
 
     @classmethod
-    def from_world_model(cls, wm: WorldModel, repeats: int = 1) -> WorldModelPolicy:
-        """The trained controller playing ``repeats`` games at once (each with its own LSTM state)."""
+    def from_world_model(cls, wm: WorldModel) -> WorldModelPolicy:
         assert wm.controller is not None
-        return cls(wm.vae, wm.mdn, torch.as_tensor(wm.controller.get_flat())[None], repeats=repeats)
+        return cls(wm.vae, wm.mdn, torch.as_tensor(wm.controller.get_flat())[None])
 
     def reset(self, num_envs: int) -> None:
-        if num_envs != self.P * self.repeats:
-            raise ValueError(f"{num_envs} envs for {self.P} candidates x {self.repeats} repeats")
         self.state = self.mdn.initial_state(num_envs, self.device)
+        self.candidate = torch.zeros(num_envs, dtype=torch.long, device=self.device)
+
+    def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
+        idx = torch.as_tensor(envs, device=self.device)
+        cands = np.zeros(len(jobs), dtype=np.int64) if self.job_candidates is None else self.job_candidates[jobs]
+        self.candidate[idx] = torch.as_tensor(cands, device=self.device)
+        for s in self.state:
+            s[idx] = 0.0
 
     @torch.no_grad()
     def act(self, frames: np.ndarray) -> np.ndarray:
         z = self.vae.encode_frames(torch.from_numpy(frames).to(self.device))
         h, c = self.state
-        logits = batched_logits(self.params, z.view(self.P, self.repeats, -1), h.view(self.P, self.repeats, -1),
-                                self.mdn.action_dim)
-        a = logits.argmax(-1).view(-1)
+        if self.params.shape[0] == 1:  # one controller: a plain matmul
+            logits = batched_logits(self.params, z[None], h[None], self.mdn.action_dim)[0]
+        else:  # each emulator with its own candidate's weights
+            logits = batched_logits(self.params[self.candidate], z[:, None], h[:, None], self.mdn.action_dim)[:, 0]
+        a = logits.argmax(-1)
         self.state = self.mdn.step(z, a, (h, c))
         a_np = a.cpu().numpy()
         self.action_counts += np.bincount(a_np, minlength=self.mdn.action_dim)
@@ -117,7 +118,10 @@ class RandomPolicy:
         self.n, self.rng = n_actions, np.random.default_rng(seed)
 
     def reset(self, num_envs: int) -> None:
-        self.num_envs = num_envs
+        pass
+
+    def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
+        pass
 
     def act(self, frames: np.ndarray) -> np.ndarray:
         return self.rng.integers(self.n, size=len(frames))
@@ -130,40 +134,11 @@ class ConstantPolicy:
     def reset(self, num_envs: int) -> None:
         pass
 
+    def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
+        pass
+
     def act(self, frames: np.ndarray) -> np.ndarray:
         return np.full(len(frames), self.action, dtype=np.int64)
-
-
-@dataclass
-class EpisodeStats:
-    returns: np.ndarray
-    lengths: np.ndarray
-    steps_taken: int  # env steps the vector env ran (including steps of already-finished envs)
-
-
-def play_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int], max_steps: int | None = None) -> EpisodeStats:
-    """Play one episode per seed, all at once on the vector env; full games unless ``max_steps``."""
-    n = len(seeds)
-    venv = make_vector_env(env_cfg, n)
-    try:
-        obs, _ = venv.reset(seed=np.asarray(seeds, dtype=np.int64))
-        policy.reset(n)
-        returns = np.zeros(n, dtype=np.float64)
-        lengths = np.zeros(n, dtype=np.int64)
-        alive = np.ones(n, dtype=bool)
-        steps = 0
-        while alive.any():
-            actions = policy.act(squeeze_obs(obs)).astype(np.int64)
-            obs, rew, term, trunc, _ = venv.step(actions)
-            steps += 1
-            returns += rew * alive
-            lengths += alive
-            alive &= ~(term | trunc)
-            if max_steps is not None and steps >= max_steps:
-                break
-    finally:
-        venv.close()
-    return EpisodeStats(returns, lengths, steps * n)
 
 
 def record_video(env_cfg: EnvConfig, policy: Policy, seed: int, video_dir: Path, name_prefix: str) -> tuple[Path, float, int]:
@@ -177,6 +152,7 @@ def record_video(env_cfg: EnvConfig, policy: Policy, seed: int, video_dir: Path,
                       episode_trigger=lambda i: i == 0, disable_logger=True)
     obs, _ = env.reset(seed=seed)
     policy.reset(1)
+    policy.start(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
     total, length, done = 0.0, 0, False
     while not done:
         action = int(policy.act(obs[None])[0])

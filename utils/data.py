@@ -26,7 +26,8 @@ import numpy as np
 
 from config import Config
 from utils.io import UserError, atomic_write_json, read_json
-from utils.wrappers import make_vector_env, squeeze_obs
+from utils.runner import run_episodes
+from utils.wrappers import num_actions
 
 MANIFEST = "manifest.json"
 DATA_FORMAT_VERSION = 1
@@ -95,16 +96,6 @@ class HeldRandomPolicy:
         return self.action
 
 
-@dataclass
-class _Slot:
-    episode: int = -1
-    policy: HeldRandomPolicy | None = None
-    obs: list | None = None
-    actions: list | None = None
-    rewards: list | None = None
-    dones: list | None = None
-
-
 def _write_shard(path: Path, episodes: list[dict[str, Any]]) -> dict[str, Any]:
     arrays = {
         "obs": np.concatenate([e["obs"] for e in episodes]),
@@ -133,8 +124,6 @@ def _write_shard(path: Path, episodes: list[dict[str, Any]]) -> dict[str, Any]:
 
 def collect_rollouts(cfg: Config, progress: bool = True) -> dict[str, Any]:
     """Collect ``data.num_rollouts`` episodes (resuming finished shards) and return the manifest."""
-    from tqdm import tqdm
-
     data_dir = cfg.data_path
     data_dir.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(data_dir)
@@ -151,93 +140,77 @@ def collect_rollouts(cfg: Config, progress: bool = True) -> dict[str, Any]:
     dc = cfg.data
     per_shard = dc.episodes_per_shard
     n_shards = -(-dc.num_rollouts // per_shard)
-    first_episode = len(manifest["shards"]) * per_shard
-    todo = list(range(first_episode, dc.num_rollouts))
-    if not todo:
-        manifest["complete"] = True
-        atomic_write_json(data_dir / MANIFEST, manifest)
-        return manifest
-
-    n_envs = min(dc.num_envs, len(todo))
-    venv = make_vector_env(cfg.env, n_envs)
-    n_actions = int(venv.single_action_space.n)
-    slots = [_Slot() for _ in range(n_envs)]
-    next_todo = 0
-    finished: dict[int, dict[str, Any]] = {}
-    next_shard = len(manifest["shards"])
-
-    def start(indices: list[int]) -> np.ndarray | None:
-        """Give the next episodes to the slots ``indices``; reset those emulators with their seeds."""
-        nonlocal next_todo
-        mask = np.zeros(n_envs, dtype=bool)
-        seeds = []
-        for i in indices:
-            s = slots[i]
-            if next_todo < len(todo):
-                ep = todo[next_todo]
-                next_todo += 1
-                s.episode = ep
-                s.policy = HeldRandomPolicy(n_actions, dc.action_hold_min, dc.action_hold_max,
-                                            np.random.default_rng([cfg.seed, ep, 1]))
-                s.obs, s.actions, s.rewards, s.dones = [], [], [], []
-                mask[i] = True
-                seeds.append(episode_seed(cfg.seed, ep))
-            else:
-                s.episode = -1
-        if not mask.any():
-            return None
-        if mask.all():
-            obs, _ = venv.reset(seed=np.array(seeds))
-        else:
-            obs, _ = venv.reset(seed=np.array(seeds), options={"reset_mask": mask})
-        obs = squeeze_obs(obs)
-        for i in np.flatnonzero(mask):
-            slots[i].obs.append(obs[i].copy())
-        return obs
-
-    t0 = time.time()
-    bar = tqdm(total=len(todo), desc="collect", unit="ep", disable=not progress)
-    venv.reset(seed=0)
-    start(list(range(n_envs)))
-    try:
-        while any(s.episode >= 0 for s in slots):
-            actions = np.array([s.policy() if s.episode >= 0 else 0 for s in slots], dtype=np.int64)
-            obs, rew, term, trunc, _ = venv.step(actions)
-            obs = squeeze_obs(obs)
-            ended = []
-            for i, s in enumerate(slots):
-                if s.episode < 0:
-                    continue
-                s.obs.append(obs[i].copy())
-                s.actions.append(actions[i])
-                s.rewards.append(rew[i])
-                s.dones.append(bool(term[i]))
-                if term[i] or trunc[i] or len(s.actions) >= dc.max_steps_per_rollout:
-                    finished[s.episode] = {
-                        "id": s.episode, "seed": episode_seed(cfg.seed, s.episode),
-                        "obs": np.stack(s.obs), "actions": np.array(s.actions),
-                        "rewards": np.array(s.rewards), "dones": np.array(s.dones),
-                    }
-                    ended.append(i)
-                    bar.update(1)
-            # Flush every shard whose episodes are all finished, in order.
-            while next_shard < n_shards:
-                ids = range(next_shard * per_shard, min((next_shard + 1) * per_shard, dc.num_rollouts))
-                if not all(j in finished for j in ids):
-                    break
-                entry = _write_shard(data_dir / f"shard_{next_shard:05d}.npz", [finished.pop(j) for j in ids])
-                manifest["shards"].append(entry)
-                atomic_write_json(data_dir / MANIFEST, manifest)
-                next_shard += 1
-            if ended:
-                start(ended)
-    finally:
-        bar.close()
-        venv.close()
+    todo = np.arange(len(manifest["shards"]) * per_shard, dc.num_rollouts)  # episode ids still to play
+    if len(todo):
+        t0 = time.time()
+        recorder = _ShardWriter(data_dir, manifest, todo, per_shard, n_shards, dc.num_rollouts, cfg.seed, progress)
+        policy = _HeldRandomJobs(num_actions(cfg.env), dc.action_hold_min, dc.action_hold_max, cfg.seed, todo)
+        try:
+            run_episodes(cfg.env, policy, [episode_seed(cfg.seed, int(e)) for e in todo], num_envs=dc.num_envs,
+                         max_steps=dc.max_steps_per_rollout, recorder=recorder)
+        finally:
+            recorder.bar.close()
+        manifest["collect_seconds"] = round(time.time() - t0, 2)
     manifest["complete"] = True
-    manifest["collect_seconds"] = round(time.time() - t0, 2)
     atomic_write_json(data_dir / MANIFEST, manifest)
     return manifest
+
+
+class _HeldRandomJobs:
+    """Held random actions; episode ``e`` draws from its own RNG, so data is independent of scheduling."""
+
+    def __init__(self, n_actions: int, hold_min: int, hold_max: int, seed: int, episode_ids: np.ndarray):
+        self.args, self.seed, self.ids = (n_actions, hold_min, hold_max), seed, episode_ids
+
+    def reset(self, num_envs: int) -> None:
+        self.policies: list[HeldRandomPolicy | None] = [None] * num_envs
+
+    def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
+        for e, j in zip(envs, jobs):
+            self.policies[e] = HeldRandomPolicy(*self.args, np.random.default_rng([self.seed, int(self.ids[j]), 1]))
+
+    def act(self, frames: np.ndarray) -> np.ndarray:
+        return np.array([p() for p in self.policies], dtype=np.int64)
+
+
+class _ShardWriter:
+    """Recorder: buffers each episode, writes every shard (in order) once all its episodes are done."""
+
+    def __init__(self, data_dir: Path, manifest: dict, episode_ids: np.ndarray, per_shard: int, n_shards: int,
+                 num_rollouts: int, seed: int, progress: bool):
+        from tqdm import tqdm
+
+        self.data_dir, self.manifest, self.ids = data_dir, manifest, episode_ids
+        self.per_shard, self.n_shards, self.num_rollouts, self.seed = per_shard, n_shards, num_rollouts, seed
+        self.buffers: dict[int, dict[str, list]] = {}
+        self.finished: dict[int, dict[str, Any]] = {}
+        self.next_shard = len(manifest["shards"])
+        self.bar = tqdm(total=len(episode_ids), desc="collect", unit="ep", disable=not progress)
+
+    def begin(self, job: int, frame: np.ndarray) -> None:
+        self.buffers[job] = {"obs": [frame.copy()], "actions": [], "rewards": [], "dones": []}
+
+    def step(self, job: int, action: int, reward: float, terminated: bool, frame: np.ndarray) -> None:
+        b = self.buffers[job]
+        b["obs"].append(frame.copy())
+        b["actions"].append(action)
+        b["rewards"].append(reward)
+        b["dones"].append(terminated)
+
+    def end(self, job: int) -> None:
+        b = self.buffers.pop(job)
+        ep = int(self.ids[job])
+        self.finished[ep] = {"id": ep, "seed": episode_seed(self.seed, ep), "obs": np.stack(b["obs"]),
+                             **{k: np.array(b[k]) for k in ("actions", "rewards", "dones")}}
+        self.bar.update(1)
+        while self.next_shard < self.n_shards:  # flush every complete shard, in order
+            ids = range(self.next_shard * self.per_shard, min((self.next_shard + 1) * self.per_shard, self.num_rollouts))
+            if not all(j in self.finished for j in ids):
+                break
+            path = self.data_dir / f"shard_{self.next_shard:05d}.npz"
+            self.manifest["shards"].append(_write_shard(path, [self.finished.pop(j) for j in ids]))
+            atomic_write_json(self.data_dir / MANIFEST, self.manifest)
+            self.next_shard += 1
 
 
 # --------------------------------------------------------------------------- reading shards

@@ -1,0 +1,107 @@
+"""Play a queue of seeded episodes on ale_py's vector env, refilling emulators as episodes end.
+
+A generation of CMA-ES, an evaluation and a data collection are all "play these K seeded episodes".
+Stepping K emulators in lockstep until the longest episode ends wastes most of the work (episode
+lengths vary several-fold), so episodes are jobs: ``num_envs`` emulators take the next job as
+soon as theirs ends (a masked reset with the job's seed). Policies see which job each emulator plays
+through :meth:`Policy.start`, so per-job state (an LSTM state, a candidate's weights, an RNG) is reset
+exactly when a new episode begins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from config import EnvConfig
+from utils.wrappers import make_vector_env, squeeze_obs
+
+
+class Policy(Protocol):
+    def reset(self, num_envs: int) -> None:
+        """Called once with the number of emulators."""
+
+    def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
+        """Emulators ``envs`` begin the episodes ``jobs`` (indices into the job list)."""
+
+    def act(self, frames: np.ndarray) -> np.ndarray:
+        """(N, H, W, 3) uint8 frames of every emulator -> (N,) int actions."""
+
+
+class Recorder(Protocol):
+    def begin(self, job: int, frame: np.ndarray) -> None: ...
+    def step(self, job: int, action: int, reward: float, terminated: bool, frame: np.ndarray) -> None: ...
+    def end(self, job: int) -> None: ...
+
+
+@dataclass
+class EpisodeStats:
+    returns: np.ndarray  # (K,) summed raw reward per job
+    lengths: np.ndarray  # (K,) agent steps per job
+    terminated: np.ndarray  # (K,) True if the game ended (not cut by a step cap or truncation)
+    env_steps: int  # emulator steps run, including idle emulators at the end
+
+
+def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarray, num_envs: int | None = None,
+                 max_steps: int | None = None, recorder: Recorder | None = None) -> EpisodeStats:
+    """Play one episode per seed (job k uses ``seeds[k]``), ``num_envs`` at a time (default: all)."""
+    seeds = np.asarray(seeds, dtype=np.int64)
+    K = len(seeds)
+    n = min(num_envs or K, K)
+    returns, lengths = np.zeros(K), np.zeros(K, dtype=np.int64)
+    terminated = np.zeros(K, dtype=bool)
+    job = np.arange(n)  # job of each emulator, -1 when idle
+    next_job = n
+    venv = make_vector_env(env_cfg, n)
+    try:
+        obs, _ = venv.reset(seed=seeds[:n])
+        obs = squeeze_obs(obs)
+        policy.reset(n)
+        policy.start(np.arange(n), job.copy())
+        if recorder:
+            for i in range(n):
+                recorder.begin(i, obs[i])
+        steps = 0
+        while (job >= 0).any():
+            actions = np.asarray(policy.act(obs), dtype=np.int64)
+            obs, rew, term, trunc, _ = venv.step(actions)
+            obs = squeeze_obs(obs)
+            steps += 1
+            active = np.flatnonzero(job >= 0)
+            j = job[active]
+            returns[j] += rew[active]
+            lengths[j] += 1
+            terminated[j] = term[active]
+            ended = term[active] | trunc[active]
+            if max_steps is not None:
+                ended |= lengths[j] >= max_steps
+            if recorder:
+                for e, k in zip(active, j):
+                    recorder.step(k, int(actions[e]), float(rew[e]), bool(term[e]), obs[e])
+            if not ended.any():
+                continue
+            done_envs = active[ended]
+            if recorder:
+                for k in job[done_envs]:
+                    recorder.end(int(k))
+            take = min(len(done_envs), K - next_job)
+            job[done_envs[take:]] = -1
+            if take:
+                envs = done_envs[:take]
+                new = np.arange(next_job, next_job + take)
+                next_job += take
+                job[envs] = new
+                mask = np.zeros(n, dtype=bool)
+                mask[envs] = True
+                fresh, _ = venv.reset(seed=seeds[new], options={"reset_mask": mask})
+                obs = obs.copy()
+                obs[envs] = squeeze_obs(fresh)[envs]
+                policy.start(envs, new)
+                if recorder:
+                    for e, k in zip(envs, new):
+                        recorder.begin(int(k), obs[e])
+    finally:
+        venv.close()
+    return EpisodeStats(returns, lengths, terminated, steps * n)
