@@ -106,7 +106,7 @@ class ControllerConfig:
     """CMA-ES population (candidates per generation; the paper: 64)."""
     dream_epochs: int = 40
     """CMA-ES generations in the dream (0 skips the dream phase)."""
-    real_epochs: int = 20
+    real_epochs: int = 30
     """CMA-ES generations in the real game, starting from the dream's best (0 skips it)."""
     dream_rollouts: int = 16
     """Dream rollouts per candidate, from shared real start states (the paper: 16)."""
