@@ -171,3 +171,22 @@ def test_calibrate_keeps_the_policy_and_sets_logit_scale():
     assert moved.std() == pytest.approx(2.0, rel=0.15)
     zero, sigma0 = train_controller.calibrate(np.zeros_like(x), feats, 2.0)
     assert not zero.any() and sigma0 == pytest.approx(sigma)
+
+
+def test_evaluate_plays_another_controller_and_rejects_a_wrong_one(dry_run, tmp_path):
+    import argparse
+    import dataclasses
+    import shutil
+
+    cfg, _ = dry_run
+    cfg = dataclasses.replace(cfg)
+    dream_dir = cfg.run_path / "controller" / "dream"
+    cfg._args = argparse.Namespace(reference=False, output=str(tmp_path / "r.json"), controller=str(dream_dir))
+    results = evaluate.main(cfg)
+    assert results["controller"] == str(dream_dir) and (tmp_path / "r.json").is_file()
+    wrong = tmp_path / "wrong"
+    shutil.copytree(cfg.run_path / "vae", wrong)  # a VAE checkpoint where a controller is expected
+    cfg._args = argparse.Namespace(reference=False, output=str(tmp_path / "r2.json"), controller=str(wrong))
+    with pytest.raises(UserError, match="not a 'controller' one"):
+        evaluate.main(cfg)
+    assert not (tmp_path / "r2.json").exists()

@@ -57,11 +57,12 @@ class WorldModel:
     device: torch.device
 
     @classmethod
-    def load(cls, run_dir: Path, device: torch.device, with_controller: bool = True) -> WorldModel:
+    def load(cls, run_dir: Path, device: torch.device, with_controller: bool = True,
+             controller_dir: Path | None = None) -> WorldModel:
         vae = load_vae(run_dir / VAE_DIR, device)
         mdn = load_mdn_rnn(run_dir / MDN_DIR, device, latent_dim=vae.latent_dim)
-        ctrl = (load_controller(run_dir / CONTROLLER_DIR, device, vae.latent_dim, mdn.hidden_size, mdn.action_dim)
-                if with_controller else None)
+        ctrl_dir = controller_dir or run_dir / CONTROLLER_DIR
+        ctrl = load_controller(ctrl_dir, device, vae.latent_dim, mdn.hidden_size, mdn.action_dim) if with_controller else None
         return cls(vae, mdn, ctrl, device)
 
 
