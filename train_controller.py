@@ -17,7 +17,6 @@ import os
 # emulator threads need (measured: the env step inside the agent loop took 11.3 ms instead of 7.2 ms).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -29,7 +28,7 @@ import torch
 from config import Config
 from models.controller import Controller
 from utils.agent import CONTROLLER_DIR, MDN_DIR, VAE_DIR, WorldModel, WorldModelPolicy
-from utils.common import Timer, cli_main, prepare_run_dir, resolve_device, seed_everything
+from utils.common import Timer, cli_main, finished_phase, prepare_run_dir, resolve_device, seed_everything
 from utils.data import LatentData
 from utils.dream import Dream
 from utils.io import UserError, atomic_write_json, save_model
@@ -102,9 +101,8 @@ def calibrate(x: np.ndarray, feats: np.ndarray, logit_sigma: float) -> tuple[np.
 def main(cfg: Config) -> dict:
     run = prepare_run_dir(cfg)
     out = run / CONTROLLER_DIR
-    if (out / "metrics.json").exists() and not cfg.restart:
-        print(f"[controller] {out} already trained; reusing it (pass --restart to retrain)")
-        return json.loads((out / "metrics.json").read_text())
+    if (done := finished_phase(out, "controller", cfg.restart)) is not None:
+        return done
     for d in (VAE_DIR, MDN_DIR):
         if not (run / d / "config.json").exists():
             raise UserError(f"no trained {d} in {run}: run train_vae.py and train_mdn_rnn.py first")

@@ -26,7 +26,7 @@ import torch
 from config import Config
 from models.mdn_rnn import MDNRNN
 from utils.agent import MDN_DIR, VAE_DIR, load_vae
-from utils.common import Timer, cli_main, prepare_run_dir, resolve_device, seed_everything, train_epochs
+from utils.common import Timer, cli_main, finished_phase, prepare_run_dir, resolve_device, seed_everything, train_epochs
 from utils.data import LatentData, SequenceSampler, complete_manifest, load_shard, shard_paths
 from utils.io import WEIGHTS_NAME, UserError, atomic_write_json, save_model
 from utils.logger import RunLogger
@@ -78,9 +78,8 @@ def encode_dataset(cfg: Config, run: Path, device: torch.device, progress: bool 
 def main(cfg: Config) -> dict:
     run = prepare_run_dir(cfg)
     out = run / MDN_DIR
-    if (out / "metrics.json").exists() and not cfg.restart:
-        print(f"[mdn_rnn] {out} already trained; reusing it (pass --restart to retrain)")
-        return json.loads((out / "metrics.json").read_text())
+    if (done := finished_phase(out, "mdn_rnn", cfg.restart)) is not None:
+        return done
     if not (run / VAE_DIR / WEIGHTS_NAME).exists():
         raise UserError(f"no trained VAE in {run / VAE_DIR}: run train_vae.py first (same --run-dir / preset / seed)")
     seed_everything(cfg.seed)

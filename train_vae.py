@@ -23,7 +23,7 @@ import torch
 from config import Config
 from models.vae import ConvVAE
 from utils.agent import VAE_DIR
-from utils.common import Timer, cli_main, prepare_run_dir, resolve_device, seed_everything, train_epochs
+from utils.common import Timer, cli_main, finished_phase, prepare_run_dir, resolve_device, seed_everything, train_epochs
 from utils.data import FrameDataset, collect_rollouts
 from utils.io import atomic_write_json, save_model
 from utils.logger import RunLogger
@@ -45,11 +45,8 @@ def mean_frame(dataset: FrameDataset, rng: np.random.Generator, max_frames: int 
 def main(cfg: Config) -> dict:
     run = prepare_run_dir(cfg)
     out = run / VAE_DIR
-    if (out / "metrics.json").exists() and not cfg.restart:
-        print(f"[vae] {out} already trained; reusing it (pass --restart to retrain)")
-        import json
-
-        return json.loads((out / "metrics.json").read_text())
+    if (done := finished_phase(out, "vae", cfg.restart)) is not None:
+        return done
     seed_everything(cfg.seed)
     device = resolve_device(cfg.device)
     timer = Timer()

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from config import Config, ConfigError, parse_config, save_config
-from utils.io import UserError
+from utils.io import UserError, read_json
 
 
 def resolve_device(name: str) -> torch.device:
@@ -44,6 +44,15 @@ def prepare_run_dir(cfg: Config) -> Path:
         raise UserError(f"run directory {run} cannot be written ({e.strerror}); pass a writable --run-dir") from None
     save_config(cfg, run / "config.json")
     return run
+
+
+def finished_phase(out: Path, phase: str, restart: bool) -> dict | None:
+    """The metrics of a phase already completed in ``out`` (reused unless --restart), else None."""
+    metrics = out / "metrics.json"
+    if metrics.exists() and not restart:
+        print(f"[{phase}] {out} already trained; reusing it (pass --restart to retrain)")
+        return read_json(metrics, f"{phase} metrics")
+    return None
 
 
 def cli_main(description: str, main: Callable[[Config], dict], num_epochs_field: str | None = None,
