@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("WANDB_SILENT", "true")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the entry points do, before torch loads
+os.environ.setdefault("GOMP_SPINCOUNT", "10000")  # as the entry points do, before torch loads
 
 from config import Config, make_config  # noqa: E402
 
