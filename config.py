@@ -72,6 +72,8 @@ class VAEConfig:
     """Free bits: the KL term is max(KL, kl_tolerance * latent_dim) as in the paper (0 disables)."""
     kl_weight: float = 1.0
     """Weight of the KL term (beta)."""
+    pixel_bias: bool = True
+    """Start the decoder's output at the mean training frame (without it the VAE can settle on a black screen)."""
 
 
 @dataclass

@@ -14,8 +14,7 @@ from __future__ import annotations
 import os
 
 # Before torch loads OpenMP: idle OpenMP threads spin only briefly, so they do not steal the cores
-# the emulator threads need. Measured on 2 cores (agent loop / VAE train): default 2206 steps/s /
-# 708 frames/s; OMP_WAIT_POLICY=PASSIVE 2940 / 637; GOMP_SPINCOUNT=10000 2905 / 677.
+# the emulator threads need (compare `GOMP_SPINCOUNT=300000 python bench.py`, libgomp's default).
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 import sys

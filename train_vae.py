@@ -12,8 +12,7 @@ from __future__ import annotations
 import os
 
 # Before torch loads OpenMP: idle OpenMP threads spin only briefly, so they do not steal the cores
-# the emulator threads need. Measured on 2 cores (agent loop / VAE train): default 2206 steps/s /
-# 708 frames/s; OMP_WAIT_POLICY=PASSIVE 2940 / 637; GOMP_SPINCOUNT=10000 2905 / 677.
+# the emulator threads need (compare `GOMP_SPINCOUNT=300000 python bench.py`, libgomp's default).
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 import sys
@@ -30,17 +29,19 @@ from utils.io import atomic_write_json, save_model
 from utils.logger import RunLogger
 
 
-def mean_frame(dataset: FrameDataset, rng: np.random.Generator, max_frames: int = 5000) -> np.ndarray:
-    """Mean of up to ``max_frames`` training frames, (H, W, 3) in [0, 1] (for the decoder's pixel bias)."""
-    total, n = None, 0
+def mean_frame(dataset: FrameDataset, rng: np.random.Generator, max_frames: int = 5000) -> tuple[np.ndarray, float]:
+    """Mean of up to ``max_frames`` training frames, (H, W, 3) in [0, 1], and the reconstruction
+    error (summed squared error per frame) of always predicting it: the baseline a VAE must beat."""
+    batches = []
     for batch in dataset.batches(min(len(dataset), 500), rng):
-        s = batch.astype(np.float64).sum(0)
-        total, n = (s if total is None else total + s), n + len(batch)
-        if n >= max_frames:
+        batches.append(batch.astype(np.float32) / 255.0)
+        if sum(len(b) for b in batches) >= max_frames:
             break
-    if total is None:  # fewer frames than one streamed batch: no bias
-        return np.full(dataset.frame_shape, 0.5, dtype=np.float32)
-    return (total / (255.0 * n)).astype(np.float32)
+    if not batches:  # fewer frames than one streamed batch
+        return np.full(dataset.frame_shape, 0.5, dtype=np.float32), float("nan")
+    sample = np.concatenate(batches)
+    mean = sample.mean(0)
+    return mean, float(((sample - mean) ** 2).sum(axis=(1, 2, 3)).mean())
 
 
 def main(cfg: Config) -> dict:
@@ -63,7 +64,9 @@ def main(cfg: Config) -> dict:
         raise UserError(f"only {len(dataset)} frames for --vae.batch_size {cfg.vae.batch_size}")
 
     model = ConvVAE(cfg.vae.latent_dim, cfg.env.frame_size)
-    model.set_pixel_bias(torch.from_numpy(mean_frame(dataset, rng=np.random.default_rng(cfg.seed))))
+    mean, mean_frame_error = mean_frame(dataset, rng=np.random.default_rng(cfg.seed))
+    if cfg.vae.pixel_bias:
+        model.set_pixel_bias(torch.from_numpy(mean))
     model = model.to(device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.vae.learning_rate)
     rng = np.random.default_rng(cfg.seed)
@@ -88,9 +91,11 @@ def main(cfg: Config) -> dict:
     metrics = {
         "frames": len(dataset), "epochs": history, "final_recon": history[-1]["recon"], "final_kl": history[-1]["kl"],
         "train_seconds": t_train.seconds, "frames_per_second": sum(h["steps"] for h in history) * bs / t_train.seconds,
-        "streaming": dataset.streaming,
+        "streaming": dataset.streaming, "mean_frame_recon": mean_frame_error, "pixel_bias": cfg.vae.pixel_bias,
     }
     atomic_write_json(out / "metrics.json", metrics)
+    print(f"[vae] done: recon {metrics['final_recon']:.2f} per frame (always predicting the mean frame: "
+          f"{mean_frame_error:.2f}), kl {metrics['final_kl']:.2f}")
     return metrics
 
 

@@ -109,3 +109,16 @@ def test_controller_round_trip_and_batched_logits():
     for p in range(P):
         c.set_flat(params[p].numpy())
         torch.testing.assert_close(out[p], c(z[p], h[p]), rtol=1e-5, atol=1e-5)
+
+
+def test_pixel_bias_starts_the_decoder_near_the_mean_frame():
+    torch.manual_seed(0)
+    vae = ConvVAE(latent_dim=8)
+    for m in vae.decoder.modules():  # silence the untrained decoder to see the bias alone
+        if isinstance(m, torch.nn.ConvTranspose2d):
+            torch.nn.init.zeros_(m.weight)
+            torch.nn.init.zeros_(m.bias)
+    mean = torch.rand(64, 64, 3) * 0.8 + 0.1
+    vae.set_pixel_bias(mean)
+    out = vae.decode(torch.randn(2, 8))
+    torch.testing.assert_close(out[0].permute(1, 2, 0), mean, rtol=1e-4, atol=1e-4)
