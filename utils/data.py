@@ -14,7 +14,6 @@ many emulators ran in parallel, and collection resumes shard by shard.
 from __future__ import annotations
 
 import io
-import os
 import time
 import zipfile
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from config import Config
-from utils.io import UserError, atomic_write_json, read_json
+from utils.io import UserError, atomic_path, atomic_write_json, read_json
 from utils.runner import run_episodes
 from utils.wrappers import num_actions
 
@@ -106,12 +105,8 @@ def _write_shard(path: Path, episodes: list[dict[str, Any]]) -> dict[str, Any]:
         "episode_ids": np.array([e["id"] for e in episodes], dtype=np.int64),
         "seeds": np.array([e["seed"] for e in episodes], dtype=np.int64),
     }
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, **arrays)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
     return {
         "file": path.name,
         "episodes": len(episodes),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +25,25 @@ def _tmp_path(path: Path) -> Path:
     return Path(tmp)
 
 
-def atomic_write_bytes(path: Path | str, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename it into place (never a torn file)."""
+@contextlib.contextmanager
+def atomic_path(path: Path | str) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it is fsynced and renamed into place, so a
+    kill at any moment leaves the old file or the new one, never a torn one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_path(path)
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
+        yield tmp
+        with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def atomic_write_bytes(path: Path | str, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def atomic_write_text(path: Path | str, text: str) -> None:
@@ -68,12 +76,8 @@ def save_model(model: torch.nn.Module, directory: Path | str, config: dict[str, 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    tmp = _tmp_path(directory / WEIGHTS_NAME)
-    try:
+    with atomic_path(directory / WEIGHTS_NAME) as tmp:
         save_file(state, str(tmp), metadata={"model_type": kind})
-        os.replace(tmp, directory / WEIGHTS_NAME)
-    finally:
-        tmp.unlink(missing_ok=True)
     atomic_write_json(directory / CONFIG_NAME, {"model_type": kind, **config})
 
 
