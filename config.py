@@ -158,6 +158,103 @@ class LoggingConfig:
 
 
 @dataclass
+class BaselinesConfig:
+    frame_budget: int = 400_000
+    """Training budget of every baseline in emulator frames (agent steps x frameskip), so all train on the
+    same budget; an algorithm's own total_timesteps (agent steps), when set, replaces it."""
+    eval_freq_frames: int = 50_000
+    """Score the current policy on periodic_eval_episodes validation games every this many training frames;
+    the best-scoring one is kept as best_model.zip (the end of training is always scored too)."""
+    periodic_eval_episodes: int = 5
+    """Validation games per periodic evaluation."""
+    validation_seed: int = 20_000
+    """First seed of the validation games that pick the best checkpoint (apart from eval.seed, so the
+    reported score is not the one the checkpoint was selected on)."""
+    eval_envs: int = 8
+    """Games played at once when evaluating (one batched forward pass per step)."""
+
+
+@dataclass
+class AlgoConfig:
+    total_timesteps: int = 0
+    """Agent steps to train (0: baselines.frame_budget / env.frameskip)."""
+    num_episodes: int = 0
+    """Also stop after this many full training games (0: no episode limit)."""
+    n_envs: int = 1
+    """Parallel training environments."""
+    learning_rate: float = 1e-4
+    """Adam learning rate."""
+    gamma: float = 0.99
+    """Discount factor."""
+    deterministic_eval: bool = True
+    """Evaluate with the greedy action (True) or a sample from the policy (False)."""
+
+
+@dataclass
+class DDQNConfig(AlgoConfig):
+    buffer_size: int = 100_000
+    """Replay transitions (uint8, one 84x84 frame each: 100k = 0.7 GB)."""
+    learning_starts: int = 10_000
+    """Random-action steps before learning starts."""
+    batch_size: int = 32
+    """Transitions per gradient step."""
+    train_freq: int = 4
+    """Environment steps between gradient steps."""
+    target_update_interval: int = 1_000
+    """Environment steps between target-network copies."""
+    exploration_fraction: float = 0.1
+    """Fraction of training over which epsilon decays from 1 to exploration_final_eps."""
+    exploration_final_eps: float = 0.01
+    """Final epsilon of the epsilon-greedy exploration."""
+
+
+@dataclass
+class PPOConfig(AlgoConfig):
+    n_envs: int = 8
+    """Parallel training environments."""
+    learning_rate: float = 2.5e-4
+    """Adam learning rate, decayed linearly to 0 (rl-zoo's Atari setting)."""
+    n_steps: int = 128
+    """Steps per environment per rollout."""
+    n_epochs: int = 4
+    """Passes over each rollout."""
+    batch_size: int = 256
+    """Minibatch size."""
+    clip_range: float = 0.1
+    """PPO clip range, decayed linearly to 0."""
+    ent_coef: float = 0.01
+    """Entropy bonus."""
+    vf_coef: float = 0.5
+    """Value-loss weight."""
+    gae_lambda: float = 0.95
+    """GAE lambda."""
+    deterministic_eval: bool = False
+    """Evaluate with the greedy action (True) or a sample from the policy (False)."""
+
+
+@dataclass
+class SACConfig(AlgoConfig):
+    learning_rate: float = 3e-4
+    """Adam learning rate (actor, critics and temperature)."""
+    buffer_size: int = 100_000
+    """Replay transitions (uint8, one 84x84 frame each: 100k = 0.7 GB)."""
+    learning_starts: int = 10_000
+    """Random-action steps before learning starts."""
+    batch_size: int = 64
+    """Transitions per gradient step."""
+    train_freq: int = 4
+    """Environment steps between gradient steps."""
+    target_update_interval: int = 8_000
+    """Environment steps between target-critic updates."""
+    tau: float = 1.0
+    """Target update rate (1.0: hard copy, as Christodoulou 2019 and CleanRL)."""
+    target_entropy_scale: float = 0.89
+    """Target entropy = target_entropy_scale x log(number of actions) (CleanRL's 0.89)."""
+    deterministic_eval: bool = False
+    """Evaluate with the greedy action (True) or a sample from the policy (False)."""
+
+
+@dataclass
 class Config:
     preset: str = "default"
     """Named preset the run started from (dry-run, default, paper)."""
@@ -176,6 +273,10 @@ class Config:
     controller: ControllerConfig = field(default_factory=ControllerConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    baselines: BaselinesConfig = field(default_factory=BaselinesConfig)
+    ddqn: DDQNConfig = field(default_factory=DDQNConfig)
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    sac: SACConfig = field(default_factory=SACConfig)
 
     @property
     def run_path(self) -> Path:
@@ -219,6 +320,19 @@ def _dry_run(cfg: Config) -> None:
     cfg.controller.real_max_steps = 100
     cfg.controller.real_num_envs = 4
     cfg.eval.num_episodes = 2
+    cfg.baselines.frame_budget = 2_000
+    cfg.baselines.eval_freq_frames = 1_000
+    cfg.baselines.periodic_eval_episodes = 1
+    cfg.baselines.eval_envs = 2
+    for algo in (cfg.ddqn, cfg.sac):
+        algo.buffer_size = 1_000
+        algo.learning_starts = 100
+        algo.batch_size = 8
+        algo.target_update_interval = 100
+    cfg.ppo.n_envs = 2
+    cfg.ppo.n_steps = 32
+    cfg.ppo.batch_size = 32
+    cfg.ppo.n_epochs = 1
 
 
 def _default(cfg: Config) -> None:
@@ -244,6 +358,12 @@ def _paper(cfg: Config) -> None:
     cfg.controller.dream_horizon = 1000
     cfg.controller.real_max_steps = 27_000
     cfg.controller.real_num_envs = 64
+    # Baselines at the budgets of rl-baselines3-zoo / CleanRL's Atari runs (10M agent steps).
+    cfg.baselines.frame_budget = 40_000_000
+    cfg.baselines.eval_freq_frames = 1_000_000
+    cfg.baselines.periodic_eval_episodes = 10
+    cfg.ddqn.learning_starts = 100_000
+    cfg.sac.learning_starts = 20_000
 
 
 PRESETS: dict[str, Callable[[Config], None]] = {
@@ -290,11 +410,17 @@ _POSITIVE = [
     "controller.population_size", "controller.dream_rollouts", "controller.real_rollouts",
     "controller.dream_horizon", "controller.temperature", "controller.sigma0", "controller.real_sigma0",
     "controller.real_max_steps", "controller.real_num_envs", "eval.num_episodes",
+    "baselines.frame_budget", "baselines.eval_freq_frames", "baselines.periodic_eval_episodes", "baselines.eval_envs",
+    *[f"{a}.{f}" for a in ("ddqn", "ppo", "sac") for f in ("n_envs", "learning_rate")],
+    *[f"{a}.{f}" for a in ("ddqn", "sac") for f in ("buffer_size", "batch_size", "train_freq", "target_update_interval")],
+    "ppo.n_steps", "ppo.n_epochs", "ppo.batch_size", "ppo.clip_range", "sac.tau", "sac.target_entropy_scale",
 ]
 _NON_NEGATIVE = [
     "env.num_threads", "vae.kl_tolerance", "vae.kl_weight", "mdn_rnn.grad_clip",
     "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "controller.dream_epochs",
-    "controller.real_epochs", "controller.warmup_steps", "eval.seed", "seed",
+    "controller.real_epochs", "controller.warmup_steps", "eval.seed", "seed", "baselines.validation_seed",
+    *[f"{a}.{f}" for a in ("ddqn", "ppo", "sac") for f in ("total_timesteps", "num_episodes", "gamma")],
+    "ddqn.learning_starts", "sac.learning_starts", "ppo.ent_coef", "ppo.vf_coef",
 ]
 
 
@@ -321,6 +447,15 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"--device must be auto, cpu or cuda (got {cfg.device!r})")
     if cfg.logging.wandb_mode not in ("online", "offline"):
         raise ConfigError("--logging.wandb_mode must be online or offline")
+    for name in ("ddqn.exploration_fraction", "ddqn.exploration_final_eps", "ppo.gae_lambda", "sac.tau"):
+        if not 0.0 <= get(name) <= 1.0:
+            raise ConfigError(f"--{name} must be in [0, 1] (got {get(name)})")
+    for algo in ("ddqn", "ppo", "sac"):
+        if not 0.0 < get(f"{algo}.gamma") <= 1.0:
+            raise ConfigError(f"--{algo}.gamma must be in (0, 1]")
+    if cfg.ppo.batch_size > cfg.ppo.n_steps * cfg.ppo.n_envs:
+        raise ConfigError(f"--ppo.batch_size ({cfg.ppo.batch_size}) must be <= ppo.n_steps x ppo.n_envs "
+                          f"({cfg.ppo.n_steps * cfg.ppo.n_envs})")
     if not cfg.env.env_id.startswith("ALE/"):
         raise ConfigError(f"--env-id must be an ALE id like ALE/SpaceInvaders-v5 (got {cfg.env.env_id!r})")
 
@@ -331,9 +466,12 @@ def validate(cfg: Config) -> None:
 @functools.cache
 def field_docs(cls: type) -> dict[str, str]:
     """Docstrings written under dataclass fields (the string literal after each annotation)."""
+    docs: dict[str, str] = {}
+    for base in reversed(cls.__mro__[1:]):  # inherited fields (e.g. AlgoConfig's), overridden below
+        if is_dataclass(base):
+            docs.update(field_docs(base))
     tree = ast.parse(inspect.getsource(cls))
     body = tree.body[0].body  # type: ignore[attr-defined]
-    docs: dict[str, str] = {}
     for prev, node in zip(body, body[1:], strict=False):
         if (
             isinstance(prev, ast.AnnAssign)
@@ -381,7 +519,9 @@ class _ArgParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser(description: str, num_epochs_field: str | None = None) -> argparse.ArgumentParser:
+def build_parser(description: str, num_epochs_field: str | None = None,
+                 legacy: dict[str, tuple[str, str]] | None = None) -> argparse.ArgumentParser:
+    """The generated CLI; ``legacy`` adds (or, for one script, redefines) shorthand flags."""
     parser = _ArgParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     g = parser.add_argument_group("common")
     g.add_argument("--preset", choices=list(PRESETS), default="default", help="named preset")
@@ -389,7 +529,7 @@ def build_parser(description: str, num_epochs_field: str | None = None) -> argpa
     g.add_argument("--no-wandb", action="store_true", help="never import or use wandb")
     g.add_argument("--record-video", action="store_true", help="record an evaluation video")
     g.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
-    for flag, (dest, help_text) in LEGACY_FLAGS.items():
+    for flag, (dest, help_text) in {**LEGACY_FLAGS, **(legacy or {})}.items():
         g.add_argument(flag, dest=f"legacy:{dest}", default=None, metavar="VALUE", help=f"{help_text} (= --{dest})")
     if num_epochs_field:
         g.add_argument("--num-epochs", dest=f"legacy:{num_epochs_field}", default=None, metavar="N",
@@ -441,8 +581,9 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 def parse_config(description: str, argv: list[str] | None = None, num_epochs_field: str | None = None,
-                 extra: Callable[[argparse.ArgumentParser], None] | None = None) -> tuple[Config, argparse.Namespace]:
-    parser = build_parser(description, num_epochs_field)
+                 extra: Callable[[argparse.ArgumentParser], None] | None = None,
+                 legacy: dict[str, tuple[str, str]] | None = None) -> tuple[Config, argparse.Namespace]:
+    parser = build_parser(description, num_epochs_field, legacy)
     if extra:
         extra(parser)
     args = parser.parse_args(argv)

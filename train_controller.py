@@ -40,8 +40,10 @@ TRAIN_SEED_BASE = 1_000_000
 
 
 def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: int, fitness: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]],
-            logger: RunLogger, progress: bool) -> tuple[list[dict], list[tuple[float, np.ndarray]], np.ndarray]:
+            logger: RunLogger, progress: bool, env_frames: Callable[[], int] | None = None
+            ) -> tuple[list[dict], list[tuple[float, np.ndarray]], np.ndarray]:
     """Ask/tell loop. ``fitness(X (P, n), generation) -> (scores (P,), action histogram)``; higher is better.
+    ``env_frames()`` (real phase) gives the emulator frames played so far, logged per generation.
 
     Returns the per-generation history, the best (score, params) of each generation, and the final mean.
     """
@@ -63,6 +65,8 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
         rec = {"generation": gen + 1, "best": float(scores.max()), "mean": float(scores.mean()), "std": float(scores.std()),
                "worst": float(scores.min()), "sigma": float(es.sigma), "top_action_share": float(share.max()),
                "seconds": time.perf_counter() - t0}
+        if env_frames is not None:
+            rec["env_frames"] = env_frames()
         history.append(rec)
         logger.log({f"controller/{name}_{k}": v for k, v in rec.items()}, step=gen + 1)
         bar.set_postfix(best=f"{rec['best']:.1f}", mean=f"{rec['mean']:.1f}")
@@ -96,6 +100,14 @@ def calibrate(x: np.ndarray, feats: np.ndarray, logit_sigma: float) -> tuple[np.
         x = x / scale
     f_norm = float(np.sqrt((feats**2).sum(1).mean() + 1.0))
     return x, logit_sigma / f_norm
+
+
+def collection_frames(cfg: Config) -> int:
+    """Emulator frames played to collect the VAE/MDN-RNN data (agent steps x frameskip)."""
+    from utils.io import read_json
+
+    manifest = read_json(cfg.data_path / "manifest.json", "data manifest")
+    return int(sum(s["steps"] for s in manifest["shards"])) * cfg.env.frameskip
 
 
 def main(cfg: Config) -> dict:
@@ -148,7 +160,7 @@ def main(cfg: Config) -> dict:
                                           job_candidates=np.repeat(np.arange(len(X)), len(seeds)))
                 stats = run_episodes(cfg.env, policy, np.tile(seeds, len(X)), num_envs=cc.real_num_envs,
                                      max_steps=cc.real_max_steps)
-                real_score.env_steps += stats.env_steps  # type: ignore[attr-defined]
+                real_score.env_steps += int(stats.lengths.sum())  # type: ignore[attr-defined]  # agent steps played
                 return stats.returns.reshape(len(X), len(seeds)).mean(1), policy.action_counts
             real_score.env_steps = 0  # type: ignore[attr-defined]
 
@@ -160,12 +172,16 @@ def main(cfg: Config) -> dict:
             print(f"[controller] real phase starts from the dream's best, rescaled; step size {sigma:.4f} "
                   f"(= {cc.real_sigma0} logit units)")
             t = Timer()
+            collected = collection_frames(cfg)
             hist, elites, mean = run_cma("real", x, sigma, cfg, cc.real_epochs, lambda X, g: real_score(X, gen_seeds(g)), logger,
-                                         cfg.logging.progress)
+                                         cfg.logging.progress,
+                                         env_frames=lambda: collected + real_score.env_steps * cfg.env.frameskip)  # type: ignore[attr-defined]
             select_seeds = [TRAIN_SEED_BASE // 2 + cfg.seed * 100 + i for i in range(8)]
             x, rescored = pick_best(elites, mean, lambda X: real_score(X, select_seeds)[0])
             metrics["real"] = {"history": hist, "rescored": rescored, "seconds": t.seconds,
                                "env_steps": int(real_score.env_steps)}  # type: ignore[attr-defined]
+            metrics["env_frames"] = {"collection": collected, "real": int(real_score.env_steps) * cfg.env.frameskip,  # type: ignore[attr-defined]
+                                     "total": collected + int(real_score.env_steps) * cfg.env.frameskip}  # type: ignore[attr-defined]
             print(f"[controller] real phase done in {t.seconds:.1f}s; finalists' mean score on 8 games "
                   f"{np.round(rescored, 1).tolist()}")
     finally:

@@ -1,18 +1,54 @@
-"""Atari preprocessing shared by the model-free baselines (DDQN, PPO, SAC).
+"""What the model-free baselines (DDQN, PPO, SAC) share: Atari preprocessing, a compact uint8 replay
+buffer, seeded full-game evaluation, the training loop with its log and checkpoints, and the CLI.
 
-SB3's standard Atari stack (no-op starts, frame skip 4 with max-pool, 84x84 grey, 4 stacked frames;
-reward clipping and life-loss terminals for training only) over the same game settings as the World
-Models agent: ``ALE/<Game>-v5`` with sticky actions 0.25. v5 skips 4 frames itself, so the env is
-made with ``frameskip=1`` and SB3's AtariWrapper does the skipping (otherwise frames skip twice).
+Preprocessing is SB3's standard Atari stack (no-op starts, frame skip 4 with max-pool, 84x84 grey,
+4 stacked frames; reward clipping and life-loss terminals for training only) over the same game
+settings as the World Models agent: ``ALE/<Game>-v5`` with sticky actions 0.25. v5 skips 4 frames
+itself, so the env is made with ``frameskip=1`` and SB3's AtariWrapper does the skipping (otherwise
+frames would be skipped twice).
+
+A run of algorithm ``algo`` lives in ``<run_dir>/baselines/<algo>/``::
+
+    config.json        resolved config
+    final_model.zip    SB3 checkpoint at the end of training
+    best_model.zip     the checkpoint that scored best on the validation games
+    logs/train.jsonl   one line per finished training game: raw score vs env frames
+    logs/eval.jsonl    one line per periodic evaluation: validation mean/std vs env frames
+    metrics.json       budget used, wall time, best/final validation scores
+    eval/results.json  written by ``--mode eval``: seeded full games, raw score
 """
 
 from __future__ import annotations
 
-from stable_baselines3.common.env_util import make_atari_env
-from stable_baselines3.common.vec_env import VecEnv, VecFrameStack
+import argparse
+import importlib
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from config import EnvConfig
+import gymnasium as gym
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.atari_wrappers import AtariWrapper
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.env_util import make_atari_env
+from stable_baselines3.common.type_aliases import ReplayBufferSamples
+from stable_baselines3.common.vec_env import VecEnv, VecFrameStack, VecNormalize
+
+from config import AlgoConfig, Config, EnvConfig
+from utils.io import UserError, atomic_path, atomic_write_json, read_json
 from utils.wrappers import register_ale, rom_name
+
+ALGORITHMS = ("ddqn", "ppo", "sac")
+N_STACK = 4
+
+
+# --------------------------------------------------------------------------- environments
 
 
 def make_baseline_env(env_cfg: EnvConfig, n_envs: int, seed: int, training: bool) -> VecEnv:
@@ -27,4 +63,398 @@ def make_baseline_env(env_cfg: EnvConfig, n_envs: int, seed: int, training: bool
                     "max_num_frames_per_episode": env_cfg.max_episode_frames},
         wrapper_kwargs={"frame_skip": env_cfg.frameskip, "terminal_on_life_loss": training, "clip_reward": training},
     )
-    return VecFrameStack(env, n_stack=4)
+    return VecFrameStack(env, n_stack=N_STACK)
+
+
+def make_eval_game(env_cfg: EnvConfig, render_mode: str | None = None) -> gym.Env:
+    """One evaluation game: the wrappers of :func:`make_baseline_env` with ``training=False``
+    (full game, raw score), without the vectorisation, so each game can be reset with its own seed."""
+    rom_name(env_cfg.env_id)
+    register_ale()
+    env = gym.make(env_cfg.env_id, frameskip=1, repeat_action_probability=env_cfg.repeat_action_probability,
+                   max_num_frames_per_episode=env_cfg.max_episode_frames, render_mode=render_mode)
+    return AtariWrapper(env, frame_skip=env_cfg.frameskip, terminal_on_life_loss=False, clip_reward=False)
+
+
+class SB3Policy:
+    """Adapts an SB3 model to the episode runners' Policy protocol, stacking frames as VecFrameStack
+    does (zeros at the start of a game, newest frame last)."""
+
+    def __init__(self, model: BaseAlgorithm, deterministic: bool):
+        self.model, self.deterministic = model, deterministic
+        self.action_counts = np.zeros(int(model.action_space.n), dtype=np.int64)  # type: ignore[attr-defined]
+
+    def reset(self, num_envs: int) -> None:
+        self.stacks: np.ndarray | None = None
+        self.fresh = np.ones(num_envs, dtype=bool)
+
+    def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
+        self.fresh[envs] = True
+
+    def act(self, frames: np.ndarray) -> np.ndarray:
+        """(N, 84, 84, 1) frames -> (N,) actions."""
+        if self.stacks is None:
+            self.stacks = np.zeros((*frames.shape[:-1], N_STACK * frames.shape[-1]), dtype=np.uint8)
+        self.stacks[self.fresh] = 0
+        self.fresh[:] = False
+        self.stacks = np.roll(self.stacks, -frames.shape[-1], axis=-1)
+        self.stacks[..., -frames.shape[-1]:] = frames
+        actions, _ = self.model.predict(self.stacks, deterministic=self.deterministic)
+        self.action_counts += np.bincount(actions, minlength=len(self.action_counts))
+        return actions
+
+
+def play_games(make_env: Callable[[], gym.Env], policy: Any, seeds: list[int] | np.ndarray,
+               num_envs: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Play one full game per seed (game k reset with ``seeds[k]``), ``num_envs`` at a time, with one
+    batched ``policy.act`` per step. Returns raw scores and lengths (agent steps)."""
+    seeds = [int(s) for s in seeds]
+    K, n = len(seeds), min(num_envs, len(seeds))
+    returns, lengths = np.zeros(K), np.zeros(K, dtype=np.int64)
+    envs = [make_env() for _ in range(n)]
+    job = np.full(n, -1)
+    next_job = 0
+    obs: list[np.ndarray | None] = [None] * n
+    policy.reset(n)
+
+    def begin(e: int) -> None:
+        nonlocal next_job
+        if next_job >= K:
+            job[e] = -1
+            return
+        obs[e], _ = envs[e].reset(seed=seeds[next_job])
+        job[e] = next_job
+        policy.start(np.array([e]), np.array([next_job]))
+        next_job += 1
+
+    try:
+        for e in range(n):
+            begin(e)
+        while (job >= 0).any():
+            active = np.flatnonzero(job >= 0)
+            frames = np.stack([obs[e] if obs[e] is not None else obs[active[0]] for e in range(n)])
+            actions = policy.act(frames)
+            for e in active:
+                obs[e], r, term, trunc, _ = envs[e].step(int(actions[e]))
+                returns[job[e]] += float(r)
+                lengths[job[e]] += 1
+                if term or trunc:
+                    begin(e)
+    finally:
+        for env in envs:
+            env.close()
+    return returns, lengths
+
+
+def evaluate_model(model: BaseAlgorithm, env_cfg: EnvConfig, seeds: list[int], deterministic: bool,
+                   num_envs: int = 8) -> dict[str, Any]:
+    """Seeded full games (raw score, no life-loss resets) with the preprocessing the model trained on."""
+    from evaluate import summarize
+
+    policy = SB3Policy(model, deterministic)
+    returns, lengths = play_games(lambda: make_eval_game(env_cfg), policy, seeds, num_envs)
+    out = summarize(returns, lengths, seeds)
+    share = policy.action_counts / max(1, policy.action_counts.sum())
+    out["action_share"] = [round(float(s), 4) for s in share]
+    return out
+
+
+# --------------------------------------------------------------------------- replay buffer
+
+
+class FrameStackReplayBuffer(ReplayBuffer):
+    """A uint8 replay buffer that stores each observation's newest frame once (84x84 bytes) and
+    rebuilds the 4-frame stacks when sampling, zero-filled at episode starts exactly as VecFrameStack
+    fills them. 100k transitions take 0.7 GB (SB3's ReplayBuffer keeps whole stacks: 2.8 GB with
+    ``optimize_memory_usage``, 5.6 GB without). A test checks the rebuilt stacks against the env's.
+    """
+
+    def __init__(self, buffer_size: int, observation_space: spaces.Space, action_space: spaces.Space,
+                 device: th.device | str = "auto", n_envs: int = 1, optimize_memory_usage: bool = False,
+                 handle_timeout_termination: bool = False):
+        # BaseBuffer's init only; ReplayBuffer's would allocate full stacks.
+        super(ReplayBuffer, self).__init__(buffer_size, observation_space, action_space, device, n_envs=n_envs)
+        assert isinstance(observation_space, spaces.Box) and len(self.obs_shape) == 3, "expects (stack, H, W) images"
+        self.stack = self.obs_shape[0]
+        if buffer_size <= self.stack + 1:
+            raise UserError(f"replay buffer of {buffer_size} transitions is too small (needs > {self.stack + 1})")
+        self.optimize_memory_usage = True  # next observations are the following slot, as SB3's option
+        self.handle_timeout_termination = False
+        self.frames = np.zeros((buffer_size, n_envs, *self.obs_shape[1:]), dtype=observation_space.dtype)
+        self.depth = np.zeros((buffer_size, n_envs), dtype=np.int8)  # frames of the stack from this episode
+        self.actions = np.zeros((buffer_size, n_envs, self.action_dim), dtype=self._maybe_cast_dtype(action_space.dtype))
+        self.rewards = np.zeros((buffer_size, n_envs), dtype=np.float32)
+        self.dones = np.zeros((buffer_size, n_envs), dtype=np.float32)
+        self.timeouts = np.zeros((buffer_size, n_envs), dtype=np.float32)
+        self._depth_now = np.ones(n_envs, dtype=np.int8)  # depth of the next observation added
+
+    @property
+    def nbytes(self) -> int:
+        return self.frames.nbytes + self.depth.nbytes + self.actions.nbytes + self.rewards.nbytes + self.dones.nbytes
+
+    def add(self, obs: np.ndarray, next_obs: np.ndarray, action: np.ndarray, reward: np.ndarray, done: np.ndarray,
+            infos: list[dict[str, Any]]) -> None:
+        nxt = (self.pos + 1) % self.buffer_size
+        self.frames[self.pos] = obs[:, -1]
+        self.depth[self.pos] = self._depth_now
+        self.frames[nxt] = next_obs[:, -1]  # overwritten by the next add, as with optimize_memory_usage
+        self.depth[nxt] = np.minimum(self._depth_now + 1, self.stack)
+        self.actions[self.pos] = np.asarray(action).reshape((self.n_envs, self.action_dim))
+        self.rewards[self.pos] = reward
+        self.dones[self.pos] = done
+        self._depth_now = np.where(done, 1, np.minimum(self._depth_now + 1, self.stack)).astype(np.int8)
+        self.pos = nxt
+        if self.pos == 0:
+            self.full = True
+
+    def sample(self, batch_size: int, env: VecNormalize | None = None) -> ReplayBufferSamples:
+        if self.full:
+            # Skip the write head: slot pos has no next frame yet and slots pos+1..pos+stack-1 would
+            # stack frames across it.
+            batch_inds = (np.random.randint(0, self.buffer_size - self.stack, size=batch_size) + self.pos + self.stack) % self.buffer_size
+        else:
+            batch_inds = np.random.randint(0, self.pos, size=batch_size)
+        return self._get_samples(batch_inds, env)
+
+    def stacked(self, inds: np.ndarray, env_inds: np.ndarray) -> np.ndarray:
+        """(B, stack, H, W) observations at slots ``inds`` of envs ``env_inds``."""
+        offsets = np.arange(-self.stack + 1, 1)  # oldest .. newest
+        slots = (inds[:, None] + offsets) % self.buffer_size
+        out = self.frames[slots, env_inds[:, None]]
+        keep = (-offsets)[None, :] < self.depth[inds, env_inds][:, None]  # frame k back is valid if k < depth
+        out[~keep] = 0
+        return out
+
+    def _get_samples(self, batch_inds: np.ndarray, env: VecNormalize | None = None) -> ReplayBufferSamples:
+        env_inds = np.random.randint(0, high=self.n_envs, size=(len(batch_inds),))
+        next_inds = (batch_inds + 1) % self.buffer_size
+        data = (
+            self.stacked(batch_inds, env_inds),
+            self.actions[batch_inds, env_inds, :],
+            self.stacked(next_inds, env_inds),
+            self.dones[batch_inds, env_inds].reshape(-1, 1),
+            self.rewards[batch_inds, env_inds].reshape(-1, 1),
+        )
+        return ReplayBufferSamples(*tuple(map(self.to_torch, data)))  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- training
+
+
+def algo_dir(cfg: Config, algo: str) -> Path:
+    return cfg.run_path / "baselines" / algo
+
+
+def algo_config(cfg: Config, algo: str) -> AlgoConfig:
+    return getattr(cfg, algo)
+
+
+def total_timesteps(cfg: Config, algo: str) -> int:
+    """Agent steps to train: the algorithm's own total_timesteps, else the shared frame budget."""
+    ac = algo_config(cfg, algo)
+    return ac.total_timesteps or max(1, cfg.baselines.frame_budget // cfg.env.frameskip)
+
+
+def algo_module(algo: str):
+    if algo not in ALGORITHMS:
+        raise UserError(f"unknown algorithm {algo!r}; choose from {', '.join(ALGORITHMS)}")
+    return importlib.import_module(f"baselines.{algo}")
+
+
+def load_model(algo: str, path: Path, device: str = "cpu") -> BaseAlgorithm:
+    """Load a checkpoint of ``algo`` with a clear error if it is missing, corrupt or of another algorithm."""
+    module = algo_module(algo)
+    if not path.is_file():
+        raise UserError(f"{algo} checkpoint not found: {path}; train it first (python -m baselines.{algo} --mode train)")
+    try:
+        model = module.MODEL_CLASS.load(path, device=device)
+    except Exception as e:  # zipfile/pickle/torch errors all mean the same to the user
+        raise UserError(f"{algo} checkpoint {path} cannot be loaded ({type(e).__name__}: {str(e)[:120]}); "
+                        "it is corrupt or from another algorithm") from None
+    if type(model) is not module.MODEL_CLASS:
+        raise UserError(f"{path} holds a {type(model).__name__}, not a {module.MODEL_CLASS.__name__} ({algo})")
+    return model
+
+
+class TrainingMonitor(BaseCallback):
+    """Logs every finished training game (raw score from SB3's Monitor, under the life-loss and
+    clipping wrappers), evaluates on validation games every ``eval_freq_frames``, keeps the best
+    checkpoint, and stops after ``max_episodes`` games if asked."""
+
+    def __init__(self, cfg: Config, algo: str, out: Path, logger: Any):
+        super().__init__()
+        self.cfg, self.algo, self.out, self.run_logger = cfg, algo, out, logger
+        self.frameskip = cfg.env.frameskip
+        self.max_episodes = algo_config(cfg, algo).num_episodes
+        self.episodes = 0
+        self.next_eval = cfg.baselines.eval_freq_frames
+        self.best_mean = -math.inf
+        self.best_frames = 0
+        self.last_eval_frames = -1
+        self.history: list[dict[str, float]] = []
+        self.seeds = [cfg.baselines.validation_seed + i for i in range(cfg.baselines.periodic_eval_episodes)]
+
+    @property
+    def frames(self) -> int:
+        return self.num_timesteps * self.frameskip
+
+    def _on_step(self) -> bool:
+        for info in self.locals.get("infos", []):
+            ep = info.get("episode")
+            if ep is not None:
+                self.episodes += 1
+                self.run_logger.log({"env_frames": self.frames, "episode": self.episodes,
+                                     "episode_return": float(ep["r"]), "episode_frames": int(ep["l"])}, step=self.frames)
+        if self.frames >= self.next_eval:
+            self.evaluate()
+            while self.next_eval <= self.frames:
+                self.next_eval += self.cfg.baselines.eval_freq_frames
+        if self.max_episodes and self.episodes >= self.max_episodes:
+            print(f"[{self.algo}] stopping after {self.episodes} training games (--num-episodes)")
+            return False
+        return True
+
+    def evaluate(self) -> dict[str, Any]:
+        res = evaluate_model(self.model, self.cfg.env, self.seeds, algo_config(self.cfg, self.algo).deterministic_eval,
+                             self.cfg.baselines.eval_envs)
+        self.last_eval_frames = self.frames
+        rec = {"env_frames": self.frames, "mean": res["mean"], "std": res["std"], "min": res["min"],
+               "max": res["max"], "episodes": self.episodes}
+        self.history.append(rec)
+        self.run_logger.log(rec, step=self.frames, stream="eval")
+        improved = res["mean"] > self.best_mean
+        if improved:
+            self.best_mean, self.best_frames = res["mean"], self.frames
+            save_checkpoint(self.model, self.out / "best_model.zip")
+        print(f"[{self.algo}] {self.frames:,} frames: validation {res['mean']:.1f} +/- {res['std']:.1f} over "
+              f"{len(self.seeds)} games{' (best so far, saved)' if improved else ''}")
+        return res
+
+
+def save_checkpoint(model: BaseAlgorithm, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        model.save(tmp.with_suffix(".zip"))  # SB3 appends .zip to names without it
+        tmp.with_suffix(".zip").replace(tmp)
+
+
+def train(cfg: Config, algo: str) -> dict[str, Any]:
+    """Train ``algo`` on the budget, leaving final_model.zip, best_model.zip and the logs."""
+    from utils.common import Timer, resolve_device, seed_everything
+    from utils.logger import RunLogger
+
+    module = algo_module(algo)
+    out = algo_dir(cfg, algo)
+    if (out / "metrics.json").exists() and (out / "final_model.zip").exists() and not cfg.restart:
+        print(f"[{algo}] {out} already trained; reusing it (pass --restart to retrain)")
+        return read_json(out / "metrics.json", f"{algo} metrics")
+    _prepare(cfg, out)
+    for name in ("train", "eval"):
+        (out / "logs" / f"{name}.jsonl").unlink(missing_ok=True)
+    seed_everything(cfg.seed)
+    device = resolve_device(cfg.device)
+    ac = algo_config(cfg, algo)
+    steps = total_timesteps(cfg, algo)
+    env = make_baseline_env(cfg.env, ac.n_envs, cfg.seed, training=True)
+    model = module.make_model(cfg, env, device)
+    logger = RunLogger(cfg, "train", out, algo=algo)
+    monitor = TrainingMonitor(cfg, algo, out, logger)
+    print(f"[{algo}] training for {steps:,} agent steps ({steps * cfg.env.frameskip:,} frames) on {ac.n_envs} env(s), "
+          f"device {device}" + (f", at most {ac.num_episodes} games" if ac.num_episodes else ""))
+    timer = Timer()
+    try:
+        model.learn(total_timesteps=steps, callback=monitor, progress_bar=False)
+        if monitor.last_eval_frames != monitor.frames:  # the end of training is always scored
+            monitor.evaluate()
+    finally:
+        logger.close()
+        env.close()
+    seconds = timer.seconds
+    save_checkpoint(model, out / "final_model.zip")
+    final = monitor.history[-1]
+    metrics = {
+        "algorithm": algo, "env_id": cfg.env.env_id, "seed": cfg.seed,
+        "agent_steps": int(model.num_timesteps), "env_frames": int(model.num_timesteps * cfg.env.frameskip),
+        "training_games": monitor.episodes, "train_seconds": seconds,
+        "steps_per_second": model.num_timesteps / max(seconds, 1e-9),
+        "best": {"env_frames": monitor.best_frames, "validation_mean": monitor.best_mean},
+        "final": {"env_frames": final["env_frames"], "validation_mean": final["mean"]},
+        "validation_seeds": monitor.seeds, "deterministic_eval": ac.deterministic_eval,
+        "hyperparameters": vars(ac) | {"frame_budget": cfg.baselines.frame_budget},
+    }
+    atomic_write_json(out / "metrics.json", metrics)
+    print(f"[{algo}] done: {metrics['agent_steps']:,} steps in {seconds:.0f}s ({metrics['steps_per_second']:.0f} steps/s), "
+          f"{monitor.episodes} games; best validation {monitor.best_mean:.1f} at {monitor.best_frames:,} frames")
+    return metrics
+
+
+def _prepare(cfg: Config, out: Path) -> None:
+    from config import save_config
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / ".write_test").write_text("ok")
+        (out / ".write_test").unlink()
+    except OSError as e:
+        raise UserError(f"{out} cannot be written ({e.strerror}); pass a writable --run-dir") from None
+    save_config(cfg, out / "config.json")
+
+
+def evaluate_checkpoint(cfg: Config, algo: str, which: str = "best", record_video: bool = False) -> dict[str, Any]:
+    """``--mode eval``: play eval.num_episodes seeded full games with a checkpoint; write eval/results.json."""
+    from utils.agent import record_video as record
+    from utils.common import Timer, seed_everything
+
+    out = algo_dir(cfg, algo)
+    model = load_model(algo, out / f"{which}_model.zip")
+    seed_everything(cfg.seed)
+    seeds = [cfg.eval.seed + i for i in range(cfg.eval.num_episodes)]
+    deterministic = algo_config(cfg, algo).deterministic_eval
+    timer = Timer()
+    res = evaluate_model(model, cfg.env, seeds, deterministic, cfg.baselines.eval_envs)
+    res["seconds"] = timer.seconds
+    results = {"env_id": cfg.env.env_id, "algorithm": algo, "checkpoint": str(out / f"{which}_model.zip"),
+               "eval_seed": cfg.eval.seed, "train_seed": cfg.seed, "deterministic": deterministic,
+               "protocol": "full games, sticky actions 0.25, frameskip 4, raw score, no life-loss resets; "
+                           "SB3 Atari preprocessing (no-op starts, max-pool, 84x84 grey, 4 stacked frames)",
+               "agent": res}
+    print(f"[{algo}] {which} checkpoint: mean {res['mean']:.1f} +/- {res['std']:.1f} (min {res['min']:.0f}, "
+          f"max {res['max']:.0f}) over {res['num_episodes']} games")
+    if record_video:
+        video, score, length = record(cfg.env, SB3Policy(model, deterministic), seeds[0], out / "videos", algo,
+                                      make_env=lambda mode: make_eval_game(cfg.env, render_mode=mode))
+        results["video"] = {"path": str(video), "seed": seeds[0], "score": score, "length": length}
+        print(f"[{algo}] video: {video} (score {score:.0f}, {length} steps)")
+    atomic_write_json(out / "eval" / "results.json", results)
+    return results
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def legacy_flags(algo: str) -> dict[str, tuple[str, str]]:
+    return {
+        "--num-episodes": (f"{algo}.num_episodes", "stop training after this many full games"),
+        "--total-timesteps": (f"{algo}.total_timesteps", "agent steps to train (replaces the frame budget)"),
+        "--eval-episodes": ("eval.num_episodes", "seeded full games for --mode eval"),
+        "--frame-budget": ("baselines.frame_budget", "training budget in emulator frames"),
+    }
+
+
+def algo_main(algo: str, doc: str, argv: list[str] | None = None) -> int:
+    """``python -m baselines.<algo> --mode train|eval``."""
+    from utils.common import cli_main
+
+    def add_args(parser: argparse.ArgumentParser) -> None:
+        g = parser.add_argument_group(algo)
+        g.add_argument("--mode", choices=["train", "eval"], default="train",
+                       help="train (then score the best checkpoint) or only evaluate an existing checkpoint")
+        g.add_argument("--checkpoint", choices=["best", "final"], default="best", help="checkpoint --mode eval plays")
+
+    def main(cfg: Config) -> dict:
+        args = cfg._args  # type: ignore[attr-defined]
+        if args.mode == "train":
+            train(cfg, algo)
+        return evaluate_checkpoint(cfg, algo, args.checkpoint, cfg.eval.record_video)
+
+    return cli_main(doc, main, argv=argv, extra_args=add_args, legacy=legacy_flags(algo))
+

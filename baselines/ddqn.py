@@ -3,16 +3,29 @@
 The only change from DQN is the TD target: the online network picks the next action, the target
 network scores it, ``y = r + gamma (1 - done) Q_target(s', argmax_a Q_online(s', a))``, which removes
 DQN's max-operator overestimation. :class:`DoubleDQN` overrides ``train`` for that and nothing else;
-the replay buffer stays SB3's uint8 buffer with ``optimize_memory_usage`` (next observations are not
-stored twice).
+the replay buffer is the uint8 :class:`~baselines.common.FrameStackReplayBuffer` (each frame stored once).
+
+    python -m baselines.ddqn --mode train --frame-budget 400000   # then scores the best checkpoint
+    python -m baselines.ddqn --mode eval --eval-episodes 30
 """
 
 from __future__ import annotations
+
+import os
+import sys
+
+if __name__ == "__main__":  # `python baselines/ddqn.py` as well as `python -m baselines.ddqn`
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 import numpy as np
 import torch as th
 import torch.nn.functional as F
 from stable_baselines3 import DQN
+from stable_baselines3.common.vec_env import VecEnv
+
+from baselines.common import FrameStackReplayBuffer, algo_main
+from config import Config
 
 
 def double_q_target(q_online_next: th.Tensor, q_target_next: th.Tensor, rewards: th.Tensor, dones: th.Tensor,
@@ -47,3 +60,23 @@ class DoubleDQN(DQN):
         self._n_updates += gradient_steps
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record("train/loss", np.mean(losses))
+
+
+MODEL_CLASS = DoubleDQN
+
+
+def make_model(cfg: Config, env: VecEnv, device: th.device) -> DoubleDQN:
+    """rl-baselines3-zoo's Atari DQN settings (learning_starts scaled to the budget, see config.py),
+    with the compact uint8 replay buffer."""
+    c = cfg.ddqn
+    return DoubleDQN(
+        "CnnPolicy", env, learning_rate=c.learning_rate, buffer_size=c.buffer_size, learning_starts=c.learning_starts,
+        batch_size=c.batch_size, gamma=c.gamma, train_freq=c.train_freq, gradient_steps=1,
+        target_update_interval=c.target_update_interval, exploration_fraction=c.exploration_fraction,
+        exploration_final_eps=c.exploration_final_eps, replay_buffer_class=FrameStackReplayBuffer,
+        optimize_memory_usage=False, seed=cfg.seed, device=device, verbose=0,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(algo_main("ddqn", __doc__.splitlines()[0]))

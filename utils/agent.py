@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import torch
 
@@ -142,15 +145,20 @@ class ConstantPolicy:
         return np.full(len(frames), self.action, dtype=np.int64)
 
 
-def record_video(env_cfg: EnvConfig, policy: Policy, seed: int, video_dir: Path, name_prefix: str) -> tuple[Path, float, int]:
-    """Play one seeded game in the single env, recorded by gymnasium's RecordVideo at full resolution."""
+def record_video(env_cfg: EnvConfig, policy: Policy, seed: int, video_dir: Path, name_prefix: str,
+                 make_env: Callable[[str], gym.Env] | None = None) -> tuple[Path, float, int]:
+    """Play one seeded game in a single env (``make_env(render_mode)``, default the World Models
+    agent's), recorded by gymnasium's RecordVideo at full resolution, one video frame per agent step."""
     from gymnasium.wrappers import RecordVideo
 
     from utils.wrappers import make_single_env
 
     video_dir.mkdir(parents=True, exist_ok=True)
-    env = RecordVideo(make_single_env(env_cfg, render_mode="rgb_array"), str(video_dir), name_prefix=name_prefix,
-                      episode_trigger=lambda i: i == 0, disable_logger=True)
+    base = make_env("rgb_array") if make_env else make_single_env(env_cfg, render_mode="rgb_array")
+    with warnings.catch_warnings():  # an existing folder is fine: the file of this name is replaced
+        warnings.filterwarnings("ignore", message=".*Overwriting existing videos.*")
+        env = RecordVideo(base, str(video_dir), name_prefix=name_prefix,
+                          episode_trigger=lambda i: i == 0, disable_logger=True)
     obs, _ = env.reset(seed=seed)
     policy.reset(1)
     policy.start(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))

@@ -56,9 +56,10 @@ def finished_phase(out: Path, phase: str, restart: bool) -> dict | None:
 
 
 def cli_main(description: str, main: Callable[[Config], dict], num_epochs_field: str | None = None,
-             argv: list[str] | None = None, extra_args: Callable | None = None) -> int:
+             argv: list[str] | None = None, extra_args: Callable | None = None,
+             legacy: dict[str, tuple[str, str]] | None = None) -> int:
     """Parse flags into a Config, run ``main(cfg)``; expected failures become one line and exit 1."""
-    cfg, args = parse_config(description, argv, num_epochs_field, extra_args)
+    cfg, args = parse_config(description, argv, num_epochs_field, extra_args, legacy)
     cfg._args = args  # type: ignore[attr-defined]  # script-specific flags, for main()
     try:
         main(cfg)

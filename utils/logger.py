@@ -17,12 +17,16 @@ def run_name(cfg: Config, algo: str) -> str:
 
 
 class RunLogger:
-    """Writes ``<run_dir>/logs/<phase>.jsonl`` (one JSON object per call) and mirrors to wandb if enabled."""
+    """Writes ``<run_dir>/logs/<phase>.jsonl`` (one JSON object per call) and mirrors to wandb if enabled.
 
-    def __init__(self, cfg: Config, phase: str, run_dir: Path):
+    ``log(..., stream=name)`` writes to ``logs/<name>.jsonl`` instead, with wandb keys ``<name>/<key>``.
+    """
+
+    def __init__(self, cfg: Config, phase: str, run_dir: Path, algo: str | None = None):
         self.path = run_dir / "logs" / f"{phase}.jsonl"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(self.path, "a", buffering=1)
+        self._streams: dict[str, Any] = {}
         self.wandb_run = None
         if cfg.logging.wandb:
             try:
@@ -33,8 +37,8 @@ class RunLogger:
                 self.wandb_run = wandb.init(
                     project=cfg.logging.wandb_project,
                     entity=cfg.logging.wandb_entity or None,
-                    name=run_name(cfg, phase),
-                    group=run_name(cfg, "world-models").rsplit("__", 1)[0],
+                    name=run_name(cfg, algo or phase),
+                    group=run_name(cfg, algo or "world-models").rsplit("__", 1)[0],
                     config=cfg.to_dict(),
                     mode=cfg.logging.wandb_mode,
                     dir=str(run_dir),
@@ -44,14 +48,22 @@ class RunLogger:
                 raise UserError(f"wandb could not start ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
                                 "use --logging.wandb_mode offline or --no-wandb") from None
 
-    def log(self, metrics: dict[str, Any], step: int | None = None) -> None:
+    def log(self, metrics: dict[str, Any], step: int | None = None, stream: str | None = None) -> None:
         record = {"time": round(time.time(), 3), **({"step": step} if step is not None else {}), **metrics}
-        self._file.write(json.dumps(record, default=float) + "\n")
+        f = self._file
+        if stream is not None:
+            if stream not in self._streams:
+                self._streams[stream] = open(self.path.parent / f"{stream}.jsonl", "a", buffering=1)
+            f = self._streams[stream]
+            metrics = {f"{stream}/{k}": v for k, v in metrics.items()}
+        f.write(json.dumps(record, default=_plain) + "\n")
         if self.wandb_run is not None:
             self.wandb_run.log(metrics, step=step)
 
     def close(self) -> None:
         self._file.close()
+        for f in self._streams.values():
+            f.close()
         if self.wandb_run is not None:
             self.wandb_run.finish()
             self.wandb_run = None
@@ -61,6 +73,14 @@ class RunLogger:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _plain(value: Any) -> Any:
+    """JSON for numpy scalars; media objects (wandb images, videos) are named, not dumped."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return f"<{type(value).__name__}>"
 
 
 def read_log(path: Path) -> list[dict[str, Any]]:
