@@ -40,3 +40,37 @@ def dry_run(tmp_path_factory) -> tuple[Config, dict]:
     cfg = tiny_config(tmp_path_factory.mktemp("dry"))
     summary = train_world_model.main(cfg)
     return cfg, summary
+
+
+def tiny_baseline_config(tmp: Path, **overrides) -> Config:
+    """Baselines at a few hundred agent steps: 300 steps (1,200 frames), short games, 2 eval games."""
+    base = {
+        "baselines.frame_budget": 1_200,
+        "baselines.eval_freq_frames": 600,
+        "baselines.periodic_eval_episodes": 1,
+        "baselines.eval_envs": 2,
+        "eval.num_episodes": 2,
+        "ddqn.learning_starts": 50,
+        "sac.learning_starts": 50,
+        "ddqn.buffer_size": 400,
+        "sac.buffer_size": 400,
+        "ppo.n_envs": 1,  # one env, so that its games end inside the budget
+    }
+    base.update(overrides)
+    return tiny_config(tmp, **base)
+
+
+@pytest.fixture(scope="session")
+def baseline_run(dry_run, tmp_path_factory) -> Config:
+    """The tiny World Models run plus DDQN, PPO and SAC trained a few hundred steps in the same run directory."""
+    import shutil
+
+    from baselines.common import ALGORITHMS, train
+
+    wm_cfg, _ = dry_run
+    root = tmp_path_factory.mktemp("baselines")
+    shutil.copytree(wm_cfg.run_path, root / "run")
+    cfg = tiny_baseline_config(root)
+    for algo in ALGORITHMS:
+        train(cfg, algo)
+    return cfg

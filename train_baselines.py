@@ -1,0 +1,86 @@
+"""Train the model-free baselines (DDQN, PPO, discrete SAC) on the same game and frame budget.
+
+    python train_baselines.py                                    # all three, baselines.frame_budget each
+    python train_baselines.py --algorithms ddqn ppo --frame-budget 1000000
+    python train_baselines.py --ddqn-episodes 50 --sac-episodes 50 --ppo-timesteps 200000
+
+Each algorithm trains in ``<run_dir>/baselines/<algo>/`` (final and best checkpoints, a training log
+of raw game scores vs emulator frames, periodic validation scores), then its best checkpoint plays
+eval.num_episodes seeded full games. One failing algorithm does not stop the others; the exit code
+is non-zero if any failed. Compare them all with ``compare_baselines.py``.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before torch loads OpenMP (see evaluate.py).
+os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+
+import argparse
+import sys
+import traceback
+
+from baselines.common import ALGORITHMS, evaluate_checkpoint, train
+from config import Config
+from utils.common import Timer, cli_main
+from utils.io import UserError, atomic_write_json
+
+LEGACY = {
+    "--ddqn-episodes": ("ddqn.num_episodes", "stop DDQN after this many training games"),
+    "--sac-episodes": ("sac.num_episodes", "stop SAC after this many training games"),
+    "--ppo-timesteps": ("ppo.total_timesteps", "PPO agent steps (replaces the frame budget for PPO)"),
+    "--frame-budget": ("baselines.frame_budget", "training budget of every algorithm in emulator frames"),
+    "--eval-episodes": ("eval.num_episodes", "seeded full games to score each best checkpoint"),
+}
+
+
+def parse_algorithms(names: list[str]) -> list[str]:
+    if names == ["all"]:
+        return list(ALGORITHMS)
+    bad = [n for n in names if n not in ALGORITHMS]
+    if bad:
+        raise UserError(f"unknown algorithm(s) {', '.join(bad)} in --algorithms; choose from all, {', '.join(ALGORITHMS)}")
+    return list(dict.fromkeys(names))
+
+
+def add_args(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("baselines")
+    g.add_argument("--algorithms", nargs="+", default=["all"], metavar="ALGO",
+                   help=f"all, or any of {', '.join(ALGORITHMS)}")
+
+
+def main(cfg: Config) -> dict:
+    algos = parse_algorithms(cfg._args.algorithms)  # type: ignore[attr-defined]
+    summary: dict = {"algorithms": {}, "failed": {}}
+    total = Timer()
+    for algo in algos:
+        print(f"\n[baselines] === {algo} ===")
+        t = Timer()
+        try:
+            metrics = train(cfg, algo)
+            results = evaluate_checkpoint(cfg, algo, "best", cfg.eval.record_video)
+        except (UserError, RuntimeError, ValueError, OSError) as e:
+            if getattr(cfg._args, "debug", False):  # type: ignore[attr-defined]
+                traceback.print_exc()
+            summary["failed"][algo] = f"{type(e).__name__}: {e}"
+            print(f"[baselines] {algo} failed: {e}", file=sys.stderr)
+            continue
+        a = results["agent"]
+        summary["algorithms"][algo] = {"env_frames": metrics["env_frames"], "train_seconds": metrics["train_seconds"],
+                                       "best_validation": metrics["best"]["validation_mean"], "eval_mean": a["mean"],
+                                       "eval_std": a["std"], "eval_episodes": a["num_episodes"], "seconds": t.seconds}
+    summary["seconds"] = total.seconds
+    if summary["algorithms"]:
+        atomic_write_json(cfg.run_path / "baselines" / "summary.json", summary)
+    print("\n[baselines] summary")
+    for algo, s in summary["algorithms"].items():
+        print(f"  {algo:<5} {s['eval_mean']:7.1f} +/- {s['eval_std']:6.1f} over {s['eval_episodes']} games; "
+              f"{s['env_frames']:,} training frames in {s['train_seconds'] / 60:.1f} min")
+    if summary["failed"]:
+        raise UserError("failed: " + "; ".join(f"{k} ({v})" for k, v in summary["failed"].items()))
+    return summary
+
+
+if __name__ == "__main__":
+    sys.exit(cli_main(__doc__.splitlines()[0], main, extra_args=add_args, legacy=LEGACY))
