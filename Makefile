@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: install train dry-run test test-all bench lint format clean
+.PHONY: install train dry-run baselines compare test test-all bench lint format clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ train: install  ## collect data, train VAE, MDN-RNN, controller (dream + real) a
 dry-run: install  ## the whole pipeline at tiny sizes (about a minute)
 	$(BIN)/python train_world_model.py --dry-run --no-wandb $(ARGS)
 
+baselines: install  ## DDQN, PPO and discrete SAC on the shared frame budget (baselines.frame_budget), into the same run dir
+	$(BIN)/python train_baselines.py $(ARGS)
+
+compare: install  ## every trained agent + random + always-FIRE on the same seeded games -> comparison_results/
+	$(BIN)/python compare_baselines.py $(ARGS)
+
 test: install  ## the default test suite (a few minutes on 2 cores)
 	$(BIN)/python -m pytest -q --durations=10
 
@@ -28,12 +34,10 @@ test-all: install  ## including tests marked slow
 bench: install  ## speed figures of every hot loop
 	$(BIN)/python bench.py $(ARGS)
 
-lint: install
+lint: install  ## ruff's checks (the code is formatted by hand, not by ruff format)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 
 format: install
-	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 clean:

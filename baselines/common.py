@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any

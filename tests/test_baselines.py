@@ -15,8 +15,16 @@ import torch
 from conftest import ROOT, tiny_baseline_config
 from stable_baselines3.common.vec_env import VecTransposeImage
 
-from baselines.common import (ALGORITHMS, FrameStackReplayBuffer, algo_dir, evaluate_checkpoint, load_model,
-                              make_baseline_env, total_timesteps, train)
+from baselines.common import (
+    ALGORITHMS,
+    FrameStackReplayBuffer,
+    algo_dir,
+    evaluate_checkpoint,
+    load_model,
+    make_baseline_env,
+    total_timesteps,
+    train,
+)
 from baselines.ddqn import DoubleDQN, double_q_target
 from baselines.sac import actor_loss, alpha_loss, critic_loss, soft_target
 from config import EnvConfig

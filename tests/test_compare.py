@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import compare_baselines
-from baselines.common import algo_dir
 
 TINY_FLAGS = ["--dry-run", "--env.max-episode-frames", "800", "--num-episodes", "2", "--baselines.eval-envs", "2",
               "--logging.progress", "false"]
