@@ -144,41 +144,18 @@ def find_agents(cfg: Config, names: list[str], which: str) -> tuple[list[Agent],
 # --------------------------------------------------------------------------- evaluation
 
 
-class CountingPolicy:
-    """Counts the actions a policy takes in the scored games (a collapsed policy shows as one action)."""
-
-    def __init__(self, policy: Any):
-        self.policy, self.counts = policy, np.zeros(0, dtype=np.int64)
-
-    def reset(self, num_envs: int) -> None:
-        self.policy.reset(num_envs)
-
-    def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
-        self.policy.start(envs, jobs)
-
-    def act(self, frames: np.ndarray) -> np.ndarray:
-        actions = np.asarray(self.policy.act(frames))
-        counts = np.bincount(actions, minlength=len(self.counts))
-        if len(counts) > len(self.counts):
-            self.counts = np.pad(self.counts, (0, len(counts) - len(self.counts)))
-        self.counts += counts
-        return actions
-
-
 def evaluate_agent(cfg: Config, agent: Agent, seeds: list[int]) -> dict[str, Any]:
     from baselines.common import make_eval_game, play_games
     from evaluate import summarize
     from utils.runner import run_episodes
 
     t = Timer()
-    policy = CountingPolicy(agent.policy)
     if agent.kind == "wm":
-        stats = run_episodes(cfg.env, policy, seeds)
-        returns, lengths = stats.returns, stats.lengths
+        stats = run_episodes(cfg.env, agent.policy, seeds)
     else:
-        returns, lengths = play_games(lambda: make_eval_game(cfg.env), policy, seeds, cfg.baselines.eval_envs)
-    res = summarize(returns, lengths, seeds)
-    counts = policy.counts
+        stats = play_games(lambda: make_eval_game(cfg.env), agent.policy, seeds, cfg.baselines.eval_envs)
+    res = summarize(stats.returns, stats.lengths, seeds)
+    counts = stats.action_counts
     res["top_action_share"] = float(counts.max() / max(1, counts.sum()))
     res["action_share"] = (counts / max(1, counts.sum())).round(4).tolist()
     res["eval_seconds"] = t.seconds

@@ -42,7 +42,10 @@ def summarize(returns: np.ndarray, lengths: np.ndarray, seeds: list[int]) -> dic
 
 def evaluate_policy(cfg: Config, policy: Policy, seeds: list[int]) -> dict:
     stats = run_episodes(cfg.env, policy, seeds)
-    return summarize(stats.returns, stats.lengths, seeds)
+    out = summarize(stats.returns, stats.lengths, seeds)
+    share = stats.action_counts / max(1, stats.action_counts.sum())
+    out["action_share"] = {n: round(float(s), 4) for n, s in zip(action_meanings(cfg.env), share, strict=True)}
+    return out
 
 
 def reference_policies(cfg: Config, seeds: list[int]) -> dict:
@@ -78,14 +81,12 @@ def main(cfg: Config) -> dict:
     results = {"env_id": cfg.env.env_id, "run_dir": str(run), "controller": str(args.controller or run / "controller"), "eval_seed": cfg.eval.seed, "train_seed": cfg.seed,
                "protocol": "full games, sticky actions 0.25, frameskip 4, raw score, no life-loss resets",
                "agent": evaluate_policy(cfg, policy, seeds)}
-    share = policy.action_counts / max(1, policy.action_counts.sum())
-    names = action_meanings(cfg.env)
-    results["agent"]["action_share"] = {n: round(float(s), 4) for n, s in zip(names, share, strict=False)}
     results["agent"]["seconds"] = timer.seconds
     a = results["agent"]
+    top = max(a["action_share"], key=a["action_share"].get)
     print(f"[eval] agent: mean {a['mean']:.1f} +/- {a['std']:.1f} (min {a['min']:.0f}, max {a['max']:.0f}) "
           f"over {a['num_episodes']} games; mean length {a['mean_length']:.0f} steps; "
-          f"top action {names[int(np.argmax(share))]} {share.max():.0%}")
+          f"top action {top} {a['action_share'][top]:.0%}")
     if args.reference:
         results["reference"] = ref = reference_policies(cfg, seeds)
         print(f"[eval] random: mean {ref['random']['mean']:.1f} +/- {ref['random']['std']:.1f}; best constant "

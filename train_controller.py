@@ -161,7 +161,7 @@ def main(cfg: Config) -> dict:
                 stats = run_episodes(cfg.env, policy, np.tile(seeds, len(X)), num_envs=cc.real_num_envs,
                                      max_steps=cc.real_max_steps)
                 real_score.env_steps += int(stats.lengths.sum())  # type: ignore[attr-defined]  # agent steps played
-                return stats.returns.reshape(len(X), len(seeds)).mean(1), policy.action_counts
+                return stats.returns.reshape(len(X), len(seeds)).mean(1), stats.action_counts
             real_score.env_steps = 0  # type: ignore[attr-defined]
 
             def gen_seeds(gen: int) -> list[int]:

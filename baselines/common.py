@@ -41,6 +41,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecFrameStack, VecNormalize
 
 from config import AlgoConfig, Config, EnvConfig
 from utils.io import UserError, atomic_path, atomic_write_json, read_json
+from utils.runner import EpisodeStats
 from utils.wrappers import register_ale, rom_name
 
 ALGORITHMS = ("ddqn", "ppo", "sac")
@@ -81,7 +82,6 @@ class SB3Policy:
 
     def __init__(self, model: BaseAlgorithm, deterministic: bool):
         self.model, self.deterministic = model, deterministic
-        self.action_counts = np.zeros(int(model.action_space.n), dtype=np.int64)  # type: ignore[attr-defined]
 
     def reset(self, num_envs: int) -> None:
         self.stacks: np.ndarray | None = None
@@ -99,27 +99,29 @@ class SB3Policy:
         self.stacks = np.roll(self.stacks, -frames.shape[-1], axis=-1)
         self.stacks[..., -frames.shape[-1]:] = frames
         actions, _ = self.model.predict(self.stacks, deterministic=self.deterministic)
-        self.action_counts += np.bincount(actions, minlength=len(self.action_counts))
         return actions
 
 
 def play_games(make_env: Callable[[], gym.Env], policy: Any, seeds: list[int] | np.ndarray,
-               num_envs: int = 8) -> tuple[np.ndarray, np.ndarray]:
+               num_envs: int = 8) -> EpisodeStats:
     """Play one full game per seed (game k reset with ``seeds[k]``), ``num_envs`` at a time, with one
-    batched ``policy.act`` per step. Returns raw scores and lengths (agent steps)."""
+    batched ``policy.act`` per step: :func:`utils.runner.run_episodes` for single gymnasium envs
+    (any wrappers), used for the SB3 agents' own preprocessing."""
     seeds = [int(s) for s in seeds]
     K, n = len(seeds), min(num_envs, len(seeds))
     returns, lengths = np.zeros(K), np.zeros(K, dtype=np.int64)
+    terminated = np.zeros(K, dtype=bool)
     envs = [make_env() for _ in range(n)]
+    counts = np.zeros(int(envs[0].action_space.n), dtype=np.int64)  # type: ignore[attr-defined]
     job = np.full(n, -1)
-    next_job = 0
-    obs: list[np.ndarray | None] = [None] * n
+    next_job, steps = 0, 0
+    obs: list[np.ndarray] = [np.empty(0)] * n
     policy.reset(n)
 
     def begin(e: int) -> None:
         nonlocal next_job
         if next_job >= K:
-            job[e] = -1
+            job[e] = -1  # idle: keeps acting on its last frame, nothing is counted
             return
         obs[e], _ = envs[e].reset(seed=seeds[next_job])
         job[e] = next_job
@@ -131,18 +133,20 @@ def play_games(make_env: Callable[[], gym.Env], policy: Any, seeds: list[int] | 
             begin(e)
         while (job >= 0).any():
             active = np.flatnonzero(job >= 0)
-            frames = np.stack([obs[e] if obs[e] is not None else obs[active[0]] for e in range(n)])
-            actions = policy.act(frames)
+            actions = np.asarray(policy.act(np.stack(obs)))
+            counts += np.bincount(actions[active], minlength=len(counts))
+            steps += 1
             for e in active:
                 obs[e], r, term, trunc, _ = envs[e].step(int(actions[e]))
                 returns[job[e]] += float(r)
                 lengths[job[e]] += 1
                 if term or trunc:
+                    terminated[job[e]] = term
                     begin(e)
     finally:
         for env in envs:
             env.close()
-    return returns, lengths
+    return EpisodeStats(returns, lengths, terminated, steps * n, counts)
 
 
 def evaluate_model(model: BaseAlgorithm, env_cfg: EnvConfig, seeds: list[int], deterministic: bool,
@@ -150,10 +154,9 @@ def evaluate_model(model: BaseAlgorithm, env_cfg: EnvConfig, seeds: list[int], d
     """Seeded full games (raw score, no life-loss resets) with the preprocessing the model trained on."""
     from evaluate import summarize
 
-    policy = SB3Policy(model, deterministic)
-    returns, lengths = play_games(lambda: make_eval_game(env_cfg), policy, seeds, num_envs)
-    out = summarize(returns, lengths, seeds)
-    share = policy.action_counts / max(1, policy.action_counts.sum())
+    stats = play_games(lambda: make_eval_game(env_cfg), SB3Policy(model, deterministic), seeds, num_envs)
+    out = summarize(stats.returns, stats.lengths, seeds)
+    share = stats.action_counts / max(1, stats.action_counts.sum())
     out["action_share"] = [round(float(s), 4) for s in share]
     return out
 

@@ -42,6 +42,7 @@ class EpisodeStats:
     lengths: np.ndarray  # (K,) agent steps per job
     terminated: np.ndarray  # (K,) True if the game ended (not cut by a step cap or truncation)
     env_steps: int  # emulator steps run, including idle emulators at the end
+    action_counts: np.ndarray  # (A,) actions taken in the episodes (idle emulators' steps not counted)
 
 
 def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarray, num_envs: int | None = None,
@@ -55,6 +56,7 @@ def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarr
     job = np.arange(n)  # job of each emulator, -1 when idle
     next_job = n
     venv = make_vector_env(env_cfg, n)
+    counts = np.zeros(int(venv.single_action_space.n), dtype=np.int64)
     try:
         obs, _ = venv.reset(seed=seeds[:n])
         obs = squeeze_obs(obs)
@@ -70,6 +72,7 @@ def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarr
             obs = squeeze_obs(obs)
             steps += 1
             active = np.flatnonzero(job >= 0)
+            counts += np.bincount(actions[active], minlength=len(counts))
             j = job[active]
             returns[j] += rew[active]
             lengths[j] += 1
@@ -104,4 +107,4 @@ def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarr
                         recorder.begin(int(k), obs[e])
     finally:
         venv.close()
-    return EpisodeStats(returns, lengths, terminated, steps * n)
+    return EpisodeStats(returns, lengths, terminated, steps * n, counts)
