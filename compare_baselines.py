@@ -266,6 +266,7 @@ def main(cfg: Config) -> dict:
         "created": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     for agent in agents:
+        seed_everything(cfg.seed)  # as `--mode eval` / evaluate.py do: each agent's score is independent of the others
         res = evaluate_agent(cfg, agent, seeds)
         res.update(checkpoint=agent.checkpoint, train_env_frames=agent.env_frames, train_seconds=agent.train_seconds)
         if args.equal_budget and agent.env_frames and agent.env_frames > 1.05 * args.equal_budget:

@@ -47,6 +47,19 @@ def test_every_agent_is_scored_on_the_same_seeds(report):
     assert results["agents"]["world-models"]["over_budget"] is True
 
 
+def test_scores_match_each_agents_own_evaluation(report, baseline_run):
+    """The report's numbers are the ones `--mode eval` and evaluate.py give for the same seeds."""
+    import evaluate
+    from baselines.common import evaluate_checkpoint
+
+    _, results = report
+    for algo in ("ddqn", "ppo", "sac"):
+        own = evaluate_checkpoint(baseline_run, algo, "best")["agent"]
+        assert [e["score"] for e in own["episodes"]] == [e["score"] for e in results["agents"][algo]["episodes"]], algo
+    wm = evaluate.main(baseline_run)["agent"]
+    assert [e["score"] for e in wm["episodes"]] == [e["score"] for e in results["agents"]["world-models"]["episodes"]]
+
+
 def test_charts_are_real_images(report):
     out, _ = report
     for name in ("bar_chart", "box_plot", "learning_curves"):
