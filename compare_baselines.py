@@ -279,8 +279,8 @@ def main(cfg: Config) -> dict:
     names_done = list(results["agents"])
     budget = f"budget stated: {_fmt_frames(args.equal_budget)} frames" if args.equal_budget else "training budgets differ, see table"
     title = f"{cfg.env.env_id}, {len(seeds)} seeded full games each ({budget})"
-    labels = [LABELS[n] for n in names_done]
     r = results["agents"]
+    labels = [LABELS[n] if n in REFERENCES else f"{LABELS[n]}\n{_fmt_frames(r[n]['train_env_frames'])} frames" for n in names_done]
     plots.bar_chart(labels, [r[n]["mean"] for n in names_done], [r[n]["std"] for n in names_done], out / "bar_chart.png", title)
     plots.box_plot(labels, [np.array([e["score"] for e in r[n]["episodes"]]) for n in names_done], out / "box_plot.png", title)
     curves = {LABELS[a.name]: a.curve for a in agents if a.curve}
