@@ -34,6 +34,7 @@ from config import Config
 from utils.common import Timer, cli_main, resolve_device, seed_everything
 from utils.io import UserError, atomic_write_json, atomic_write_text, read_json
 from utils.logger import read_log
+from utils.wrappers import action_meanings
 
 AGENTS = ("world-models", "ddqn", "ppo", "sac", "random", "fire")
 LABELS = {"world-models": "World Models", "ddqn": "DDQN", "ppo": "PPO", "sac": "SAC", "random": "random", "fire": "always FIRE"}
@@ -118,7 +119,6 @@ def load_sb3_agent(cfg: Config, algo: str, which: str) -> Agent:
 
 def find_agents(cfg: Config, names: list[str], which: str) -> tuple[list[Agent], dict[str, str]]:
     from utils.agent import ConstantPolicy, RandomPolicy
-    from utils.wrappers import action_meanings
 
     device = resolve_device(cfg.device)
     agents, skipped = [], {}
@@ -203,7 +203,7 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
         rows.append([LABELS[name], f"{r['mean']:.1f}", f"{r['std']:.1f}", f"{r['median']:.1f}", f"{r['min']:.0f}",
                      f"{r['max']:.0f}", str(r["num_episodes"]), ("-" if name in REFERENCES else _fmt_frames(frames)) + flag,
                      "-" if name in REFERENCES else _fmt_seconds(r.get("train_seconds")),
-                     f"{r['top_action_share']:.0%}" if "top_action_share" in r else "-"])
+                     f"{results['action_names'][int(np.argmax(r['action_share']))]} {r['top_action_share']:.0%}"])
     return rows
 
 
@@ -263,7 +263,7 @@ def main(cfg: Config) -> dict:
         "protocol": "full games of ALE v5 (sticky actions 0.25, frameskip 4), raw score, no reward clipping, "
                     "no life-loss resets; each agent through its own training preprocessing",
         "checkpoint": args.checkpoint, "equal_budget_frames": args.equal_budget, "agents": {}, "skipped": skipped,
-        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"), "action_names": action_meanings(cfg.env),
     }
     for agent in agents:
         seed_everything(cfg.seed)  # as `--mode eval` / evaluate.py do: each agent's score is independent of the others
