@@ -191,7 +191,7 @@ class AlgoConfig:
 
 
 @dataclass
-class DDQNConfig(AlgoConfig):
+class OffPolicyConfig(AlgoConfig):
     buffer_size: int = 100_000
     """Replay transitions (uint8, one 84x84 frame each: 100k = 0.7 GB)."""
     learning_starts: int = 10_000
@@ -201,7 +201,11 @@ class DDQNConfig(AlgoConfig):
     train_freq: int = 4
     """Environment steps between gradient steps."""
     target_update_interval: int = 1_000
-    """Environment steps between target-network copies."""
+    """Environment steps between target-network updates."""
+
+
+@dataclass
+class DDQNConfig(OffPolicyConfig):
     exploration_fraction: float = 0.1
     """Fraction of training over which epsilon decays from 1 to exploration_final_eps."""
     exploration_final_eps: float = 0.01
@@ -210,10 +214,11 @@ class DDQNConfig(AlgoConfig):
 
 @dataclass
 class PPOConfig(AlgoConfig):
+    # Overridden defaults keep the base class's docstrings.
     n_envs: int = 8
-    """Parallel training environments."""
     learning_rate: float = 2.5e-4
     """Adam learning rate, decayed linearly to 0 (rl-zoo's Atari setting)."""
+    deterministic_eval: bool = False
     n_steps: int = 128
     """Steps per environment per rollout."""
     n_epochs: int = 4
@@ -228,30 +233,19 @@ class PPOConfig(AlgoConfig):
     """Value-loss weight."""
     gae_lambda: float = 0.95
     """GAE lambda."""
-    deterministic_eval: bool = False
-    """Evaluate with the greedy action (True) or a sample from the policy (False)."""
 
 
 @dataclass
-class SACConfig(AlgoConfig):
+class SACConfig(OffPolicyConfig):
+    # Overridden defaults (CleanRL's sac_atari.py) keep the base class's docstrings.
     learning_rate: float = 3e-4
-    """Adam learning rate (actor, critics and temperature)."""
-    buffer_size: int = 100_000
-    """Replay transitions (uint8, one 84x84 frame each: 100k = 0.7 GB)."""
-    learning_starts: int = 10_000
-    """Random-action steps before learning starts."""
+    deterministic_eval: bool = False
     batch_size: int = 64
-    """Transitions per gradient step."""
-    train_freq: int = 4
-    """Environment steps between gradient steps."""
     target_update_interval: int = 8_000
-    """Environment steps between target-critic updates."""
     tau: float = 1.0
     """Target update rate (1.0: hard copy, as Christodoulou 2019 and CleanRL)."""
     target_entropy_scale: float = 0.89
     """Target entropy = target_entropy_scale x log(number of actions) (CleanRL's 0.89)."""
-    deterministic_eval: bool = False
-    """Evaluate with the greedy action (True) or a sample from the policy (False)."""
 
 
 @dataclass

@@ -40,7 +40,7 @@ from stable_baselines3.common.type_aliases import ReplayBufferSamples
 from stable_baselines3.common.vec_env import VecEnv, VecFrameStack, VecNormalize
 
 from config import AlgoConfig, Config, EnvConfig
-from utils.io import UserError, atomic_path, atomic_write_json, read_json
+from utils.io import UserError, atomic_path, atomic_write_json
 from utils.runner import EpisodeStats
 from utils.wrappers import register_ale, rom_name
 
@@ -341,15 +341,14 @@ def save_checkpoint(model: BaseAlgorithm, path: Path) -> None:
 
 def train(cfg: Config, algo: str) -> dict[str, Any]:
     """Train ``algo`` on the budget, leaving final_model.zip, best_model.zip and the logs."""
-    from utils.common import Timer, resolve_device, seed_everything
+    from utils.common import Timer, finished_phase, prepare_run_dir, resolve_device, seed_everything
     from utils.logger import RunLogger
 
     module = algo_module(algo)
     out = algo_dir(cfg, algo)
-    if (out / "metrics.json").exists() and (out / "final_model.zip").exists() and not cfg.restart:
-        print(f"[{algo}] {out} already trained; reusing it (pass --restart to retrain)")
-        return read_json(out / "metrics.json", f"{algo} metrics")
-    _prepare(cfg, out)
+    if (done := finished_phase(out, algo, cfg.restart)) is not None:  # metrics.json is written last
+        return done
+    prepare_run_dir(cfg, out)
     for name in ("train", "eval"):
         (out / "logs" / f"{name}.jsonl").unlink(missing_ok=True)
     seed_everything(cfg.seed)
@@ -387,18 +386,6 @@ def train(cfg: Config, algo: str) -> dict[str, Any]:
     print(f"[{algo}] done: {metrics['agent_steps']:,} steps in {seconds:.0f}s ({metrics['steps_per_second']:.0f} steps/s), "
           f"{monitor.episodes} games; best validation {monitor.best_mean:.1f} at {monitor.best_frames:,} frames")
     return metrics
-
-
-def _prepare(cfg: Config, out: Path) -> None:
-    from config import save_config
-
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / ".write_test").write_text("ok")
-        (out / ".write_test").unlink()
-    except OSError as e:
-        raise UserError(f"{out} cannot be written ({e.strerror}); pass a writable --run-dir") from None
-    save_config(cfg, out / "config.json")
 
 
 def evaluate_checkpoint(cfg: Config, algo: str, which: str = "best", record_video: bool = False) -> dict[str, Any]:

@@ -32,9 +32,10 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def prepare_run_dir(cfg: Config) -> Path:
-    """Create the run directory (with a clear error if it cannot be written) and save the config."""
-    run = cfg.run_path
+def prepare_run_dir(cfg: Config, run: Path | None = None) -> Path:
+    """Create the run directory (default ``cfg.run_path``; a clear error if it cannot be written)
+    and save the config in it."""
+    run = run or cfg.run_path
     try:
         run.mkdir(parents=True, exist_ok=True)
         probe = run / ".write_test"
