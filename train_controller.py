@@ -40,10 +40,11 @@ TRAIN_SEED_BASE = 1_000_000
 
 
 def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: int, fitness: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]],
-            logger: RunLogger, progress: bool, env_frames: Callable[[], int] | None = None
+            logger: RunLogger, progress: bool, env_frames: Callable[[], int] | None = None, step_offset: int = 0
             ) -> tuple[list[dict], list[tuple[float, np.ndarray]], np.ndarray]:
     """Ask/tell loop. ``fitness(X (P, n), generation) -> (scores (P,), action histogram)``; higher is better.
     ``env_frames()`` (real phase) gives the emulator frames played so far, logged per generation.
+    Log steps continue from ``step_offset`` (the dream's generations), as wandb drops decreasing steps.
 
     Returns the per-generation history, the best (score, params) of each generation, and the final mean.
     """
@@ -68,7 +69,7 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
         if env_frames is not None:
             rec["env_frames"] = env_frames()
         history.append(rec)
-        logger.log({f"controller/{name}_{k}": v for k, v in rec.items()}, step=gen + 1)
+        logger.log({f"controller/{name}_{k}": v for k, v in rec.items()}, step=step_offset + gen + 1)
         bar.set_postfix(best=f"{rec['best']:.1f}", mean=f"{rec['mean']:.1f}")
         if gen == 0 or (gen + 1) % max(1, generations // 10) == 0 or gen + 1 == generations:
             print(f"[controller] {name} gen {gen + 1}/{generations}  best {rec['best']:.2f}  mean {rec['mean']:.2f}  "
@@ -175,7 +176,8 @@ def main(cfg: Config) -> dict:
             collected = collection_frames(cfg)
             hist, elites, mean = run_cma("real", x, sigma, cfg, cc.real_epochs, lambda X, g: real_score(X, gen_seeds(g)), logger,
                                          cfg.logging.progress,
-                                         env_frames=lambda: collected + real_score.env_steps * cfg.env.frameskip)  # type: ignore[attr-defined]
+                                         env_frames=lambda: collected + real_score.env_steps * cfg.env.frameskip,  # type: ignore[attr-defined]
+                                         step_offset=cc.dream_epochs)
             select_seeds = [TRAIN_SEED_BASE // 2 + cfg.seed * 100 + i for i in range(8)]
             x, rescored = pick_best(elites, mean, lambda X: real_score(X, select_seeds)[0])
             metrics["real"] = {"history": hist, "rescored": rescored, "seconds": t.seconds,
@@ -184,9 +186,10 @@ def main(cfg: Config) -> dict:
                                      "total": collected + int(real_score.env_steps) * cfg.env.frameskip}  # type: ignore[attr-defined]
             print(f"[controller] real phase done in {t.seconds:.1f}s; finalists' mean score on 8 games "
                   f"{np.round(rescored, 1).tolist()}")
+        save_model(ctrl.set_flat(x), out, ctrl.config(), "controller")
+        logger.log_artifact(out, "controller")
     finally:
         logger.close()
-    save_model(ctrl.set_flat(x), out, ctrl.config(), "controller")
     metrics["train_seconds"] = timer.seconds
     atomic_write_json(out / "metrics.json", metrics)
     return metrics

@@ -112,6 +112,7 @@ def main(cfg: Config) -> dict:
         history = train_epochs(model, optimizer, range(mc.num_epochs), batches, loss_fn, "mdn_rnn", logger,
                                grad_clip=mc.grad_clip, progress=cfg.logging.progress, total_batches=per_epoch,
                                on_epoch_end=on_epoch_end)
+        logger.log_artifact(out, "mdn_rnn")
     finally:
         logger.close()
     metrics = {"epochs": history, "final_nll": history[-1]["nll"], "train_seconds": timer.seconds,

@@ -86,6 +86,7 @@ def main(cfg: Config) -> dict:
         history = train_epochs(model, optimizer, range(cfg.vae.num_epochs), lambda e: dataset.batches(bs, rng),
                                loss_fn, "vae", logger, progress=cfg.logging.progress,
                                total_batches=max(1, len(dataset) // bs), on_epoch_end=on_epoch_end)
+        logger.log_artifact(out, "vae")
     finally:
         logger.close()
     metrics = {

@@ -357,7 +357,7 @@ def train(cfg: Config, algo: str) -> dict[str, Any]:
     steps = total_timesteps(cfg, algo)
     env = make_baseline_env(cfg.env, ac.n_envs, cfg.seed, training=True)
     model = module.make_model(cfg, env, device)
-    logger = RunLogger(cfg, "train", out, algo=algo)
+    logger = RunLogger(cfg, "train", out, algo=algo, wandb_prefix="train")
     monitor = TrainingMonitor(cfg, algo, out, logger)
     print(f"[{algo}] training for {steps:,} agent steps ({steps * cfg.env.frameskip:,} frames) on {ac.n_envs} env(s), "
           f"device {device}" + (f", at most {ac.num_episodes} games" if ac.num_episodes else ""))
@@ -366,11 +366,12 @@ def train(cfg: Config, algo: str) -> dict[str, Any]:
         model.learn(total_timesteps=steps, callback=monitor, progress_bar=False)
         if monitor.last_eval_frames != monitor.frames:  # the end of training is always scored
             monitor.evaluate()
+        seconds = timer.seconds
+        save_checkpoint(model, out / "final_model.zip")
+        logger.log_artifact(out, algo, patterns=("final_model.zip", "best_model.zip"))
     finally:
         logger.close()
         env.close()
-    seconds = timer.seconds
-    save_checkpoint(model, out / "final_model.zip")
     final = monitor.history[-1]
     metrics = {
         "algorithm": algo, "env_id": cfg.env.env_id, "seed": cfg.seed,

@@ -22,11 +22,12 @@ class RunLogger:
     ``log(..., stream=name)`` writes to ``logs/<name>.jsonl`` instead, with wandb keys ``<name>/<key>``.
     """
 
-    def __init__(self, cfg: Config, phase: str, run_dir: Path, algo: str | None = None):
+    def __init__(self, cfg: Config, phase: str, run_dir: Path, algo: str | None = None, wandb_prefix: str = ""):
         self.path = run_dir / "logs" / f"{phase}.jsonl"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(self.path, "a", buffering=1)
         self._streams: dict[str, Any] = {}
+        self.wandb_prefix = wandb_prefix  # wandb key group of the main file's metrics (e.g. "train")
         self.wandb_run = None
         if cfg.logging.wandb:
             try:
@@ -56,9 +57,24 @@ class RunLogger:
                 self._streams[stream] = open(self.path.parent / f"{stream}.jsonl", "a", buffering=1)
             f = self._streams[stream]
             metrics = {f"{stream}/{k}": v for k, v in metrics.items()}
+        elif self.wandb_prefix:
+            metrics = {f"{self.wandb_prefix}/{k}": v for k, v in metrics.items()}
         f.write(json.dumps(record, default=_plain) + "\n")
         if self.wandb_run is not None:
             self.wandb_run.log(metrics, step=step)
+
+    def log_artifact(self, folder: Path, name: str, kind: str = "model",
+                     patterns: tuple[str, ...] = ("model.safetensors", "config.json")) -> None:
+        """Upload the model files in ``folder`` as a wandb artifact (nothing without wandb)."""
+        if self.wandb_run is None:
+            return
+        import wandb
+
+        artifact = wandb.Artifact(f"{self.wandb_run.name}__{name}".replace("/", "-"), type=kind)
+        for pattern in patterns:
+            for path in sorted(folder.glob(pattern)):
+                artifact.add_file(str(path), name=path.name)
+        self.wandb_run.log_artifact(artifact)
 
     def close(self) -> None:
         self._file.close()
