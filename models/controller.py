@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 
-class Controller(nn.Module):
+class Controller(nn.Module, PyTorchModelHubMixin):
     """:param latent_dim: size of z.  :param hidden_size: LSTM hidden size.  :param action_dim: actions."""
 
     def __init__(self, latent_dim: int = 32, hidden_size: int = 256, action_dim: int = 6):

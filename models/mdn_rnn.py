@@ -12,6 +12,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
@@ -30,7 +31,7 @@ def gmm_nll(y: torch.Tensor, logit_pi: torch.Tensor, mu: torch.Tensor, log_sigma
     return -torch.logsumexp(F.log_softmax(logit_pi, dim=-1) + log_n, dim=-1)
 
 
-class MDNRNN(nn.Module):
+class MDNRNN(nn.Module, PyTorchModelHubMixin):
     """:param latent_dim: size of z.  :param action_dim: number of discrete actions.
     :param hidden_size: LSTM units.  :param num_mixtures: Gaussians per latent dimension."""
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 
-class ConvVAE(nn.Module):
+class ConvVAE(nn.Module, PyTorchModelHubMixin):
     """:param latent_dim: size of z.  :param frame_size: input height/width (64)."""
 
     def __init__(self, latent_dim: int = 32, frame_size: int = 64):
