@@ -65,10 +65,63 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--output", default=None, help="results JSON path (default <run_dir>/eval/results.json)")
     g.add_argument("--controller", default=None,
                    help="controller checkpoint folder to play instead of <run_dir>/controller (e.g. <run_dir>/controller/dream)")
+    g.add_argument("--from-hub", default=None, metavar="REPO_ID_OR_DIR",
+                   help="play an agent published by publish_model.py: a Hub repo id (downloaded) or a local folder")
+
+
+def hub_folder(source: str) -> Path:
+    """A published agent's folder: ``source`` itself if it is a directory, else a Hub download."""
+    if Path(source).is_dir():
+        return Path(source)
+    if source.count("/") != 1 or source.startswith(("/", ".")):
+        raise UserError(f"--from-hub {source!r} is neither a folder nor a Hub repo id like user/name")
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(source, repo_type="model"))
+    except Exception as e:  # offline, unknown repo, no access
+        raise UserError(f"could not download {source} from the Hub ({type(e).__name__}: {str(e).splitlines()[0][:160]})") from None
+
+
+def evaluate_published(cfg: Config, source: str, output: str | None) -> dict:
+    """``--from-hub``: play a published World Models or SB3 agent on seeded full games."""
+    from config import EnvConfig
+    from utils.io import read_json
+
+    folder = hub_folder(source)
+    published = read_json(folder / "config.json", f"config of the published agent in {folder}")
+    agent = published.get("agent")
+    if agent is None or "env" not in published:
+        raise UserError(f"{folder} was not made by publish_model.py (config.json has no agent/env)")
+    cfg.env = EnvConfig(**published["env"])  # play the game the agent was trained on
+    seeds = [cfg.eval.seed + i for i in range(cfg.eval.num_episodes)]
+    seed_everything(cfg.seed)
+    timer = Timer()
+    if agent == "world-models":
+        wm = WorldModel.load(folder, resolve_device(cfg.device))
+        res = evaluate_policy(cfg, WorldModelPolicy.from_world_model(wm), seeds)
+    else:
+        from baselines.common import evaluate_model, load_model
+
+        zips = sorted(folder.glob(f"{agent}-*.zip"))
+        if not zips:
+            raise UserError(f"no {agent} checkpoint (.zip) in {folder}")
+        deterministic = published.get(agent, {}).get("deterministic_eval", True)
+        res = evaluate_model(load_model(agent, zips[0]), cfg.env, seeds, deterministic, cfg.baselines.eval_envs)
+    res["seconds"] = timer.seconds
+    results = {"env_id": cfg.env.env_id, "source": source, "agent": agent, "eval_seed": cfg.eval.seed, "agent_results": res}
+    print(f"[eval] {agent} from {source}: mean {res['mean']:.1f} +/- {res['std']:.1f} (min {res['min']:.0f}, "
+          f"max {res['max']:.0f}) over {res['num_episodes']} games")
+    out = Path(output) if output else Path("runs") / "from_hub" / source.strip("/").replace("/", "__") / "results.json"
+    atomic_write_json(out, results)
+    print(f"[eval] wrote {out}")
+    return results
 
 
 def main(cfg: Config) -> dict:
-    args = getattr(cfg, "_args", argparse.Namespace(reference=False, output=None, controller=None))
+    args = getattr(cfg, "_args", argparse.Namespace(reference=False, output=None, controller=None, from_hub=None))
+    if getattr(args, "from_hub", None):
+        return evaluate_published(cfg, args.from_hub, args.output)
     run = cfg.run_path
     if not run.is_dir():
         raise UserError(f"run directory {run} does not exist; train first or pass --run-dir")

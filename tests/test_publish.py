@@ -141,3 +141,37 @@ def test_publish_a_baseline(baseline_run, tmp_path):
     assert type(load_model("ppo", zip_path)).__name__ == "PPO"
     card = ModelCard.load(folder / "README.md")
     assert card.data.library_name == "stable-baselines3" and "ppo" in card.data.tags
+
+
+def run_evaluate(*argv: str) -> int:
+    import evaluate
+
+    return evaluate.cli_main("evaluate", evaluate.main, extra_args=evaluate.add_args,
+                             argv=["--dry-run", "--num-episodes", "2", "--logging.progress", "false", *argv])
+
+
+def test_evaluate_from_a_published_folder_gives_the_published_scores(wm_folder, tmp_path):
+    _, folder = wm_folder
+    out = tmp_path / "res.json"
+    assert run_evaluate("--from-hub", str(folder), "--output", str(out)) == 0
+    played = json.loads(out.read_text())["agent_results"]
+    published = json.loads((folder / "results.json").read_text())["results"]
+    assert [e["score"] for e in played["episodes"]] == [e["score"] for e in published["episodes"]]
+
+
+def test_evaluate_from_a_published_baseline(baseline_run, tmp_path):
+    folder = tmp_path / "sac"
+    assert run_publish(baseline_run, "--agent", "sac", "--local-dir", str(folder)) == 0
+    out = tmp_path / "res.json"
+    assert run_evaluate("--from-hub", str(folder), "--output", str(out)) == 0
+    played = json.loads(out.read_text())["agent_results"]
+    published = json.loads((folder / "results.json").read_text())["results"]
+    assert [e["score"] for e in played["episodes"]] == [e["score"] for e in published["episodes"]]
+
+
+def test_evaluate_from_hub_bad_sources(tmp_path, capsys):
+    assert run_evaluate("--from-hub", "not a repo") == 1
+    assert "neither a folder nor a Hub repo id" in capsys.readouterr().err
+    (tmp_path / "config.json").write_text("{}")
+    assert run_evaluate("--from-hub", str(tmp_path)) == 1
+    assert "was not made by publish_model.py" in capsys.readouterr().err
