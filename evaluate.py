@@ -65,6 +65,10 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--output", default=None, help="results JSON path (default <run_dir>/eval/results.json)")
     g.add_argument("--controller", default=None,
                    help="controller checkpoint folder to play instead of <run_dir>/controller (e.g. <run_dir>/controller/dream)")
+    g.add_argument("--visualize", action="store_true",
+                   help="write what the model learned to <run_dir>/visuals/ (reconstructions, dream vs reality video, "
+                        "MDN-RNN prediction vs horizon, latent PCA, training curves) instead of scoring games")
+    g.add_argument("--run", dest="cfg:run_dir", default=None, metavar="DIR", help="same as --run-dir")
     g.add_argument("--from-hub", default=None, metavar="REPO_ID_OR_DIR",
                    help="play an agent published by publish_model.py: a Hub repo id (downloaded) or a local folder")
 
@@ -123,6 +127,14 @@ def main(cfg: Config) -> dict:
     if getattr(args, "from_hub", None):
         return evaluate_published(cfg, args.from_hub, args.output)
     run = cfg.run_path
+    if getattr(args, "visualize", False):
+        from utils.visualize import visualize_run
+
+        if not run.is_dir():
+            raise UserError(f"run directory {run} does not exist; train first or pass --run-dir")
+        summary = visualize_run(cfg, run, resolve_device(cfg.device))
+        print(f"[visualize] wrote {run / 'visuals'}/: {', '.join(summary['files'])}")
+        return summary
     if not run.is_dir():
         raise UserError(f"run directory {run} does not exist; train first or pass --run-dir")
     seed_everything(cfg.seed)

@@ -16,7 +16,7 @@ from utils.io import atomic_path  # noqa: E402
 REFERENCE_STYLE = {"color": "0.5", "linestyle": "--", "linewidth": 1}
 
 
-def _save(fig: Any, path: Path) -> None:
+def save_figure(fig: Any, path: Path) -> None:
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=path.suffix.lstrip("."), dpi=120)
@@ -33,7 +33,7 @@ def bar_chart(names: list[str], means: list[float], stds: list[float], path: Pat
     ax.set_ylabel("score per game (mean ± std)")
     ax.set_title(title, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def box_plot(names: list[str], scores: list[np.ndarray], path: Path, title: str) -> None:
@@ -44,7 +44,7 @@ def box_plot(names: list[str], scores: list[np.ndarray], path: Path, title: str)
     ax.set_ylabel("score per game")
     ax.set_title(title, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def learning_curves(curves: dict[str, dict[str, Any]], references: dict[str, float], path: Path, title: str) -> None:
@@ -69,4 +69,4 @@ def learning_curves(curves: dict[str, dict[str, Any]], references: dict[str, flo
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
-    _save(fig, path)
+    save_figure(fig, path)
