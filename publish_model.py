@@ -129,6 +129,12 @@ def build_folder(cfg: Config, agent: str, run: Path, folder: Path, repo_id: str,
         plots.learning_curves({ALGO_NAMES[agent]: info["curve"]}, refs, folder / "training_curves.png",
                               f"{cfg.env.env_id}: {ALGO_NAMES[agent]} training")
         files.append("training_curves.png")
+    visuals = run / "visuals"
+    if agent == "world-models" and visuals.is_dir():  # made by `evaluate.py --visualize`
+        (folder / "visuals").mkdir(exist_ok=True)
+        for path in sorted([*visuals.glob("*.png"), *visuals.glob("*.mp4"), *visuals.glob("*.json")]):
+            shutil.copyfile(path, folder / "visuals" / path.name)
+            files.append(f"visuals/{path.name}")
     if comparison_dir and (comparison_dir / "bar_chart.png").exists():
         shutil.copyfile(comparison_dir / "bar_chart.png", folder / "comparison.png")
         files.append("comparison.png")

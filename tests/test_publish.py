@@ -24,7 +24,10 @@ def run_publish(cfg, *extra: str) -> int:
 
 @pytest.fixture(scope="module")
 def wm_folder(dry_run, tmp_path_factory):
+    from utils.visualize import visualize_run
+
     cfg, _ = dry_run
+    visualize_run(cfg, cfg.run_path, torch.device("cpu"), dream_steps=20)  # its files go into the card's folder
     folder = tmp_path_factory.mktemp("hub") / "wm"
     assert run_publish(cfg, "--local-dir", str(folder)) == 0
     return cfg, folder
@@ -36,6 +39,7 @@ def test_folder_has_every_file(wm_folder):
                 "vae/model.safetensors", "vae/config.json", "mdn_rnn/model.safetensors", "controller/config.json"):
         assert (folder / rel).is_file() and (folder / rel).stat().st_size > 0, rel
     assert not (folder / "vae" / "README.md").exists()  # one card, at the top
+    assert (folder / "visuals" / "recon_grid.png").is_file() and (folder / "visuals" / "dream_vs_reality.mp4").is_file()
 
 
 def test_model_card_metadata_reads_back(wm_folder):
