@@ -134,6 +134,10 @@ def main(cfg: Config) -> dict:
             raise UserError(f"run directory {run} does not exist; train first or pass --run-dir")
         summary = visualize_run(cfg, run, resolve_device(cfg.device))
         print(f"[visualize] wrote {run / 'visuals'}/: {', '.join(summary['files'])}")
+        if cfg.logging.wandb:
+            visuals = run / "visuals"
+            log_media_to_wandb(cfg, run, "visualize", {f"mdn_rnn/{k}": v for k, v in summary["mdn"].items()},
+                               videos=sorted(visuals.glob("*.mp4")), images=sorted(visuals.glob("*.png")))
         return summary
     if not run.is_dir():
         raise UserError(f"run directory {run} does not exist; train first or pass --run-dir")
@@ -163,7 +167,29 @@ def main(cfg: Config) -> dict:
     out = Path(args.output) if args.output else run / "eval" / "results.json"
     atomic_write_json(out, results)
     print(f"[eval] wrote {out}")
+    if cfg.logging.wandb:
+        a = results["agent"]
+        metrics = {f"eval/{k}": a[k] for k in ("mean", "std", "median", "min", "max", "mean_length")}
+        if "reference" in results:
+            metrics.update({"eval/random_mean": results["reference"]["random"]["mean"],
+                            "eval/best_constant_mean": results["reference"]["best_constant"]["mean"]})
+        log_media_to_wandb(cfg, run, "evaluate", metrics, videos=[Path(results["video"]["path"])] if "video" in results else [])
     return results
+
+
+def log_media_to_wandb(cfg: Config, run: Path, phase: str, metrics: dict, videos: list[Path] = (), images: list[Path] = ()) -> None:
+    """One wandb run with metrics, videos (``videos/<name>``) and images (``charts/<name>``)."""
+    import wandb
+
+    from utils.logger import RunLogger
+
+    logger = RunLogger(cfg, phase, run, algo=f"world-models-{phase}")
+    try:
+        media = {f"videos/{p.stem}": wandb.Video(str(p), format="mp4") for p in videos}
+        media.update({f"charts/{p.stem}": wandb.Image(str(p)) for p in images})
+        logger.log({**metrics, **media})
+    finally:
+        logger.close()
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ def summarize_run(run_dir: Path) -> dict:
         elif kind == "run":  # wandb.init's config travels with the run record
             name = rec.run.display_name
             config |= {item.key for item in rec.run.config.update}
+    keys |= {k.removesuffix("/_type") for k in keys if k.endswith("/_type")}  # media: videos/x/_type -> videos/x
     return {"keys": keys, "config": config, "artifacts": artifacts, "name": name}
 
 
@@ -59,7 +60,6 @@ def test_training_scripts_log_to_offline_wandb(tmp_path):
     cfg = tiny_config(tmp_path, **{"logging.wandb": True, "logging.wandb_mode": "offline"})
     train_world_model.main(cfg)
     runs = sorted((cfg.run_path / "wandb").glob("offline-run-*"))
-    assert len(runs) == 3  # vae, mdn_rnn, controller
     by_phase = {}
     for run in runs:
         info = summarize_run(run)
@@ -67,7 +67,10 @@ def test_training_scripts_log_to_offline_wandb(tmp_path):
         by_phase[phase] = info
         assert info["name"].startswith("SpaceInvaders-v5__") and info["name"].split("__")[2] == str(cfg.seed)
         assert {"vae", "mdn_rnn", "controller", "env", "seed"} <= info["config"]
-        assert len(info["artifacts"]) == 1 and phase in info["artifacts"][0]
+        if phase != "world-models-evaluate":
+            assert len(info["artifacts"]) == 1 and phase in info["artifacts"][0]
+    assert set(by_phase) == {"vae", "mdn_rnn", "controller", "world-models-evaluate"}
+    assert "eval/mean" in by_phase["world-models-evaluate"]["keys"]
     assert {"vae/epoch_recon", "vae/epoch_kl"} <= by_phase["vae"]["keys"]
     assert "mdn_rnn/epoch_nll" in by_phase["mdn_rnn"]["keys"]
     assert {"controller/dream_best", "controller/real_mean", "controller/real_env_frames"} <= by_phase["controller"]["keys"]
@@ -96,3 +99,20 @@ def test_no_wandb_never_imports_it(tmp_path):
             "or 10 * ('wandb' in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_evaluation_and_visuals_log_media_to_offline_wandb(dry_run, tmp_path):
+    import shutil
+
+    import evaluate
+
+    cfg, _ = dry_run
+    run = tmp_path / "run"
+    shutil.copytree(cfg.run_path, run, ignore=shutil.ignore_patterns("wandb"))
+    flags = ["--dry-run", "--run-dir", str(run), "--env.max-episode-frames", "800", "--logging.progress", "false",
+             "--logging.wandb", "true", "--logging.wandb-mode", "offline"]
+    assert evaluate.cli_main("e", evaluate.main, extra_args=evaluate.add_args, argv=[*flags, "--record-video", "--reference"]) == 0
+    assert evaluate.cli_main("e", evaluate.main, extra_args=evaluate.add_args, argv=[*flags, "--visualize"]) == 0
+    infos = {summarize_run(r)["name"].split("__")[1]: summarize_run(r) for r in (run / "wandb").glob("offline-run-*")}
+    assert {"eval/mean", "eval/random_mean", "videos/world_models-episode-0"} <= infos["world-models-evaluate"]["keys"]
+    assert {"videos/dream_vs_reality", "charts/recon_grid", "charts/mdn_horizon", "mdn_rnn/nll_per_dim"} <= infos["world-models-visualize"]["keys"]
