@@ -181,6 +181,12 @@ from pathlib import Path
 from baselines.common import load_model
 model = load_model("{agent}", Path(path))
 ```""")
+    captions = {"training_curves.png": "Training", "comparison.png": "Comparison with the baselines (same seeded games)",
+                "visuals/recon_grid.png": "VAE: real frames over reconstructions",
+                "visuals/mdn_horizon.png": "MDN-RNN prediction against the horizon",
+                "visuals/latent_pca.png": "Latent space", "visuals/training_curves.png": "Every phase's training curves"}
+    figures = "\n".join(f"### {captions[f]}\n\n![{captions[f]}]({f})\n" for f in files if f in captions)
+    figures = f"## Figures\n\n{figures}" if figures else ""
     text = f"""---
 {data.to_yaml()}
 ---
@@ -214,6 +220,7 @@ Hyperparameters (the whole resolved config is `config.json`):
 
 {usage}
 
+{figures}
 Files: {", ".join(f"`{f}`" for f in sorted(files + ["README.md"]))}.
 """
     return ModelCard(text)
