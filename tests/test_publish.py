@@ -179,3 +179,49 @@ def test_evaluate_from_hub_bad_sources(tmp_path, capsys):
     (tmp_path / "config.json").write_text("{}")
     assert run_evaluate("--from-hub", str(tmp_path)) == 1
     assert "was not made by publish_model.py" in capsys.readouterr().err
+
+
+class _Marker:
+    """Unpickling this creates a file: proof that a checkpoint's pickle ran."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_a_crafted_pickle_in_a_downloaded_checkpoint_never_runs(baseline_run, tmp_path):
+    import base64
+    import zipfile
+
+    import cloudpickle
+
+    from baselines.common import algo_dir, load_model
+    from utils.io import UserError
+
+    marker = tmp_path / "pwned"
+    src = algo_dir(baseline_run, "ppo") / "best_model.zip"
+    evil = tmp_path / "ppo-evil.zip"
+    payload = base64.b64encode(cloudpickle.dumps(_Marker(str(marker)))).decode()
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(evil, "w") as zout:
+        for item in zin.namelist():
+            data = zin.read(item)
+            if item == "data":
+                d = json.loads(data)
+                d["policy_class"][":serialized:"] = payload
+                data = json.dumps(d).encode()
+            zout.writestr(item, data)
+    model = load_model("ppo", evil, safe=True)  # plays, and the payload never ran
+    assert type(model).__name__ == "PPO" and not marker.exists()
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(tmp_path / "extra.zip", "w") as zout:
+        for item in zin.namelist():
+            data = zin.read(item)
+            if item == "data":
+                d = json.loads(data)
+                d["surprise"] = {":type:": "<class 'object'>", ":serialized:": payload}
+                data = json.dumps(d).encode()
+            zout.writestr(item, data)
+    with pytest.raises(UserError, match="unexpected pickled field 'surprise'"):
+        load_model("ppo", tmp_path / "extra.zip", safe=True)
+    assert not marker.exists()
