@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -35,13 +36,21 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it is fsynced and renamed into place, so a
     kill at any moment leaves the old file or the new one, never a torn one."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _tmp_path(path)
+    except OSError as e:
+        raise UserError(f"cannot write {path} ({e.strerror}); check the path and its permissions") from None
     try:
         yield tmp
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise UserError(f"the disk filled up while writing {path}; the previous version (if any) is kept: "
+                            "free some space and rerun the same command") from None
+        raise
     finally:
         tmp.unlink(missing_ok=True)
 
