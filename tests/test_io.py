@@ -49,3 +49,40 @@ def test_unwritable_directory_is_a_clear_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(UserError, match="cannot write"):
         atomic_write_json(blocker / "sub" / "out.json", {})
+
+
+def test_a_nan_loss_stops_with_the_phase_and_step_and_keeps_the_last_good_epoch(tmp_path, monkeypatch, capsys):
+    from conftest import tiny_config
+
+    import train_vae
+    from models.vae import ConvVAE
+    from utils.common import cli_main
+
+    cfg = tiny_config(tmp_path, **{"vae.num_epochs": 3})
+    real_loss = ConvVAE.compute_loss
+    calls = {"n": 0}
+    steps_per_epoch_box = [10**9]  # learnt below from a clean one-epoch run on the same data
+
+    def poisoned(self, frames, *a, **k):
+        loss, metrics = real_loss(self, frames, *a, **k)
+        calls["n"] += 1
+        if calls["n"] > steps_per_epoch_box[0]:  # the whole first epoch is fine, the second goes NaN
+            loss = loss * float("nan")
+        return loss, metrics
+
+    monkeypatch.setattr(ConvVAE, "compute_loss", poisoned)
+    argv = ["--dry-run", "--run-dir", str(cfg.run_path), "--vae.num-epochs", "1", "--logging.progress", "false",
+            "--data.num-rollouts", "4", "--data.num-envs", "4", "--data.max-steps-per-rollout", "60",
+            "--data.episodes-per-shard", "2", "--env.max-episode-frames", "800"]
+    assert cli_main("vae", train_vae.main, argv=argv) == 0
+    steps_per_epoch = calls["n"]
+    (cfg.run_path / "vae" / "metrics.json").unlink()
+    calls["n"], steps_per_epoch_box[0] = 0, steps_per_epoch
+    argv[argv.index("--vae.num-epochs") + 1] = "3"
+    assert cli_main("vae", train_vae.main, argv=argv) == 1
+    err = capsys.readouterr().err
+    assert "vae: loss became nan at epoch 2, step" in err and "last good checkpoint is kept" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (cfg.run_path / "vae" / "metrics.json").exists()  # the phase is not "done"
+    vae = load_weights(ConvVAE(cfg.vae.latent_dim), cfg.run_path / "vae", "vae")  # epoch 1's weights
+    assert all(torch.isfinite(t).all() for t in vae.state_dict().values())
