@@ -239,13 +239,11 @@ def resolve_token(cli_token: str | None) -> str | None:
     return os.environ.get("HF_TOKEN") or get_token()
 
 
-def push(folder: Path, repo_id: str, private: bool, token: str | None, api_cls: Any = None) -> str:
+def push(folder: Path, repo_id: str, private: bool, token: str) -> str:
     """Create the repo (if needed) and upload the folder; one-line errors for the expected failures."""
     from huggingface_hub import HfApi
 
-    if not token:
-        raise UserError("no Hugging Face token: set HF_TOKEN, run `huggingface-cli login`, or build locally with --local-dir")
-    api = (api_cls or HfApi)(token=token)
+    api = HfApi(token=token)
     try:
         url = api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
         api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",

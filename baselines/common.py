@@ -386,8 +386,7 @@ class TrainingMonitor(BaseCallback):
 
 def save_checkpoint(model: BaseAlgorithm, path: Path) -> None:
     with atomic_path(path) as tmp:
-        model.save(tmp.with_suffix(".zip"))  # SB3 appends .zip to names without it
-        tmp.with_suffix(".zip").replace(tmp)
+        model.save(tmp)
 
 
 def train(cfg: Config, algo: str) -> dict[str, Any]:

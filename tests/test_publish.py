@@ -191,9 +191,22 @@ class _Marker:
         return (open, (self.path, "w"))
 
 
+def _with_data(src, dst, edit) -> None:
+    """Copy an SB3 zip, passing its JSON ``data`` entry through ``edit``."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.namelist():
+            data = zin.read(item)
+            if item == "data":
+                d = json.loads(data)
+                edit(d)
+                data = json.dumps(d).encode()
+            zout.writestr(item, data)
+
+
 def test_a_crafted_pickle_in_a_downloaded_checkpoint_never_runs(baseline_run, tmp_path):
     import base64
-    import zipfile
 
     import cloudpickle
 
@@ -202,26 +215,11 @@ def test_a_crafted_pickle_in_a_downloaded_checkpoint_never_runs(baseline_run, tm
 
     marker = tmp_path / "pwned"
     src = algo_dir(baseline_run, "ppo") / "best_model.zip"
-    evil = tmp_path / "ppo-evil.zip"
     payload = base64.b64encode(cloudpickle.dumps(_Marker(str(marker)))).decode()
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(evil, "w") as zout:
-        for item in zin.namelist():
-            data = zin.read(item)
-            if item == "data":
-                d = json.loads(data)
-                d["policy_class"][":serialized:"] = payload
-                data = json.dumps(d).encode()
-            zout.writestr(item, data)
-    model = load_model("ppo", evil, safe=True)  # plays, and the payload never ran
+    _with_data(src, tmp_path / "ppo-evil.zip", lambda d: d["policy_class"].update({":serialized:": payload}))
+    model = load_model("ppo", tmp_path / "ppo-evil.zip", safe=True)  # plays, and the payload never ran
     assert type(model).__name__ == "PPO" and not marker.exists()
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(tmp_path / "extra.zip", "w") as zout:
-        for item in zin.namelist():
-            data = zin.read(item)
-            if item == "data":
-                d = json.loads(data)
-                d["surprise"] = {":type:": "<class 'object'>", ":serialized:": payload}
-                data = json.dumps(d).encode()
-            zout.writestr(item, data)
+    _with_data(src, tmp_path / "extra.zip", lambda d: d.update(surprise={":type:": "<class 'object'>", ":serialized:": payload}))
     with pytest.raises(UserError, match="unexpected pickled field 'surprise'"):
         load_model("ppo", tmp_path / "extra.zip", safe=True)
     assert not marker.exists()

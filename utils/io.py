@@ -21,7 +21,8 @@ class UserError(RuntimeError):
 
 
 def _tmp_path(path: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # The real suffix last: writers that pick a format from it (ffmpeg) or append it (SB3's .zip) see it.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 would make every artefact private
     return Path(tmp)

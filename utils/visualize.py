@@ -93,12 +93,10 @@ def write_side_by_side(real: np.ndarray, dream: np.ndarray, path: Path, fps: int
     pad = (-pairs.shape[2]) % 16  # codec-friendly width
     pairs = np.pad(pairs, ((0, 0), (0, 0), (0, pad), (0, 0)))
     with atomic_path(path) as tmp:
-        mp4 = tmp.with_suffix(".mp4")  # ffmpeg picks the container from the suffix
-        writer = imageio.get_writer(str(mp4), format="FFMPEG", mode="I", fps=fps, codec="libx264", macro_block_size=1)
+        writer = imageio.get_writer(str(tmp), format="FFMPEG", mode="I", fps=fps, codec="libx264", macro_block_size=1)
         for f in pairs:
             writer.append_data(f)
         writer.close()
-        mp4.replace(tmp)
     return len(pairs)
 
 
