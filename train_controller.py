@@ -17,9 +17,12 @@ import os
 # the emulator threads need (compare `GOMP_SPINCOUNT=300000 python bench.py`, libgomp's default).
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
+import hashlib
+import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 
 import cma
 import numpy as np
@@ -31,20 +34,41 @@ from utils.agent import CONTROLLER_DIR, MDN_DIR, VAE_DIR, WorldModel, WorldModel
 from utils.common import Timer, cli_main, finished_phase, prepare_run_dir, resolve_device, seed_everything
 from utils.data import LatentData
 from utils.dream import Dream
-from utils.io import UserError, atomic_write_json, save_model
+from utils.io import WEIGHTS_NAME, UserError, atomic_write_json, save_model
 from utils.logger import RunLogger
+from utils.resume import (
+    RESUME_NAME,
+    clear_state,
+    file_digest,
+    load_state,
+    rng_state,
+    save_state,
+    set_rng_state,
+    signature_of,
+    trim_log,
+)
 from utils.runner import run_episodes
 
 # Seeds of real training episodes live far from evaluation seeds (EvalConfig.seed, default 10,000).
 TRAIN_SEED_BASE = 1_000_000
 
 
+def x_digest(X: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(X, dtype=np.float64).tobytes()).hexdigest()[:16]
+
+
 def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: int, fitness: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]],
-            logger: RunLogger, progress: bool, env_frames: Callable[[], int] | None = None, step_offset: int = 0
+            logger: RunLogger, progress: bool, env_frames: Callable[[], int] | None = None, step_offset: int = 0,
+            resume: dict | None = None, checkpoint: Callable[[dict], None] | None = None,
             ) -> tuple[list[dict], list[tuple[float, np.ndarray]], np.ndarray]:
     """Ask/tell loop. ``fitness(X (P, n), generation) -> (scores (P,), action histogram)``; higher is better.
     ``env_frames()`` (real phase) gives the emulator frames played so far, logged per generation.
     Log steps continue from ``step_offset`` (the dream's generations), as wandb drops decreasing steps.
+
+    After every generation ``checkpoint(progress)`` receives what a resumed run needs: every
+    generation's fitness values (CMA-ES is deterministic given its seed and them, so ``resume=progress``
+    rebuilds the optimizer's exact state by replaying ask/tell, checked against each generation's
+    candidates' digest), the elites and the history. No optimizer object is pickled.
 
     Returns the per-generation history, the best (score, params) of each generation, and the final mean.
     """
@@ -53,13 +77,26 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
     cc = cfg.controller
     es = cma.CMAEvolutionStrategy(x0, sigma0, {"popsize": cc.population_size, "seed": cfg.seed + 1 + (name == "real"),
                                                   "verbose": -9, "tolx": 0, "tolfun": 0, "tolflatfitness": 10**9})
-    history, elites = [], []
-    bar = tqdm(range(generations), desc=f"cma-es {name}", disable=not progress, leave=False)
+    history, elites, fits, digests = [], [], [], []
+    if resume is not None:
+        for g, f in enumerate(resume["fitness"]):
+            X = np.asarray(es.ask())
+            if x_digest(X) != resume["digests"][g]:
+                raise UserError(f"cannot rebuild the CMA-ES state of the {name} phase at generation {g + 1} (the saved "
+                                "candidates differ: another cma version?); pass --restart to start the controller over")
+            es.tell(list(X), (-f).tolist())
+            fits.append(f)
+            digests.append(resume["digests"][g])
+        history = resume["history"]
+        elites = [(float(s), p) for s, p in zip(resume["elite_scores"], resume["elite_params"], strict=True)]
+    bar = tqdm(range(len(fits), generations), desc=f"cma-es {name}", disable=not progress, leave=False)
     for gen in bar:
         t0 = time.perf_counter()
         X = np.asarray(es.ask())
         scores, counts = fitness(X, gen)
         es.tell(list(X), (-scores).tolist())
+        fits.append(np.asarray(scores, dtype=np.float64))
+        digests.append(x_digest(X))
         i = int(np.argmax(scores))
         elites.append((float(scores[i]), X[i].copy()))
         share = counts / max(1, counts.sum())
@@ -70,6 +107,9 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
             rec["env_frames"] = env_frames()
         history.append(rec)
         logger.log({f"controller/{name}_{k}": v for k, v in rec.items()}, step=step_offset + gen + 1)
+        if checkpoint is not None:
+            checkpoint({"fitness": np.stack(fits), "digests": digests, "history": history,
+                        "elite_scores": np.array([e[0] for e in elites]), "elite_params": np.stack([e[1] for e in elites])})
         bar.set_postfix(best=f"{rec['best']:.1f}", mean=f"{rec['mean']:.1f}")
         if gen == 0 or (gen + 1) % max(1, generations // 10) == 0 or gen + 1 == generations:
             print(f"[controller] {name} gen {gen + 1}/{generations}  best {rec['best']:.2f}  mean {rec['mean']:.2f}  "
@@ -131,11 +171,55 @@ def main(cfg: Config) -> dict:
     if not latents_path.exists():
         raise UserError(f"no encoded latents at {latents_path}: run train_mdn_rnn.py first")
     dream = Dream(wm.mdn, LatentData.load(latents_path), cc.warmup_steps, device)
-    logger = RunLogger(cfg, "controller", run)
     metrics: dict = {"num_params": ctrl.num_params}
+    env_steps = [0]  # agent steps played in the real phase
+
+    # Resume: the state after the last finished generation (or after the dream phase).
+    env_sig = {k: v for k, v in asdict(cfg.env).items() if k != "num_threads"}
+    signature = {"seed": cfg.seed, "controller": signature_of(cc), "env": env_sig,
+                 "vae": file_digest(run / VAE_DIR / WEIGHTS_NAME), "mdn_rnn": file_digest(run / MDN_DIR / WEIGHTS_NAME)}
+    state = load_state(out, "controller", signature, cfg.restart)
+    saved: dict = {}  # what the next checkpoint keeps besides the running phase's progress
+    if state is not None:
+        set_rng_state(rng, state["np_rng"])
+        gen_torch.set_state(state["torch_gen"])
+        torch.set_rng_state(state["torch_rng"])
+        env_steps[0] = int(state["env_steps"])
+        if "dream_x" in state:
+            saved = {"dream_x": state["dream_x"], "dream_metrics": state["dream_metrics"]}
+        running = json.loads(state["running"])
+        where = (f"{running['name']} generation {len(running['digests'])}" if running else "the end of the dream phase")
+        print(f"[controller] resuming from {out / RESUME_NAME} after {where} (pass --restart to start over)")
+    running_state = (json.loads(state["running"]) or None) if state is not None else None
+
+    def progress_of(name: str) -> dict | None:
+        if running_state is None or running_state["name"] != name:
+            return None
+        return {**running_state, "fitness": state["fitness"].numpy(), "elite_scores": state["elite_scores"].numpy(),
+                "elite_params": state["elite_params"].numpy()}
+
+    def checkpoint(name: str, x0: np.ndarray | None = None, sigma0: float | None = None):
+        def save(progress: dict | None) -> None:
+            st = {"signature": json.dumps(signature), "np_rng": rng_state(rng), "torch_gen": gen_torch.get_state(),
+                  "torch_rng": torch.get_rng_state(), "env_steps": env_steps[0], **saved, "running": "null"}
+            if progress is not None:
+                st["running"] = json.dumps({"name": name, "digests": progress["digests"], "history": progress["history"],
+                                            "x0": x0.tolist(), "sigma0": sigma0})
+                st.update(fitness=torch.from_numpy(progress["fitness"]), elite_scores=torch.from_numpy(progress["elite_scores"]),
+                          elite_params=torch.from_numpy(progress["elite_params"]))
+            save_state(out, st)
+        return save
+
+    last_step = 0 if state is None else (len(running_state["digests"]) + (cc.dream_epochs if running_state["name"] == "real" else 0)
+                                         if running_state else cc.dream_epochs)
+    trim_log(run / "logs" / "controller.jsonl", last_step)  # drop what the lost part of a killed run logged
+    logger = RunLogger(cfg, "controller", run)
     timer = Timer()
     try:
-        if cc.dream_epochs > 0:
+        if cc.dream_epochs > 0 and "dream_x" in saved:
+            x = saved["dream_x"].numpy().astype(np.float64)
+            metrics["dream"] = json.loads(saved["dream_metrics"])
+        elif cc.dream_epochs > 0:
 
             def dream_score(X: np.ndarray, rollouts: int) -> tuple[np.ndarray, np.ndarray]:
                 starts = dream.sample_starts(rollouts, rng, gen_torch)
@@ -145,15 +229,16 @@ def main(cfg: Config) -> dict:
 
             t = Timer()
             hist, elites, mean = run_cma("dream", x, cc.sigma0, cfg, cc.dream_epochs, lambda X, g: dream_score(X, cc.dream_rollouts),
-                                         logger, cfg.logging.progress)
+                                         logger, cfg.logging.progress, resume=progress_of("dream"),
+                                         checkpoint=checkpoint("dream", x, cc.sigma0))
             x, rescored = pick_best(elites, mean, lambda X: dream_score(X, 4 * cc.dream_rollouts)[0])
             metrics["dream"] = {"history": hist, "rescored": rescored, "seconds": t.seconds}
             save_model(ctrl.set_flat(x), out / "dream", ctrl.config(), "controller")
+            saved = {"dream_x": torch.from_numpy(x), "dream_metrics": json.dumps(metrics["dream"])}
+            checkpoint("dream")(None)
             print(f"[controller] dream phase done in {t.seconds:.1f}s; re-scored finalists {np.round(rescored, 2).tolist()}")
 
         if cc.real_epochs > 0:
-            starts = dream.sample_starts(512, np.random.default_rng(cfg.seed + 7))
-            feats = torch.cat([starts.z, starts.state[0]], dim=1).cpu().numpy().astype(np.float64)
 
             def real_score(X: np.ndarray, seeds: list[int]) -> tuple[np.ndarray, np.ndarray]:
                 # Job k = candidate k // R playing seed k % R; cc.real_num_envs emulators work through the jobs.
@@ -161,29 +246,31 @@ def main(cfg: Config) -> dict:
                                           job_candidates=np.repeat(np.arange(len(X)), len(seeds)))
                 stats = run_episodes(cfg.env, policy, np.tile(seeds, len(X)), num_envs=cc.real_num_envs,
                                      max_steps=cc.real_max_steps)
-                real_score.env_steps += int(stats.lengths.sum())  # type: ignore[attr-defined]  # agent steps played
+                env_steps[0] += int(stats.lengths.sum())
                 return stats.returns.reshape(len(X), len(seeds)).mean(1), stats.action_counts
-            real_score.env_steps = 0  # type: ignore[attr-defined]
 
             def gen_seeds(gen: int) -> list[int]:
                 # The same seeds for every candidate of a generation (common random numbers).
                 return [TRAIN_SEED_BASE + cfg.seed * 100_000 + gen * cc.real_rollouts + r for r in range(cc.real_rollouts)]
 
-            x, sigma = calibrate(x, feats, cc.real_sigma0)
+            if (progress := progress_of("real")) is not None:
+                x, sigma = np.asarray(progress["x0"]), float(progress["sigma0"])
+            else:
+                starts = dream.sample_starts(512, np.random.default_rng(cfg.seed + 7))
+                feats = torch.cat([starts.z, starts.state[0]], dim=1).cpu().numpy().astype(np.float64)
+                x, sigma = calibrate(x, feats, cc.real_sigma0)
             print(f"[controller] real phase starts from the dream's best, rescaled; step size {sigma:.4f} "
                   f"(= {cc.real_sigma0} logit units)")
             t = Timer()
             collected = collection_frames(cfg)
             hist, elites, mean = run_cma("real", x, sigma, cfg, cc.real_epochs, lambda X, g: real_score(X, gen_seeds(g)), logger,
-                                         cfg.logging.progress,
-                                         env_frames=lambda: collected + real_score.env_steps * cfg.env.frameskip,  # type: ignore[attr-defined]
-                                         step_offset=cc.dream_epochs)
+                                         cfg.logging.progress, env_frames=lambda: collected + env_steps[0] * cfg.env.frameskip,
+                                         step_offset=cc.dream_epochs, resume=progress, checkpoint=checkpoint("real", x, sigma))
             select_seeds = [TRAIN_SEED_BASE // 2 + cfg.seed * 100 + i for i in range(8)]
             x, rescored = pick_best(elites, mean, lambda X: real_score(X, select_seeds)[0])
-            metrics["real"] = {"history": hist, "rescored": rescored, "seconds": t.seconds,
-                               "env_steps": int(real_score.env_steps)}  # type: ignore[attr-defined]
-            metrics["env_frames"] = {"collection": collected, "real": int(real_score.env_steps) * cfg.env.frameskip,  # type: ignore[attr-defined]
-                                     "total": collected + int(real_score.env_steps) * cfg.env.frameskip}  # type: ignore[attr-defined]
+            metrics["real"] = {"history": hist, "rescored": rescored, "seconds": t.seconds, "env_steps": env_steps[0]}
+            metrics["env_frames"] = {"collection": collected, "real": env_steps[0] * cfg.env.frameskip,
+                                     "total": collected + env_steps[0] * cfg.env.frameskip}
             print(f"[controller] real phase done in {t.seconds:.1f}s; finalists' mean score on 8 games "
                   f"{np.round(rescored, 1).tolist()}")
         save_model(ctrl.set_flat(x), out, ctrl.config(), "controller")
@@ -191,7 +278,9 @@ def main(cfg: Config) -> dict:
     finally:
         logger.close()
     metrics["train_seconds"] = timer.seconds
+    metrics["resumed"] = state is not None
     atomic_write_json(out / "metrics.json", metrics)
+    clear_state(out)
     return metrics
 
 

@@ -15,7 +15,6 @@ import os
 # the emulator threads need (compare `GOMP_SPINCOUNT=300000 python bench.py`, libgomp's default).
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -30,17 +29,19 @@ from utils.common import Timer, cli_main, finished_phase, prepare_run_dir, resol
 from utils.data import LatentData, SequenceSampler, complete_manifest, load_shard, shard_paths
 from utils.io import WEIGHTS_NAME, UserError, atomic_write_json, save_model
 from utils.logger import RunLogger
+from utils.resume import (
+    RESUME_NAME,
+    clear_state,
+    file_digest,
+    load_state,
+    restore_epoch,
+    save_epoch,
+    signature_of,
+    trim_log,
+)
 from utils.wrappers import num_actions
 
 LATENTS = "latents.npz"
-
-
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:16]
 
 
 @torch.no_grad()
@@ -100,24 +101,39 @@ def main(cfg: Config) -> dict:
     def loss_fn(batch):
         return model.compute_loss(batch, mc.reward_weight, mc.done_weight, mc.done_pos_weight)
 
-    def on_epoch_end(epoch: int, s: dict) -> None:
+    # Everything the weights depend on except the epoch count, which may grow on resume.
+    signature = {"seed": cfg.seed, "mdn_rnn": signature_of(mc, "num_epochs"),
+                 "vae": file_digest(run / VAE_DIR / WEIGHTS_NAME), "frames": len(latents.mu)}
+    done, step, history, seconds_before = 0, 0, [], 0.0
+    if (state := load_state(out, "mdn_rnn", signature, cfg.restart)) is not None:
+        done, step, history, seconds_before = restore_epoch(state, model, optimizer, rng)
+        print(f"[mdn_rnn] resuming from {out / RESUME_NAME}: {done}/{mc.num_epochs} epochs done "
+              "(pass --restart to start over)")
+    trim_log(run / "logs" / "mdn_rnn.jsonl", step)  # drop what the lost part of a killed run logged
+    timer = Timer()
+
+    def on_epoch_end(epoch: int, s: dict, step: int) -> None:
+        history.append(s)
         save_model(model, out, model.config(), "mdn_rnn")
+        save_epoch(out, signature, model, optimizer, rng, epoch + 1, step, history, seconds_before + timer.seconds)
         if epoch == 0 or (epoch + 1) % max(1, mc.num_epochs // 10) == 0 or epoch + 1 == mc.num_epochs:
             print(f"[mdn_rnn] epoch {epoch + 1}/{mc.num_epochs}  nll/dim {s['nll']:.3f}  reward_mse {s['reward_mse']:.4f}  "
                   f"done_bce {s['done_bce']:.4f}  ({s['steps'] / s['seconds']:.1f} steps/s)")
 
     logger = RunLogger(cfg, "mdn_rnn", run)
-    timer = Timer()
     try:
-        history = train_epochs(model, optimizer, range(mc.num_epochs), batches, loss_fn, "mdn_rnn", logger,
-                               grad_clip=mc.grad_clip, progress=cfg.logging.progress, total_batches=per_epoch,
-                               on_epoch_end=on_epoch_end)
+        train_epochs(model, optimizer, range(done, mc.num_epochs), batches, loss_fn, "mdn_rnn", logger,
+                     grad_clip=mc.grad_clip, progress=cfg.logging.progress, total_batches=per_epoch,
+                     on_epoch_end=on_epoch_end, first_step=step)
         logger.log_artifact(out, "mdn_rnn")
     finally:
         logger.close()
-    metrics = {"epochs": history, "final_nll": history[-1]["nll"], "train_seconds": timer.seconds,
-               "steps_per_second": sum(h["steps"] for h in history) / timer.seconds, "latent_dim": latent_dim}
+    seconds = seconds_before + timer.seconds
+    metrics = {"epochs": history, "final_nll": history[-1]["nll"], "train_seconds": seconds,
+               "steps_per_second": sum(h["steps"] for h in history) / seconds, "latent_dim": latent_dim,
+               "resumed_at_epoch": done if state is not None else None}
     atomic_write_json(out / "metrics.json", metrics)
+    clear_state(out)
     return metrics
 
 

@@ -24,9 +24,10 @@ from config import Config
 from models.vae import ConvVAE
 from utils.agent import VAE_DIR
 from utils.common import Timer, cli_main, finished_phase, prepare_run_dir, resolve_device, seed_everything, train_epochs
-from utils.data import FrameDataset, collect_rollouts
+from utils.data import FrameDataset, collect_rollouts, data_signature
 from utils.io import atomic_write_json, save_model
 from utils.logger import RunLogger
+from utils.resume import RESUME_NAME, clear_state, load_state, restore_epoch, save_epoch, signature_of, trim_log
 
 
 def mean_frame(dataset: FrameDataset, rng: np.random.Generator, max_frames: int = 5000) -> tuple[np.ndarray, float]:
@@ -70,6 +71,15 @@ def main(cfg: Config) -> dict:
     model = model.to(device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.vae.learning_rate)
     rng = np.random.default_rng(cfg.seed)
+    # Everything the weights depend on except the epoch count, which may grow on resume.
+    signature = {"seed": cfg.seed, "vae": signature_of(cfg.vae, "num_epochs"), "data": data_signature(cfg),
+                 "frames": len(dataset)}
+    done, step, history, seconds_before = 0, 0, [], 0.0
+    if (state := load_state(out, "vae", signature, cfg.restart)) is not None:
+        done, step, history, seconds_before = restore_epoch(state, model, optimizer, rng)
+        print(f"[vae] resuming from {out / RESUME_NAME}: {done}/{cfg.vae.num_epochs} epochs done "
+              "(pass --restart to start over)")
+    trim_log(run / "logs" / "vae.jsonl", step)  # drop what the lost part of a killed run logged
     logger = RunLogger(cfg, "vae", run)
     bs = cfg.vae.batch_size
     t_train = Timer()
@@ -77,24 +87,29 @@ def main(cfg: Config) -> dict:
     def loss_fn(frames: np.ndarray):
         return model.compute_loss(torch.from_numpy(frames).to(device), cfg.vae.kl_tolerance, cfg.vae.kl_weight)
 
-    def on_epoch_end(epoch: int, summary: dict) -> None:
+    def on_epoch_end(epoch: int, summary: dict, step: int) -> None:
+        history.append(summary)
         save_model(model, out, model.config(), "vae")
+        save_epoch(out, signature, model, optimizer, rng, epoch + 1, step, history, seconds_before + t_train.seconds)
         print(f"[vae] epoch {epoch + 1}/{cfg.vae.num_epochs}  recon {summary['recon']:.2f}  kl {summary['kl']:.2f}  "
               f"({summary['steps'] * bs / summary['seconds']:.0f} frames/s)")
 
     try:
-        history = train_epochs(model, optimizer, range(cfg.vae.num_epochs), lambda e: dataset.batches(bs, rng),
-                               loss_fn, "vae", logger, progress=cfg.logging.progress,
-                               total_batches=max(1, len(dataset) // bs), on_epoch_end=on_epoch_end)
+        train_epochs(model, optimizer, range(done, cfg.vae.num_epochs), lambda e: dataset.batches(bs, rng),
+                     loss_fn, "vae", logger, progress=cfg.logging.progress,
+                     total_batches=max(1, len(dataset) // bs), on_epoch_end=on_epoch_end, first_step=step)
         logger.log_artifact(out, "vae")
     finally:
         logger.close()
+    seconds = seconds_before + t_train.seconds
     metrics = {
         "frames": len(dataset), "epochs": history, "final_recon": history[-1]["recon"], "final_kl": history[-1]["kl"],
-        "train_seconds": t_train.seconds, "frames_per_second": sum(h["steps"] for h in history) * bs / t_train.seconds,
+        "train_seconds": seconds, "frames_per_second": sum(h["steps"] for h in history) * bs / seconds,
         "streaming": dataset.streaming, "mean_frame_recon": mean_frame_error, "pixel_bias": cfg.vae.pixel_bias,
+        "resumed_at_epoch": done if state is not None else None,
     }
     atomic_write_json(out / "metrics.json", metrics)
+    clear_state(out)
     print(f"[vae] done: recon {metrics['final_recon']:.2f} per frame (always predicting the mean frame: "
           f"{mean_frame_error:.2f}), kl {metrics['final_kl']:.2f}")
     return metrics

@@ -53,6 +53,8 @@ def finished_phase(out: Path, phase: str, restart: bool) -> dict | None:
     if metrics.exists() and not restart:
         print(f"[{phase}] {out} already trained; reusing it (pass --restart to retrain)")
         return read_json(metrics, f"{phase} metrics")
+    # Retraining: the phase is no longer done, so a kill midway cannot leave old metrics beside new weights.
+    metrics.unlink(missing_ok=True)
     return None
 
 
@@ -95,13 +97,18 @@ def train_epochs(
     grad_clip: float = 0.0,
     progress: bool = True,
     total_batches: int | None = None,
-    on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
+    on_epoch_end: Callable[[int, dict[str, float], int], None] | None = None,
+    first_step: int = 0,
 ) -> list[dict[str, float]]:
-    """The one training loop of the VAE and the MDN-RNN: per-epoch mean metrics, NaN-guarded."""
+    """The one training loop of the VAE and the MDN-RNN: per-epoch mean metrics, NaN-guarded.
+
+    ``on_epoch_end(epoch, summary, step)`` runs after each epoch (the place to checkpoint); a resumed
+    run passes the epochs still to do and the step count reached (``first_step``) so logs continue.
+    """
     from tqdm import tqdm
 
     history = []
-    step = 0
+    step = first_step
     for epoch in epochs:
         model.train()
         sums: dict[str, float] = {}
@@ -132,5 +139,5 @@ def train_epochs(
         history.append(summary)
         logger.log({f"{phase}/epoch_{k}": v for k, v in summary.items()}, step=step)
         if on_epoch_end:
-            on_epoch_end(epoch, summary)
+            on_epoch_end(epoch, summary, step)
     return history

@@ -1,0 +1,211 @@
+"""Resume: a run interrupted mid-phase continues from its last epoch / generation and ends exactly
+where an uninterrupted run ends; a real SIGKILL of a training script is survived the same way."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+from conftest import ROOT, tiny_config
+from safetensors.torch import load_file
+
+import train_controller
+import train_mdn_rnn
+import train_vae
+from models.mdn_rnn import MDNRNN
+from models.vae import ConvVAE
+from utils.io import UserError
+from utils.logger import read_log
+from utils.resume import RESUME_NAME
+
+
+class Killed(BaseException):
+    """Stands in for SIGKILL in-process: nothing after the raise runs, no except clause catches it."""
+
+
+def kill_after(monkeypatch, owner, name: str, calls: int) -> None:
+    """Make ``owner.name`` raise Killed on its ``calls + 1``-th call."""
+    real = getattr(owner, name)
+    count = {"n": 0}
+
+    def wrapped(*args, **kwargs):
+        count["n"] += 1
+        if count["n"] > calls:
+            raise Killed
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, wrapped)
+
+
+def weights(path) -> dict[str, torch.Tensor]:
+    return load_file(str(path / "model.safetensors"))
+
+
+def assert_same_weights(a, b) -> None:
+    wa, wb = weights(a), weights(b)
+    assert wa.keys() == wb.keys()
+    for k in wa:
+        assert torch.equal(wa[k], wb[k]), k
+
+
+def assert_each_step_once(log_path) -> None:
+    steps = [r["step"] for r in read_log(log_path) if "epoch_recon" not in str(r) and "epoch_nll" not in str(r)]
+    assert steps == sorted(set(steps)), "a step was logged twice or out of order"
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """An uninterrupted run of every phase at tiny sizes, with several epochs and generations each."""
+    cfg = tiny_config(tmp_path_factory.mktemp("ref"), **RESUME_SIZES)
+    for module in (train_vae, train_mdn_rnn, train_controller):
+        module.main(cfg)
+    return cfg
+
+
+RESUME_SIZES = {"vae.num_epochs": 3, "mdn_rnn.num_epochs": 4, "controller.dream_epochs": 4,
+                "controller.real_epochs": 3, "controller.real_max_steps": 30}
+
+
+def copy_run(reference, tmp_path, keep: tuple[str, ...]):
+    cfg = tiny_config(tmp_path, **RESUME_SIZES)
+    cfg.run_path.mkdir(parents=True)
+    for name in keep:
+        src = reference.run_path / name
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, cfg.run_path / name)
+    return cfg
+
+
+def test_vae_resumes_mid_epoch_and_ends_identical(reference, tmp_path, monkeypatch, capsys):
+    cfg = copy_run(reference, tmp_path, ("data",))
+    steps_per_epoch = json.loads((reference.run_path / "vae" / "metrics.json").read_text())["epochs"][0]["steps"]
+    with monkeypatch.context() as m:
+        kill_after(m, ConvVAE, "compute_loss", 2 * steps_per_epoch + 1)  # dies inside epoch 3
+        with pytest.raises(Killed):
+            train_vae.main(cfg)
+    out = cfg.run_path / "vae"
+    assert (out / RESUME_NAME).exists() and not (out / "metrics.json").exists()
+    metrics = train_vae.main(cfg)
+    assert "[vae] resuming from" in capsys.readouterr().out
+    assert metrics["resumed_at_epoch"] == 2 and len(metrics["epochs"]) == 3
+    assert_same_weights(out, reference.run_path / "vae")  # bit-identical to the run that never died
+    ref = json.loads((reference.run_path / "vae" / "metrics.json").read_text())
+    assert [e["recon"] for e in metrics["epochs"]] == [e["recon"] for e in ref["epochs"]]
+    assert not (out / RESUME_NAME).exists()  # the phase is done; its resume state is gone
+    assert_each_step_once(cfg.run_path / "logs" / "vae.jsonl")
+
+
+def test_mdn_rnn_resumes_and_ends_identical(reference, tmp_path, monkeypatch, capsys):
+    cfg = copy_run(reference, tmp_path, ("data", "vae", "config.json"))
+    per_epoch = json.loads((reference.run_path / "mdn_rnn" / "metrics.json").read_text())["epochs"][0]["steps"]
+    with monkeypatch.context() as m:
+        kill_after(m, MDNRNN, "compute_loss", 2 * per_epoch)  # the first step of epoch 3
+        with pytest.raises(Killed):
+            train_mdn_rnn.main(cfg)
+    metrics = train_mdn_rnn.main(cfg)
+    assert "[mdn_rnn] resuming from" in capsys.readouterr().out and metrics["resumed_at_epoch"] == 2
+    assert_same_weights(cfg.run_path / "mdn_rnn", reference.run_path / "mdn_rnn")
+    ref = json.loads((reference.run_path / "mdn_rnn" / "metrics.json").read_text())
+    assert [e["nll"] for e in metrics["epochs"]] == [e["nll"] for e in ref["epochs"]]
+    assert_each_step_once(cfg.run_path / "logs" / "mdn_rnn.jsonl")
+
+
+@pytest.mark.parametrize("where", ["dream", "real"])
+def test_cma_es_resumes_per_generation_and_ends_identical(reference, tmp_path, monkeypatch, capsys, where):
+    cfg = copy_run(reference, tmp_path, ("data", "vae", "mdn_rnn", "latents.npz", "latents.json", "config.json"))
+    target = (train_controller.Dream, "rollout", 2) if where == "dream" else (train_controller, "run_episodes", 1)
+    with monkeypatch.context() as m:
+        kill_after(m, *target)  # dies in dream generation 3, or in real generation 2
+        with pytest.raises(Killed):
+            train_controller.main(cfg)
+    metrics = train_controller.main(cfg)
+    out = capsys.readouterr().out
+    assert "[controller] resuming from" in out
+    assert ("dream generation 2" if where == "dream" else "real generation 1") in out
+    assert metrics["resumed"]
+    ref = json.loads((reference.run_path / "controller" / "metrics.json").read_text())
+    for phase in ("dream", "real"):  # the same fitness, generation by generation
+        got = [(h["best"], h["mean"], h["sigma"]) for h in metrics[phase]["history"]]
+        assert got == [(h["best"], h["mean"], h["sigma"]) for h in ref[phase]["history"]]
+        assert metrics[phase]["rescored"] == ref[phase]["rescored"]
+    assert metrics["env_frames"] == ref["env_frames"]
+    assert_same_weights(cfg.run_path / "controller", reference.run_path / "controller")
+    steps = [r["step"] for r in read_log(cfg.run_path / "logs" / "controller.jsonl")]
+    assert steps == list(range(1, 8))  # 4 dream + 3 real generations, each logged once
+
+
+def test_resume_under_another_config_is_refused_and_restart_starts_over(reference, tmp_path, monkeypatch, capsys):
+    cfg = copy_run(reference, tmp_path, ("data",))
+    with monkeypatch.context() as m:
+        kill_after(m, ConvVAE, "compute_loss", 4)
+        with pytest.raises(Killed):
+            train_vae.main(cfg)
+    state_bytes = (cfg.run_path / "vae" / RESUME_NAME).read_bytes()
+    cfg.vae.learning_rate *= 2
+    with pytest.raises(UserError, match=r"different config \(vae.learning_rate: .* then vs .* now\).*--restart"):
+        train_vae.main(cfg)
+    assert (cfg.run_path / "vae" / RESUME_NAME).read_bytes() == state_bytes  # nothing overwritten
+    cfg.restart = True
+    metrics = train_vae.main(cfg)
+    assert "resuming" not in capsys.readouterr().out and metrics["resumed_at_epoch"] is None
+
+
+def test_a_corrupt_or_pickled_resume_state_is_refused(reference, tmp_path):
+    cfg = copy_run(reference, tmp_path, ("data",))
+    out = cfg.run_path / "vae"
+    out.mkdir()
+    (out / RESUME_NAME).write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(UserError, match=r"vae resume state .*resume.pt is unreadable.*--restart"):
+        train_vae.main(cfg)
+
+    class Payload:
+        def __reduce__(self):
+            return (print, ("pickle ran",))
+
+    torch.save({"signature": "{}", "x": Payload()}, out / RESUME_NAME)
+    with pytest.raises(UserError, match="unreadable"):  # weights_only refuses the foreign object
+        train_vae.main(cfg)
+
+
+def test_sigkill_mid_phase_then_the_same_command_resumes(tmp_path):
+    """A real training script, killed with SIGKILL in the middle of the controller phase."""
+    cfg = tiny_config(tmp_path)
+    cmd = [sys.executable, "train_world_model.py", "--dry-run", "--no-wandb", "--run-dir", str(cfg.run_path),
+           "--logging.progress", "false", "--data.num-rollouts", "4", "--data.num-envs", "4",
+           "--data.max-steps-per-rollout", "60", "--data.episodes-per-shard", "2", "--env.max-episode-frames", "800",
+           "--controller.dream-epochs", "40", "--controller.real-epochs", "2", "--controller.real-max-steps", "30",
+           "--controller.dream-horizon", "60"]
+    state = cfg.run_path / "controller" / RESUME_NAME
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 120
+    while not state.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # a few more generations
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    first = proc.stdout.read()
+    assert proc.returncode == -signal.SIGKILL, first
+    assert state.exists() and not (cfg.run_path / "controller" / "metrics.json").exists(), "not killed mid-phase"
+    saved = torch.load(state, weights_only=True)
+    done_before = len(json.loads(saved["running"])["digests"]) if saved["running"] != "null" else 40
+
+    again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "[vae] " in again.stdout and "already trained; reusing it" in again.stdout
+    assert "[controller] resuming from" in again.stdout
+    metrics = json.loads((cfg.run_path / "controller" / "metrics.json").read_text())
+    assert metrics["resumed"] and len(metrics["dream"]["history"]) == 40 and len(metrics["real"]["history"]) == 2
+    # Only the generations lost to the kill were played again.
+    dream_gens_logged = [r for r in read_log(cfg.run_path / "logs" / "controller.jsonl") if "controller/dream_best" in r]
+    assert len(dream_gens_logged) == 40 and done_before >= 1
+    from utils.agent import WorldModel
+
+    wm = WorldModel.load(cfg.run_path, torch.device("cpu"))
+    assert all(np.isfinite(p.detach().numpy()).all() for p in wm.controller.parameters())
+    assert json.loads((cfg.run_path / "eval" / "results.json").read_text())["agent"]["num_episodes"] == cfg.eval.num_episodes
