@@ -209,3 +209,24 @@ def test_sigkill_mid_phase_then_the_same_command_resumes(tmp_path):
     wm = WorldModel.load(cfg.run_path, torch.device("cpu"))
     assert all(np.isfinite(p.detach().numpy()).all() for p in wm.controller.parameters())
     assert json.loads((cfg.run_path / "eval" / "results.json").read_text())["agent"]["num_episodes"] == cfg.eval.num_episodes
+
+
+def test_collection_resumes_per_shard_and_matches(reference, tmp_path, monkeypatch, capsys):
+    import utils.data as data
+
+    cfg = tiny_config(tmp_path, **RESUME_SIZES)
+    with monkeypatch.context() as m:
+        kill_after(m, data, "_write_shard", 1)  # dies writing the second shard
+        with pytest.raises(Killed):
+            data.collect_rollouts(cfg, progress=False)
+    assert len(json.loads((cfg.data_path / "manifest.json").read_text())["shards"]) == 1
+    first = (cfg.data_path / "shard_00000.npz").stat().st_mtime_ns
+    manifest = data.collect_rollouts(cfg, progress=False)
+    assert "resuming collection" in (out := capsys.readouterr().out) and "1/2 shards already on disk" in out
+    assert (cfg.data_path / "shard_00000.npz").stat().st_mtime_ns == first  # kept, not played again
+    ref = data.complete_manifest(reference.data_path)
+    assert [s["frames"] for s in manifest["shards"]] == [s["frames"] for s in ref["shards"]]
+    for a, b in zip(data.shard_paths(cfg.data_path, manifest), data.shard_paths(reference.data_path, ref), strict=True):
+        sa, sb = data.load_shard(a), data.load_shard(b)
+        for k in sa:
+            np.testing.assert_array_equal(sa[k], sb[k])

@@ -137,6 +137,9 @@ def collect_rollouts(cfg: Config, progress: bool = True) -> dict[str, Any]:
     n_shards = -(-dc.num_rollouts // per_shard)
     todo = np.arange(len(manifest["shards"]) * per_shard, dc.num_rollouts)  # episode ids still to play
     if len(todo):
+        if manifest["shards"]:
+            print(f"[data] resuming collection in {data_dir}: {len(manifest['shards'])}/{n_shards} shards already on disk "
+                  "(--restart collects again)")
         t0 = time.time()
         recorder = _ShardWriter(data_dir, manifest, todo, per_shard, n_shards, dc.num_rollouts, cfg.seed, progress)
         policy = _HeldRandomJobs(num_actions(cfg.env), dc.action_hold_min, dc.action_hold_max, cfg.seed, todo)
@@ -329,7 +332,8 @@ class LatentData:
             with np.load(path, allow_pickle=False) as z:
                 return cls(**{k: z[k] for k in ("mu", "logvar", "actions", "rewards", "dones", "lengths")})
         except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as e:
-            raise UserError(f"latent cache {path} is corrupt ({type(e).__name__}); delete it to re-encode") from None
+            raise UserError(f"latent cache {path} is corrupt or truncated ({type(e).__name__}); delete it and rerun "
+                            "train_mdn_rnn.py, which re-encodes it (with --restart if the MDN-RNN is already trained)") from None
 
 
 class SequenceSampler:
