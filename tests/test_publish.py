@@ -74,6 +74,16 @@ def test_published_weights_act_like_the_run(wm_folder):
         torch.testing.assert_close(a, b)
 
 
+def assert_token_nowhere(*roots) -> None:
+    """Not in any file under ``roots`` (the run directory: logs, configs, results, videos, wandb files)."""
+    from pathlib import Path
+
+    for root in roots:
+        for path in Path(root).rglob("*"):
+            if path.is_file():
+                assert TOKEN.encode() not in path.read_bytes(), path
+
+
 class RecordingApi:
     calls: list = []
 
@@ -108,6 +118,7 @@ def test_push_uploads_the_folder_and_never_writes_the_token(dry_run, monkeypatch
         assert TOKEN.encode() not in data, name
     out = capsys.readouterr()
     assert TOKEN not in out.out + out.err and "uploaded" in out.out
+    assert_token_nowhere(cfg.run_path)
 
 
 def test_cli_token_warns_and_failures_are_one_line_without_the_token(dry_run, monkeypatch, capsys):
@@ -126,6 +137,7 @@ def test_cli_token_warns_and_failures_are_one_line_without_the_token(dry_run, mo
     assert "upload to someone/world-models-SpaceInvaders-v5 failed (ConnectionError" in err
     assert TOKEN not in err and "***" in err
     assert "Traceback" not in err
+    assert_token_nowhere(cfg.run_path)  # a token given as a flag is not saved with the run's config either
 
 
 def test_no_token_is_a_clear_error(dry_run, monkeypatch, capsys, tmp_path):
