@@ -16,14 +16,22 @@ A run of algorithm ``algo`` lives in ``<run_dir>/baselines/<algo>/``::
     logs/eval.jsonl    one line per periodic evaluation: validation mean/std vs env frames
     metrics.json       budget used, wall time, best/final validation scores
     eval/results.json  written by ``--mode eval``: seeded full games, raw score
+    resume/            while training: the latest resume checkpoint (removed once metrics.json is written)
+
+Training is resumable: after every periodic evaluation a resume checkpoint is written (see
+:func:`save_resume`), and rerunning the same command continues from it; ``--restart`` starts over.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import math
+import random
+import shutil
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +217,32 @@ class FrameStackReplayBuffer(ReplayBuffer):
         if self.pos == 0:
             self.full = True
 
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """The filled part of the buffer and its write position, for ``np.savez`` (plain arrays, no pickle)."""
+        n = self.buffer_size if self.full else self.pos
+        return {"frames": self.frames[:n], "depth": self.depth[:n], "actions": self.actions[:n],
+                "rewards": self.rewards[:n], "dones": self.dones[:n], "pos": np.array(self.pos),
+                "full": np.array(self.full), "depth_now": self._depth_now}
+
+    def load_arrays(self, arrays: Any) -> None:
+        """Inverse of :meth:`state_arrays` (``arrays``: a mapping such as ``np.load``'s NpzFile)."""
+        frames = arrays["frames"]
+        n = len(frames)
+        if frames.shape[1:] != self.frames.shape[1:] or n > self.buffer_size or n != len(arrays["dones"]):
+            raise ValueError(f"replay buffer of shape {frames.shape} does not fit {self.frames.shape}")
+        for name in ("frames", "depth", "actions", "rewards", "dones"):
+            getattr(self, name)[:n] = arrays[name]
+        self.pos, self.full = int(arrays["pos"]), bool(arrays["full"])
+        self._depth_now = arrays["depth_now"].astype(np.int8)
+
+    def end_episodes(self) -> None:
+        """End the games in progress (a resumed run starts new ones): the last transition becomes terminal,
+        as a life loss or a time limit is, so no target bootstraps from the next game's first frame and no
+        stack mixes two games."""
+        if self.pos or self.full:
+            self.dones[(self.pos - 1) % self.buffer_size] = 1.0
+        self._depth_now[:] = 1
+
     def sample(self, batch_size: int, env: VecNormalize | None = None) -> ReplayBufferSamples:
         if self.full:
             # Skip the write head: slot pos has no next frame yet and slots pos+1..pos+stack-1 would
@@ -332,9 +366,14 @@ def load_model(algo: str, path: Path, device: str = "cpu", safe: bool = False) -
 class TrainingMonitor(BaseCallback):
     """Logs every finished training game (raw score from SB3's Monitor, under the life-loss and
     clipping wrappers), evaluates on validation games every ``eval_freq_frames``, keeps the best
-    checkpoint, and stops after ``max_episodes`` games if asked."""
+    checkpoint, writes a resume checkpoint after each evaluation, and stops after ``max_episodes``
+    games if asked."""
+
+    STATE = ("episodes", "next_eval", "best_mean", "best_frames", "last_eval_frames", "history")
 
     def __init__(self, cfg: Config, algo: str, out: Path, logger: Any):
+        from utils.common import Timer
+
         super().__init__()
         self.cfg, self.algo, self.out, self.run_logger = cfg, algo, out, logger
         self.frameskip = cfg.env.frameskip
@@ -346,10 +385,31 @@ class TrainingMonitor(BaseCallback):
         self.last_eval_frames = -1
         self.history: list[dict[str, float]] = []
         self.seeds = [cfg.baselines.validation_seed + i for i in range(cfg.baselines.periodic_eval_episodes)]
+        self.checkpoint_due = False
+        self.timer, self.seconds_before = Timer(), 0.0
 
     @property
     def frames(self) -> int:
         return self.num_timesteps * self.frameskip
+
+    @property
+    def seconds(self) -> float:
+        """Training time so far, earlier runs of a resumed training included."""
+        return self.seconds_before + self.timer.seconds
+
+    def state(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.STATE} | {"train_seconds": self.seconds}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        for k in self.STATE:
+            setattr(self, k, state[k])
+        self.seconds_before = state["train_seconds"]
+
+    def _on_rollout_start(self) -> None:
+        # Between rollouts every collected step is stored (and PPO's rollout trained on): the clean point to save.
+        if self.checkpoint_due:
+            self.checkpoint_due = False
+            save_resume(self)
 
     def _on_step(self) -> bool:
         for info in self.locals.get("infos", []):
@@ -360,6 +420,7 @@ class TrainingMonitor(BaseCallback):
                                      "episode_return": float(ep["r"]), "episode_frames": int(ep["l"])}, step=self.frames)
         if self.frames >= self.next_eval:
             self.evaluate()
+            self.checkpoint_due = True
             while self.next_eval <= self.frames:
                 self.next_eval += self.cfg.baselines.eval_freq_frames
         if self.max_episodes and self.episodes >= self.max_episodes:
@@ -389,34 +450,169 @@ def save_checkpoint(model: BaseAlgorithm, path: Path) -> None:
         model.save(tmp)
 
 
+# --------------------------------------------------------------------------- resume
+
+RESUME_DIR = "resume"
+# Settings a resumed run may change; every other env, baselines and algorithm field must match.
+_RESUME_FREE = {"env.num_threads", "env.frame_size", "baselines.eval_envs"}
+# Plain counters of SB3's algorithms that schedules, target updates and warm-up depend on.
+_COUNTERS = ("num_timesteps", "_n_updates", "_episode_num", "_n_calls", "exploration_rate",
+             "_current_progress_remaining")
+
+
+def resume_settings(cfg: Config, algo: str) -> dict[str, Any]:
+    """The settings a resume checkpoint must share with the command that continues it (dotted name -> value)."""
+    out: dict[str, Any] = {"seed": cfg.seed}
+    for name, section in (("env", cfg.env), ("baselines", cfg.baselines), (algo, algo_config(cfg, algo))):
+        out |= {f"{name}.{k}": v for k, v in asdict(section).items() if f"{name}.{k}" not in _RESUME_FREE}
+    return out
+
+
+def rng_state(model: BaseAlgorithm) -> dict[str, Any]:
+    """Python, NumPy, torch (and CUDA) generators and the action space's (random warm-up actions), as JSON."""
+    name, keys, pos, has_gauss, gauss = np.random.get_state()  # type: ignore[misc]
+    version, internal, gauss_next = random.getstate()
+    return {"python": [version, list(internal), gauss_next], "numpy": [name, keys.tolist(), pos, has_gauss, gauss],
+            "torch": th.get_rng_state().tolist(),
+            "cuda": [s.tolist() for s in th.cuda.get_rng_state_all()] if th.cuda.is_available() else [],
+            "action_space": model.action_space.np_random.bit_generator.state}
+
+
+def set_rng_state(model: BaseAlgorithm, state: dict[str, Any]) -> None:
+    version, internal, gauss_next = state["python"]
+    random.setstate((version, tuple(internal), gauss_next))
+    name, keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((name, np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))
+    th.set_rng_state(th.tensor(state["torch"], dtype=th.uint8))
+    if state["cuda"] and th.cuda.is_available() and len(state["cuda"]) == th.cuda.device_count():
+        th.cuda.set_rng_state_all([th.tensor(s, dtype=th.uint8) for s in state["cuda"]])
+    model.action_space.np_random.bit_generator.state = state["action_space"]
+
+
+def save_resume(monitor: TrainingMonitor) -> Path:
+    """Write ``<algo dir>/resume/``: the model zip and (DDQN, SAC) the replay buffer under names carrying
+    the step count, then ``state.json`` (counters, monitor, RNG, settings) last, then remove the previous
+    checkpoint's files. Each file is written atomically and state.json names the files it goes with, so a
+    kill at any moment leaves one complete checkpoint, the old or the new."""
+    model, folder = monitor.model, monitor.out / RESUME_DIR
+    steps = int(model.num_timesteps)
+    files = {"model": f"model_{steps}.zip"}
+    save_checkpoint(model, folder / files["model"])
+    buffer = getattr(model, "replay_buffer", None)
+    if isinstance(buffer, FrameStackReplayBuffer):
+        files["buffer"] = f"buffer_{steps}.npz"
+        with atomic_path(folder / files["buffer"]) as tmp, open(tmp, "wb") as f:
+            np.savez_compressed(f, **buffer.state_arrays())  # Atari frames shrink ~40x: 100k in ~20 MB
+    state = {"algo": monitor.algo, "settings": resume_settings(monitor.cfg, monitor.algo), "files": files,
+             "model": {k: getattr(model, k) for k in _COUNTERS if hasattr(model, k)},
+             "monitor": monitor.state(), "rng": rng_state(model)}
+    atomic_write_json(folder / "state.json", state)
+    for path in folder.iterdir():  # the previous checkpoint and temporary files of a killed save
+        if path.name not in {"state.json", *files.values()}:
+            path.unlink(missing_ok=True)
+    return folder
+
+
+def read_resume(cfg: Config, algo: str) -> dict[str, Any] | None:
+    """The state of the resume checkpoint to continue from, or None to start fresh (none there, or
+    ``--restart``); a checkpoint made with other settings is an error that names them."""
+    from utils.resume import diff
+
+    path = algo_dir(cfg, algo) / RESUME_DIR / "state.json"
+    if cfg.restart or not path.is_file():
+        return None
+    try:
+        state = json.loads(path.read_text())
+        saved = state["settings"]
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
+        raise UserError(f"resume checkpoint {path} is corrupt ({type(e).__name__}); pass --restart to start over") from None
+    if diffs := diff(saved, resume_settings(cfg, algo)):
+        raise UserError(f"{path} was saved by a {algo} run with a different config ({'; '.join(diffs[:3])}); "
+                        "rerun with the original settings to resume, or pass --restart to start over")
+    return state
+
+
+def restore_resume(model: BaseAlgorithm, folder: Path, state: dict[str, Any], seed: int) -> None:
+    """Load a resume checkpoint into ``model``, freshly built from the same config.
+
+    Only the zip's tensors are read (torch ``weights_only``: weights and optimizer states); its pickled
+    fields never are, so nothing is unpickled and the schedules are the config's, driven by the restored
+    ``num_timesteps`` against the same total. The replay buffer comes from plain ``.npz`` arrays. The
+    emulators' states cannot be saved: games in progress at the checkpoint are lost (their last stored
+    transition becomes terminal) and new games start, seeded with ``seed`` + steps done so they differ
+    from the first run's.
+    """
+    import zipfile
+
+    from stable_baselines3.common.save_util import load_from_zip_file, recursive_setattr
+
+    try:
+        files = state["files"]
+        _, params, variables = load_from_zip_file(folder / files["model"], load_data=False, device=model.device)
+        model.set_parameters(params, exact_match=True)
+        for name, value in (variables or {}).items():
+            recursive_setattr(model, f"{name}.data", value.data)
+        if "buffer" in files:
+            with np.load(folder / files["buffer"], allow_pickle=False) as arrays:
+                model.replay_buffer.load_arrays(arrays)  # type: ignore[union-attr]
+            model.replay_buffer.end_episodes()  # type: ignore[union-attr]
+        for k, v in state["model"].items():
+            setattr(model, k, v)
+        set_rng_state(model, state["rng"])
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, zipfile.BadZipFile) as e:  # zip, torch, numpy
+        raise UserError(f"resume checkpoint in {folder} cannot be loaded ({type(e).__name__}: {str(e)[:120]}); "
+                        "pass --restart to start over") from None
+    model.env.seed(seed + model.num_timesteps)  # type: ignore[union-attr]
+
+
 def train(cfg: Config, algo: str) -> dict[str, Any]:
-    """Train ``algo`` on the budget, leaving final_model.zip, best_model.zip and the logs."""
-    from utils.common import Timer, finished_phase, prepare_run_dir, resolve_device, seed_everything
+    """Train ``algo`` on the budget, leaving final_model.zip, best_model.zip and the logs.
+
+    With a resume checkpoint from an unfinished run (and no ``--restart``) training continues from it;
+    the logs keep their lines up to the checkpoint and go on from there.
+    """
+    from utils.common import finished_phase, prepare_run_dir, resolve_device, seed_everything
     from utils.logger import RunLogger
+    from utils.resume import trim_log
 
     module = algo_module(algo)
     out = algo_dir(cfg, algo)
     if (done := finished_phase(out, algo, cfg.restart)) is not None:  # metrics.json is written last
+        shutil.rmtree(out / RESUME_DIR, ignore_errors=True)  # left by a kill just after metrics.json
         return done
+    state = read_resume(cfg, algo)
     prepare_run_dir(cfg, out)
-    for name in ("train", "eval"):
-        (out / "logs" / f"{name}.jsonl").unlink(missing_ok=True)
+    if state is None:
+        shutil.rmtree(out / RESUME_DIR, ignore_errors=True)
+        for name in ("train", "eval"):
+            (out / "logs" / f"{name}.jsonl").unlink(missing_ok=True)
+    else:
+        for name in ("train", "eval"):  # lines are stepped by env frames
+            trim_log(out / "logs" / f"{name}.jsonl", state["model"]["num_timesteps"] * cfg.env.frameskip)
     seed_everything(cfg.seed)
     device = resolve_device(cfg.device)
     ac = algo_config(cfg, algo)
     steps = total_timesteps(cfg, algo)
     env = make_baseline_env(cfg.env, ac.n_envs, cfg.seed, training=True)
     model = module.make_model(cfg, env, device)
+    if state is not None:
+        restore_resume(model, out / RESUME_DIR, state, cfg.seed)
     logger = RunLogger(cfg, "train", out, algo=algo, wandb_prefix="train")
     monitor = TrainingMonitor(cfg, algo, out, logger)
-    print(f"[{algo}] training for {steps:,} agent steps ({steps * cfg.env.frameskip:,} frames) on {ac.n_envs} env(s), "
-          f"device {device}" + (f", at most {ac.num_episodes} games" if ac.num_episodes else ""))
-    timer = Timer()
+    if state is None:
+        print(f"[{algo}] training for {steps:,} agent steps ({steps * cfg.env.frameskip:,} frames) on {ac.n_envs} "
+              f"env(s), device {device}" + (f", at most {ac.num_episodes} games" if ac.num_episodes else ""))
+    else:
+        monitor.load_state(state["monitor"])
+        print(f"[{algo}] resuming from {out / RESUME_DIR} at {model.num_timesteps * cfg.env.frameskip:,} frames "
+              f"of {steps * cfg.env.frameskip:,}, with new games (pass --restart to start over)")
     try:
-        model.learn(total_timesteps=steps, callback=monitor, progress_bar=False)
+        # Without a reset SB3 adds the steps done: the total, and with it every schedule, is the budget.
+        model.learn(total_timesteps=steps - model.num_timesteps, callback=monitor, progress_bar=False,
+                    reset_num_timesteps=state is None)
         if monitor.last_eval_frames != monitor.frames:  # the end of training is always scored
             monitor.evaluate()
-        seconds = timer.seconds
+        seconds = monitor.seconds
         save_checkpoint(model, out / "final_model.zip")
         logger.log_artifact(out, algo, patterns=("final_model.zip", "best_model.zip"))
     finally:
@@ -434,6 +630,7 @@ def train(cfg: Config, algo: str) -> dict[str, Any]:
         "hyperparameters": vars(ac) | {"frame_budget": cfg.baselines.frame_budget},
     }
     atomic_write_json(out / "metrics.json", metrics)
+    shutil.rmtree(out / RESUME_DIR, ignore_errors=True)  # up to two replay buffers' worth of disk
     print(f"[{algo}] done: {metrics['agent_steps']:,} steps in {seconds:.0f}s ({metrics['steps_per_second']:.0f} steps/s), "
           f"{monitor.episodes} games; best validation {monitor.best_mean:.1f} at {monitor.best_frames:,} frames")
     return metrics
