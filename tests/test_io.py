@@ -86,3 +86,14 @@ def test_a_nan_loss_stops_with_the_phase_and_step_and_keeps_the_last_good_epoch(
     assert not (cfg.run_path / "vae" / "metrics.json").exists()  # the phase is not "done"
     vae = load_weights(ConvVAE(cfg.vae.latent_dim), cfg.run_path / "vae", "vae")  # epoch 1's weights
     assert all(torch.isfinite(t).all() for t in vae.state_dict().values())
+
+
+def test_artefacts_follow_the_umask_not_0600(tmp_path):
+    import os
+
+    ctrl = Controller(4, 8, 3)
+    save_model(ctrl, tmp_path / "ctrl", ctrl.config(), "controller")  # safetensors writes its file as 0600 itself
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("model.safetensors", "config.json"):
+        assert (tmp_path / "ctrl" / name).stat().st_mode & 0o777 == 0o666 & ~umask, name

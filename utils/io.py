@@ -6,6 +6,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,9 +42,10 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = _tmp_path(path)
     except OSError as e:
-        raise UserError(f"cannot write {path} ({e.strerror}); check the path and its permissions") from None
+        raise UserError(f"cannot write {path} ({_why(path, e)}); check the path and its permissions") from None
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_UMASK)  # again: some writers (safetensors) recreate the file as 0600
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -54,6 +56,26 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
         raise
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _why(path: Path, e: OSError) -> str:
+    """The reason a path cannot be written, naming a file that stands where a folder must be."""
+    for parent in path.parents:
+        if parent.exists():
+            return f"{parent} is a file, not a folder" if not parent.is_dir() else str(e.strerror)
+    return str(e.strerror)
+
+
+def check_writable_dir(directory: Path | str, flag: str) -> Path:
+    """Create ``directory`` if needed and prove a file can be written in it, before any long work
+    whose results would go there; a one-line error naming ``flag`` otherwise."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        _tmp_path(directory / "write_test").unlink()
+    except OSError as e:
+        raise UserError(f"{flag} {directory} cannot be written ({_why(directory / 'x', e)}); pass a writable path") from None
+    return directory
 
 
 def atomic_write_bytes(path: Path | str, data: bytes) -> None:
@@ -96,13 +118,26 @@ def save_model(model: torch.nn.Module, directory: Path | str, config: dict[str, 
     atomic_write_json(directory / CONFIG_NAME, {"model_type": kind, **config})
 
 
+# The script that (re)makes each kind of checkpoint, for "what to do" in error messages.
+TRAINED_BY = {"vae": "train_vae.py", "mdn_rnn": "train_mdn_rnn.py", "controller": "train_controller.py"}
+
+
+def _retrain(kind: str) -> str:
+    script = TRAINED_BY.get(kind)
+    return f"retrain it with {script} --restart" if script else "retrain it"
+
+
 def load_model_config(directory: Path | str, kind: str) -> dict[str, Any]:
     directory = Path(directory)
-    cfg = read_json(directory / CONFIG_NAME, f"{kind} config")
-    if cfg.get("model_type") != kind:
-        raise UserError(
-            f"{directory} holds a {cfg.get('model_type', 'unknown')!r} checkpoint, not a {kind!r} one"
-        )
+    path = directory / CONFIG_NAME
+    if not path.is_file():
+        raise UserError(f"no {kind} checkpoint in {directory} ({CONFIG_NAME} missing); "
+                        f"train it first ({TRAINED_BY.get(kind, 'its training script')}) or check the path")
+    cfg = read_json(path, f"{kind} config")
+    if not isinstance(cfg, dict) or cfg.get("model_type") != kind:
+        found = cfg.get("model_type", "unknown") if isinstance(cfg, dict) else "unknown"
+        raise UserError(f"{directory} holds a {found!r} checkpoint, not a {kind!r} one; "
+                        f"point to the {kind} folder or {_retrain(kind)}")
     return {k: v for k, v in cfg.items() if k != "model_type"}
 
 
@@ -110,14 +145,25 @@ def load_weights(model: torch.nn.Module, directory: Path | str, kind: str) -> to
     """Load safetensors weights (no pickle) into ``model``, with clear errors on mismatch or corruption."""
     path = Path(directory) / WEIGHTS_NAME
     if not path.is_file():
-        raise UserError(f"{kind} weights not found: {path}")
+        raise UserError(f"{kind} weights not found: {path}; {_retrain(kind)}")
     try:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
-        raise UserError(f"{kind} weights are corrupt ({path}: {e}); retrain that phase") from None
+        raise UserError(f"{kind} weights {path} are corrupt or truncated ({str(e).splitlines()[0][:100]}); "
+                        f"{_retrain(kind)}") from None
     try:
         model.load_state_dict(state)
     except RuntimeError as e:
-        first = str(e).strip().splitlines()
-        raise UserError(f"{kind} weights at {path} do not match the model: {first[1].strip() if len(first) > 1 else first[0]}") from None
+        raise UserError(f"{kind} weights {path} do not match the sizes in its {CONFIG_NAME} ({_first_mismatch(str(e))}); "
+                        f"{_retrain(kind)}") from None
     return model
+
+
+def _first_mismatch(message: str) -> str:
+    """torch's many-line load_state_dict error, as one short clause."""
+    m = re.search(r"size mismatch for (\S+): copying a param with shape torch.Size\((\[.*?\])\) from checkpoint, "
+                  r"the shape in current model is torch.Size\((\[.*?\])\)", message)
+    if m:
+        return f"{m.group(1)} is {m.group(2)} in the file, {m.group(3)} in the model"
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    return (lines[1] if len(lines) > 1 else lines[0])[:160]

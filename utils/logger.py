@@ -33,6 +33,7 @@ class RunLogger:
             try:
                 import wandb
             except ImportError:
+                self._file.close()
                 raise UserError("wandb is not installed; install it or pass --no-wandb") from None
             try:
                 self.wandb_run = wandb.init(
@@ -46,8 +47,9 @@ class RunLogger:
                     reinit="create_new",
                 )
             except Exception as e:  # wandb raises many kinds of errors for auth/network problems
+                self._file.close()
                 raise UserError(f"wandb could not start ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
-                                "use --logging.wandb_mode offline or --no-wandb") from None
+                                "check the network and `wandb login`, or use --logging.wandb_mode offline or --no-wandb") from None
 
     def log(self, metrics: dict[str, Any], step: int | None = None, stream: str | None = None) -> None:
         record = {"time": round(time.time(), 3), **({"step": step} if step is not None else {}), **metrics}
@@ -100,6 +102,13 @@ def _plain(value: Any) -> Any:
 
 
 def read_log(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSONL log; a line cut short (the run was killed while writing it) is skipped."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records

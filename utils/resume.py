@@ -85,20 +85,14 @@ def set_rng_state(rng: np.random.Generator, state: str) -> None:
 
 
 def trim_log(path: Path, last_step: int) -> None:
-    """Drop log lines written after ``last_step`` (by the part of a run that was lost), so a resumed
-    run's log has every step once; ``last_step=0`` empties it for a fresh start."""
-    if not path.exists():
-        return
-    keep = []
-    for line in path.read_text().splitlines():
-        try:
-            if json.loads(line).get("step", 0) <= last_step:
-                keep.append(line)
-        except json.JSONDecodeError:  # a line cut by the kill
-            continue
+    """Drop log lines written after ``last_step`` (by the part of a run that was lost, a line cut by
+    the kill included), so a resumed run's log has every step once; ``last_step=0`` empties it."""
     from utils.io import atomic_write_text
+    from utils.logger import read_log
 
-    atomic_write_text(path, "".join(f"{line}\n" for line in keep))
+    if path.exists():
+        keep = [r for r in read_log(path) if r.get("step", 0) <= last_step]
+        atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in keep))
 
 
 def signature_of(section: Any, *ignore: str, **extra: Any) -> dict[str, Any]:
