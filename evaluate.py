@@ -111,7 +111,7 @@ def evaluate_published(cfg: Config, source: str, output: str | None) -> dict:
         if not zips:
             raise UserError(f"no {agent} checkpoint (.zip) in {folder}")
         deterministic = published.get(agent, {}).get("deterministic_eval", True)
-        model = load_model(agent, zips[0], safe=True)  # a downloaded file: nothing in it is unpickled
+        model = load_model(agent, zips[0])  # nothing in the file is unpickled
         res = evaluate_model(model, cfg.env, seeds, deterministic, cfg.baselines.eval_envs)
     res["seconds"] = timer.seconds
     results = {"env_id": cfg.env.env_id, "source": source, "agent": agent, "eval_seed": cfg.eval.seed, "agent_results": res}

@@ -297,8 +297,8 @@ def algo_module(algo: str):
     return importlib.import_module(f"baselines.{algo}")
 
 
-# Fields SB3 stores cloudpickled inside a checkpoint's JSON, and what replaces them when a checkpoint from
-# elsewhere is loaded for playing (safe=True): nothing from the file is unpickled.
+# Fields SB3 stores cloudpickled inside a checkpoint's JSON, and what replaces them when a checkpoint is
+# loaded for playing: nothing from the file is unpickled.
 _PLAY_ONLY = {"_last_obs": None, "_last_episode_starts": None, "_last_original_obs": None, "ep_info_buffer": None,
               "ep_success_buffer": None, "learning_rate": 0.0, "lr_schedule": lambda _: 0.0, "clip_range": 0.1,
               "exploration_schedule": lambda _: 0.0}
@@ -342,17 +342,18 @@ def safe_custom_objects(algo: str, path: Path) -> dict[str, Any]:
     return out
 
 
-def load_model(algo: str, path: Path, device: str = "cpu", safe: bool = False) -> BaseAlgorithm:
-    """Load a checkpoint of ``algo`` with a clear error if it is missing, corrupt or of another algorithm.
+def load_model(algo: str, path: Path, device: str = "cpu") -> BaseAlgorithm:
+    """Load a checkpoint of ``algo`` to play, with a clear error if it is missing, corrupt or of another
+    algorithm.
 
-    ``safe=True`` (checkpoints from elsewhere, e.g. the Hub): no pickled field of the file is unpickled
-    (see :func:`safe_custom_objects`) and tensors load with ``weights_only``; the model can play, and
-    training it further would use placeholder schedules.
+    No pickled field of the file is unpickled (see :func:`safe_custom_objects`) and tensors load with
+    ``weights_only``, whether the file was trained here or downloaded; training the loaded model
+    further would use placeholder schedules (resuming training reads its own checkpoint instead).
     """
     module = algo_module(algo)
     if not path.is_file():
         raise UserError(f"{algo} checkpoint not found: {path}; train it first (python -m baselines.{algo} --mode train)")
-    custom = safe_custom_objects(algo, path) if safe else None
+    custom = safe_custom_objects(algo, path)
     try:
         model = module.MODEL_CLASS.load(path, device=device, custom_objects=custom)
     except Exception as e:  # zipfile/pickle/torch errors all mean the same to the user

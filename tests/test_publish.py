@@ -229,9 +229,9 @@ def test_a_crafted_pickle_in_a_downloaded_checkpoint_never_runs(baseline_run, tm
     src = algo_dir(baseline_run, "ppo") / "best_model.zip"
     payload = base64.b64encode(cloudpickle.dumps(_Marker(str(marker)))).decode()
     _with_data(src, tmp_path / "ppo-evil.zip", lambda d: d["policy_class"].update({":serialized:": payload}))
-    model = load_model("ppo", tmp_path / "ppo-evil.zip", safe=True)  # plays, and the payload never ran
+    model = load_model("ppo", tmp_path / "ppo-evil.zip")  # plays, and the payload never ran
     assert type(model).__name__ == "PPO" and not marker.exists()
     _with_data(src, tmp_path / "extra.zip", lambda d: d.update(surprise={":type:": "<class 'object'>", ":serialized:": payload}))
     with pytest.raises(UserError, match="unexpected pickled field 'surprise'"):
-        load_model("ppo", tmp_path / "extra.zip", safe=True)
+        load_model("ppo", tmp_path / "extra.zip")
     assert not marker.exists()
