@@ -20,6 +20,7 @@ import argparse
 import platform
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -31,7 +32,7 @@ from utils.agent import WorldModelPolicy
 from utils.common import cli_main, resolve_device, seed_everything
 from utils.data import LatentData
 from utils.dream import Dream
-from utils.io import atomic_write_json
+from utils.io import UserError, atomic_write_json, check_writable_dir
 from utils.wrappers import make_vector_env, num_actions, squeeze_obs
 
 
@@ -61,6 +62,12 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 def main(cfg: Config) -> dict:
     args = getattr(cfg, "_args", argparse.Namespace(duration=5.0, num_envs=0, output=None))
+    if not args.duration > 0:
+        raise UserError(f"--duration must be > 0 seconds (got {args.duration})")
+    if args.num_envs < 0:
+        raise UserError(f"--num-envs must be >= 0 (0 = population size; got {args.num_envs})")
+    if args.output:
+        check_writable_dir(Path(args.output).parent, "--output")  # before the minutes of measuring, not after
     seed_everything(cfg.seed)
     device = resolve_device(cfg.device)
     cc, mc = cfg.controller, cfg.mdn_rnn

@@ -32,7 +32,7 @@ import numpy as np
 
 from config import Config
 from utils.common import Timer, cli_main, resolve_device, seed_everything
-from utils.io import UserError, atomic_write_json, atomic_write_text, read_json
+from utils.io import UserError, atomic_write_json, atomic_write_text, check_writable_dir, read_json
 from utils.logger import read_log
 from utils.wrappers import action_meanings
 
@@ -68,7 +68,7 @@ def load_world_models(cfg: Config, device: Any) -> Agent:
     missing = [d for d in (VAE_DIR, MDN_DIR, CONTROLLER_DIR) if not (run / d / "model.safetensors").exists()]
     if missing:
         raise FileNotFoundError(f"no trained {', '.join(missing)} in {run} (train with train_world_model.py)")
-    wm = WorldModel.load(run, device)
+    wm = WorldModel.load(run, device, env=cfg.env)
     agent = Agent("world-models", WorldModelPolicy.from_world_model(wm), "wm", str(run / CONTROLLER_DIR))
     agent.extra["make_video_policy"] = lambda: WorldModelPolicy.from_world_model(wm)
     metrics = read_json(run / CONTROLLER_DIR / "metrics.json", "controller metrics")
@@ -246,10 +246,8 @@ def main(cfg: Config) -> dict:
     if not cfg.run_path.is_dir():
         raise UserError(f"run directory {cfg.run_path} does not exist; train first or pass --run-dir")
     out = Path(args.output_dir)
-    try:
-        (out / "videos").mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"--output-dir {out} cannot be written ({e.strerror})") from None
+    check_writable_dir(out, "--output-dir")
+    (out / "videos").mkdir(exist_ok=True)
     seed_everything(cfg.seed)
     agents, skipped = find_agents(cfg, names, args.checkpoint)
     if not [a for a in agents if a.name not in REFERENCES]:

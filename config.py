@@ -452,6 +452,19 @@ def validate(cfg: Config) -> None:
                           f"({cfg.ppo.n_steps * cfg.ppo.n_envs})")
     if not cfg.env.env_id.startswith("ALE/"):
         raise ConfigError(f"--env-id must be an ALE id like ALE/SpaceInvaders-v5 (got {cfg.env.env_id!r})")
+    _check_game(cfg.env.env_id)
+
+
+@functools.cache
+def _check_game(env_id: str) -> None:
+    """A game ale_py has a ROM for: an unknown id fails here, before any file is written, not deep in gymnasium."""
+    from utils.io import UserError
+    from utils.wrappers import rom_name  # imports ale_py, which every script needs anyway
+
+    try:
+        rom_name(env_id)
+    except UserError as e:
+        raise ConfigError(str(e)) from None
 
 
 # --------------------------------------------------------------------------- CLI generation

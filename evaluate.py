@@ -26,7 +26,7 @@ import numpy as np
 from config import Config
 from utils.agent import ConstantPolicy, RandomPolicy, WorldModel, WorldModelPolicy, record_video
 from utils.common import Timer, cli_main, resolve_device, seed_everything
-from utils.io import UserError, atomic_write_json
+from utils.io import UserError, atomic_write_json, check_writable_dir
 from utils.runner import Policy, run_episodes
 from utils.wrappers import action_meanings
 
@@ -84,7 +84,8 @@ def hub_folder(source: str) -> Path:
     try:
         return Path(snapshot_download(source, repo_type="model"))
     except Exception as e:  # offline, unknown repo, no access
-        raise UserError(f"could not download {source} from the Hub ({type(e).__name__}: {str(e).splitlines()[0][:160]})") from None
+        raise UserError(f"could not download {source} from the Hub ({type(e).__name__}: {str(e).splitlines()[0][:160]}); "
+                        "check the network and the repo id, or pass a local folder") from None
 
 
 def evaluate_published(cfg: Config, source: str, output: str | None) -> dict:
@@ -97,12 +98,14 @@ def evaluate_published(cfg: Config, source: str, output: str | None) -> dict:
     agent = published.get("agent")
     if agent is None or "env" not in published:
         raise UserError(f"{folder} was not made by publish_model.py (config.json has no agent/env)")
+    out = Path(output) if output else Path("runs") / "from_hub" / source.strip("/").replace("/", "__") / "results.json"
+    check_writable_dir(out.parent, "--output")  # before the games, not after
     cfg.env = EnvConfig(**published["env"])  # play the game the agent was trained on
     seeds = [cfg.eval.seed + i for i in range(cfg.eval.num_episodes)]
     seed_everything(cfg.seed)
     timer = Timer()
     if agent == "world-models":
-        wm = WorldModel.load(folder, resolve_device(cfg.device))
+        wm = WorldModel.load(folder, resolve_device(cfg.device), env=cfg.env)
         res = evaluate_policy(cfg, WorldModelPolicy.from_world_model(wm), seeds)
     else:
         from baselines.common import evaluate_model, load_model
@@ -117,7 +120,6 @@ def evaluate_published(cfg: Config, source: str, output: str | None) -> dict:
     results = {"env_id": cfg.env.env_id, "source": source, "agent": agent, "eval_seed": cfg.eval.seed, "agent_results": res}
     print(f"[eval] {agent} from {source}: mean {res['mean']:.1f} +/- {res['std']:.1f} (min {res['min']:.0f}, "
           f"max {res['max']:.0f}) over {res['num_episodes']} games")
-    out = Path(output) if output else Path("runs") / "from_hub" / source.strip("/").replace("/", "__") / "results.json"
     atomic_write_json(out, results)
     print(f"[eval] wrote {out}")
     return results
@@ -142,9 +144,11 @@ def main(cfg: Config) -> dict:
         return summary
     if not run.is_dir():
         raise UserError(f"run directory {run} does not exist; train first or pass --run-dir")
+    out = Path(args.output) if args.output else run / "eval" / "results.json"
+    check_writable_dir(out.parent, "--output" if args.output else "--run-dir")  # before the games, not after
     seed_everything(cfg.seed)
     device = resolve_device(cfg.device)
-    wm = WorldModel.load(run, device, controller_dir=Path(args.controller) if args.controller else None)
+    wm = WorldModel.load(run, device, controller_dir=Path(args.controller) if args.controller else None, env=cfg.env)
     seeds = [cfg.eval.seed + i for i in range(cfg.eval.num_episodes)]
     timer = Timer()
     policy = WorldModelPolicy.from_world_model(wm)
@@ -165,7 +169,6 @@ def main(cfg: Config) -> dict:
         video, score, length = record_video(cfg.env, WorldModelPolicy.from_world_model(wm), seeds[0], run / "videos", "world_models")
         results["video"] = {"path": str(video), "seed": seeds[0], "score": score, "length": length}
         print(f"[eval] video: {video} (score {score:.0f}, {length} steps)")
-    out = Path(args.output) if args.output else run / "eval" / "results.json"
     atomic_write_json(out, results)
     print(f"[eval] wrote {out}")
     if cfg.logging.wandb:

@@ -30,7 +30,7 @@ from typing import Any
 
 from config import Config
 from utils.common import cli_main, resolve_device, seed_everything
-from utils.io import UserError, atomic_write_json, atomic_write_text
+from utils.io import UserError, atomic_write_json, atomic_write_text, check_writable_dir
 
 AGENTS = ("world-models", "ddqn", "ppo", "sac")
 ALGO_NAMES = {"world-models": "World Models", "ddqn": "DDQN", "ppo": "PPO", "sac": "SAC"}
@@ -61,7 +61,7 @@ def _evaluate(cfg: Config, agent: str, run: Path, folder: Path) -> dict[str, Any
     seeds = [cfg.eval.seed + i for i in range(cfg.eval.num_episodes)]
     seed_everything(cfg.seed)
     if agent == "world-models":
-        wm = WorldModel.load(run, resolve_device("cpu"))
+        wm = WorldModel.load(run, resolve_device("cpu"), env=cfg.env)
         res = evaluate.evaluate_policy(cfg, WorldModelPolicy.from_world_model(wm), seeds)
         video_policy, make_env = WorldModelPolicy.from_world_model(wm), None
     else:
@@ -88,7 +88,7 @@ def _copy_weights(cfg: Config, agent: str, run: Path, folder: Path) -> dict[str,
     if agent == "world-models":
         from utils.agent import WorldModel
 
-        wm = WorldModel.load(run, resolve_device("cpu"))  # validates sizes and types before anything is written
+        wm = WorldModel.load(run, resolve_device("cpu"), env=cfg.env)  # validates sizes and types before anything is written
         for (sub, kind), model in zip(PARTS, (wm.vae, wm.mdn, wm.controller), strict=True):
             model.save_pretrained(folder / sub, config={"model_type": kind, **model.config()})  # type: ignore[union-attr]
             (folder / sub / "README.md").unlink(missing_ok=True)  # one card, at the top
@@ -239,20 +239,54 @@ def resolve_token(cli_token: str | None) -> str | None:
     return os.environ.get("HF_TOKEN") or get_token()
 
 
-def push(folder: Path, repo_id: str, private: bool, token: str) -> str:
-    """Create the repo (if needed) and upload the folder; one-line errors for the expected failures."""
+def _hub_error(e: Exception, repo_id: str, token: str) -> UserError:
+    """One line for network, auth and permission errors alike, the token masked."""
+    message = str(e).replace(token, "***").splitlines()[0][:200] if str(e) else type(e).__name__
+    return UserError(f"upload to {repo_id} failed ({type(e).__name__}: {message}); check the network, the token "
+                     "and your rights on the namespace, or build locally with --local-dir")
+
+
+def create_repo(repo_id: str, private: bool, token: str) -> str:
+    """Create the repo if needed: the network and the token are checked before the folder is built."""
     from huggingface_hub import HfApi
 
-    api = HfApi(token=token)
     try:
-        url = api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
-        api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",
-                          commit_message="Upload agent with publish_model.py")
-    except Exception as e:  # network, auth and permission errors all end the same way
-        message = str(e).replace(token, "***").splitlines()[0][:200] if str(e) else type(e).__name__
-        raise UserError(f"upload to {repo_id} failed ({type(e).__name__}: {message}); check the network, the token "
-                        "and your rights on the namespace, or build locally with --local-dir") from None
-    return str(url)
+        return str(HfApi(token=token).create_repo(repo_id, private=private, exist_ok=True, repo_type="model"))
+    except Exception as e:
+        raise _hub_error(e, repo_id, token) from None
+
+
+def push(folder: Path, repo_id: str, token: str) -> None:
+    """Upload the folder to the (existing) repo in one commit."""
+    from huggingface_hub import HfApi
+
+    try:
+        HfApi(token=token).upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",
+                                         commit_message="Upload agent with publish_model.py")
+    except Exception as e:
+        raise _hub_error(e, repo_id, token) from None
+
+
+def check_agent(cfg: Config, agent: str, run: Path) -> None:
+    """Load the agent's checkpoints: a missing or corrupt one is an error before anything else happens."""
+    if agent == "world-models":
+        from utils.agent import WorldModel
+
+        WorldModel.load(run, resolve_device("cpu"), env=cfg.env)
+    else:
+        from baselines.common import load_model
+
+        load_model(agent, run / "baselines" / agent / "best_model.zip")
+
+
+def move_into(built: Path, folder: Path) -> None:
+    """Move a finished build into ``folder`` entry by entry (each replaces an older one of its name)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry in sorted(built.iterdir()):
+        dest = folder / entry.name
+        if dest.is_dir() and not dest.is_symlink():
+            shutil.rmtree(dest)
+        os.replace(entry, dest)
 
 
 def main(cfg: Config) -> dict:
@@ -268,12 +302,18 @@ def main(cfg: Config) -> dict:
     comparison = Path(args.comparison_dir) if args.comparison_dir else None
     if args.local_dir:
         folder = Path(args.local_dir)
-        results = build_folder(cfg, args.agent, run, folder, repo_id, comparison)
+        check_writable_dir(folder, "--local-dir")
+        # Built beside the target and moved in when complete: a failure leaves no half-built folder.
+        with tempfile.TemporaryDirectory(dir=folder.parent, prefix=f".{folder.name}.") as tmp:
+            results = build_folder(cfg, args.agent, run, Path(tmp), repo_id, comparison)
+            move_into(Path(tmp), folder)
         print(f"[publish] built {folder}/ for {repo_id} (not uploaded: --local-dir)")
         return results
+    check_agent(cfg, args.agent, run)
+    url = create_repo(repo_id, args.private, token)  # network and token fail here, before minutes of evaluation
     with tempfile.TemporaryDirectory() as tmp:
         results = build_folder(cfg, args.agent, run, Path(tmp), repo_id, comparison)
-        url = push(Path(tmp), repo_id, args.private, token)
+        push(Path(tmp), repo_id, token)
     print(f"[publish] uploaded {args.agent} to {url} (mean {results['results']['mean']:.1f} +/- {results['results']['std']:.1f})")
     return results
 

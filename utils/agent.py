@@ -17,6 +17,7 @@ from models.mdn_rnn import MDNRNN
 from models.vae import ConvVAE
 from utils.io import UserError, load_model_config, load_weights
 from utils.runner import Policy
+from utils.wrappers import num_actions
 
 VAE_DIR, MDN_DIR, CONTROLLER_DIR = "vae", "mdn_rnn", "controller"
 
@@ -26,7 +27,7 @@ def load_vae(path: Path, device: torch.device) -> ConvVAE:
     try:
         vae = ConvVAE(**cfg)
     except TypeError as e:
-        raise UserError(f"VAE config at {path} is not valid: {e}") from None
+        raise UserError(f"VAE config at {path} is not valid ({e}); retrain it with train_vae.py --restart") from None
     return load_weights(vae, path, "vae").to(device).eval().to(memory_format=torch.channels_last)
 
 
@@ -36,11 +37,12 @@ def load_mdn_rnn(path: Path, device: torch.device, latent_dim: int | None = None
         raise UserError(f"MDN-RNN at {path} expects z of size {cfg.get('latent_dim')}, but the VAE gives {latent_dim}; "
                         "retrain the MDN-RNN on this VAE (train_mdn_rnn.py --restart)")
     if action_dim is not None and cfg.get("action_dim") != action_dim:
-        raise UserError(f"MDN-RNN at {path} was trained for {cfg.get('action_dim')} actions, this game has {action_dim}")
+        raise UserError(f"MDN-RNN at {path} was trained for {cfg.get('action_dim')} actions, this game has {action_dim}; "
+                        "check --env.env_id or retrain with train_mdn_rnn.py --restart")
     try:
         mdn = MDNRNN(**cfg)
     except TypeError as e:
-        raise UserError(f"MDN-RNN config at {path} is not valid: {e}") from None
+        raise UserError(f"MDN-RNN config at {path} is not valid ({e}); retrain it with train_mdn_rnn.py --restart") from None
     return load_weights(mdn, path, "mdn_rnn").to(device).eval()
 
 
@@ -48,7 +50,8 @@ def load_controller(path: Path, device: torch.device, latent_dim: int, hidden_si
     cfg = load_model_config(path, "controller")
     want = {"latent_dim": latent_dim, "hidden_size": hidden_size, "action_dim": action_dim}
     if cfg != want:
-        raise UserError(f"controller at {path} has sizes {cfg}, but the VAE/MDN-RNN need {want}")
+        raise UserError(f"controller at {path} has sizes {cfg}, but the VAE/MDN-RNN need {want}; "
+                        "retrain it with train_controller.py --restart (or pass the matching --controller)")
     return load_weights(Controller(**cfg), path, "controller").to(device).eval()
 
 
@@ -61,9 +64,11 @@ class WorldModel:
 
     @classmethod
     def load(cls, run_dir: Path, device: torch.device, with_controller: bool = True,
-             controller_dir: Path | None = None) -> WorldModel:
+             controller_dir: Path | None = None, env: EnvConfig | None = None) -> WorldModel:
+        """The three checkpoints, their sizes checked against each other (and the game's action count if ``env``)."""
         vae = load_vae(run_dir / VAE_DIR, device)
-        mdn = load_mdn_rnn(run_dir / MDN_DIR, device, latent_dim=vae.latent_dim)
+        mdn = load_mdn_rnn(run_dir / MDN_DIR, device, latent_dim=vae.latent_dim,
+                           action_dim=num_actions(env) if env is not None else None)
         ctrl_dir = controller_dir or run_dir / CONTROLLER_DIR
         ctrl = load_controller(ctrl_dir, device, vae.latent_dim, mdn.hidden_size, mdn.action_dim) if with_controller else None
         return cls(vae, mdn, ctrl, device)

@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from config import EnvConfig
+from utils.io import UserError
 from utils.wrappers import make_vector_env, squeeze_obs
 
 
@@ -68,6 +69,9 @@ def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarr
         steps = 0
         while (job >= 0).any():
             actions = np.asarray(policy.act(obs), dtype=np.int64)
+            if actions.size and (actions.min() < 0 or actions.max() >= len(counts)):  # ale_py would hang, not fail
+                raise UserError(f"the agent chose action {int(actions.max())} but {env_cfg.env_id} has {len(counts)} "
+                                "actions: it was trained for another game; check --env.env_id")
             obs, rew, term, trunc, _ = venv.step(actions)
             obs = squeeze_obs(obs)
             steps += 1

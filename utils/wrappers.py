@@ -30,6 +30,8 @@ def register_ale() -> None:
         import ale_py
 
         gym.register_envs(ale_py)
+        # No "A.L.E: Arcade Learning Environment" banner on stderr for every new emulator: an error stays one line.
+        ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Warning)
         _registered = True
 
 
@@ -37,8 +39,9 @@ def rom_name(env_id: str) -> str:
     """``ALE/SpaceInvaders-v5`` -> ``space_invaders`` (the ROM name ale_py's vector env wants)."""
     m = re.fullmatch(r"ALE/([A-Za-z0-9]+)-v5", env_id)
     if not m:
-        raise UserError(f"unsupported env id {env_id!r}: expected ALE/<Game>-v5, e.g. ALE/SpaceInvaders-v5")
+        raise UserError(f"unsupported --env.env_id {env_id!r}: expected ALE/<Game>-v5, e.g. ALE/SpaceInvaders-v5")
     name = re.sub(r"(?<!^)(?=[A-Z])", "_", m.group(1)).lower()
+    import difflib
     import warnings
 
     from ale_py import roms
@@ -47,7 +50,9 @@ def rom_name(env_id: str) -> str:
         warnings.simplefilter("ignore")
         path = roms.get_rom_path(name)
     if path is None:
-        raise UserError(f"unknown ALE game in {env_id!r}: no ROM shipped with ale_py matches")
+        close = difflib.get_close_matches(name, roms.get_all_rom_ids(), n=1)
+        hint = f"did you mean ALE/{close[0].title().replace('_', '')}-v5?" if close else "e.g. ALE/SpaceInvaders-v5"
+        raise UserError(f"unknown ALE game in --env.env_id {env_id!r}: no ROM shipped with ale_py matches; {hint}")
     return name
 
 
@@ -116,6 +121,7 @@ def squeeze_obs(obs: np.ndarray) -> np.ndarray:
 
 def num_actions(cfg: EnvConfig) -> int:
     """Size of the game's minimal action set (6 for Space Invaders)."""
+    rom_name(cfg.env_id)  # a clear error for a bad id, not gymnasium's traceback
     register_ale()
     env = gym.make(cfg.env_id)
     n = int(env.action_space.n)
@@ -124,6 +130,7 @@ def num_actions(cfg: EnvConfig) -> int:
 
 
 def action_meanings(cfg: EnvConfig) -> list[str]:
+    rom_name(cfg.env_id)
     register_ale()
     env = gym.make(cfg.env_id)
     names = list(env.unwrapped.get_action_meanings())
