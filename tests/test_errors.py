@@ -112,15 +112,15 @@ def damage(path: Path, how: str) -> None:
         path.write_bytes(np.random.default_rng(0).bytes(path.stat().st_size))
 
 
-# file -> (the script that reads it, the phase marker to remove so that it does, message if missing, message if bad)
+# file -> (the script that reads it, what to remove so that it does, message if missing, message if damaged)
 DAMAGED = {
-    "data/shard_00001.npz": ("train_vae", "vae/metrics.json", "data shard missing", "is corrupt or truncated"),
-    "vae/model.safetensors": ("evaluate", None, "vae weights not found", "are corrupt or truncated"),
-    "mdn_rnn/model.safetensors": ("evaluate", None, "mdn_rnn weights not found", "are corrupt or truncated"),
-    "controller/model.safetensors": ("evaluate", None, "controller weights not found", "are corrupt or truncated"),
-    "vae/config.json": ("evaluate", None, "no vae checkpoint in", "vae config is corrupt"),
-    "latents.npz": ("train_controller", "controller/metrics.json", "no encoded latents", "latent cache"),
-    "data/manifest.json": ("train_vae", "vae/metrics.json", None, "data manifest is corrupt"),
+    "data/shard_00001.npz": ("train_mdn_rnn", ("mdn_rnn/metrics.json", "latents.npz"), "is missing", "is corrupt or truncated"),
+    "vae/model.safetensors": ("evaluate", (), "vae weights not found", "are corrupt or truncated"),
+    "mdn_rnn/model.safetensors": ("evaluate", (), "mdn_rnn weights not found", "are corrupt or truncated"),
+    "controller/model.safetensors": ("evaluate", (), "controller weights not found", "are corrupt or truncated"),
+    "vae/config.json": ("evaluate", (), "no vae checkpoint in", "vae config is corrupt"),
+    "latents.npz": ("train_controller", ("controller/metrics.json",), "no encoded latents", "latent cache"),
+    "data/manifest.json": ("train_vae", ("vae/metrics.json",), None, "data manifest is corrupt"),
 }
 
 
@@ -129,8 +129,8 @@ DAMAGED = {
     if (target, how) != ("data/manifest.json", "missing")  # no manifest: collection starts over, as it should
 ])
 def test_a_damaged_file_is_one_line_naming_it(run, capsys, target, how):
-    script, marker, if_missing, if_bad = DAMAGED[target]
-    if marker:
+    script, markers, if_missing, if_bad = DAMAGED[target]
+    for marker in markers:
         (run / marker).unlink()
     damage(run / target, how)
     before = snapshot(run)
@@ -140,6 +140,24 @@ def test_a_damaged_file_is_one_line_naming_it(run, capsys, target, how):
     assert target.split("/")[-1] in line or str(run / target.split("/")[0]) in line  # the file (or its folder)
     assert any(hint in line for hint in ("rerun", "retrain", "train ", "run train_", "--restart", "delete it")), line
     assert snapshot(run) == before
+
+
+def test_a_deleted_shard_is_collected_again_as_the_error_says(run, capsys):
+    from utils.data import load_shard
+
+    shard = run / "data" / "shard_00001.npz"
+    original = load_shard(shard)
+    shard.unlink()
+    (run / "mdn_rnn" / "metrics.json").unlink()
+    (run / "latents.npz").unlink()
+    rc, err = run_script(capsys, "train_mdn_rnn", "--run-dir", str(run))
+    assert rc == 1 and "rerun train_vae.py (with --restart if the VAE is already trained)" in err
+    (run / "vae" / "metrics.json").unlink()  # the VAE phase not done: no --restart needed
+    rc, err = run_script(capsys, "train_vae", "--run-dir", str(run), "--vae.num-epochs", "1")
+    assert rc == 0, err
+    again = load_shard(shard)
+    for key in original:
+        np.testing.assert_array_equal(again[key], original[key])
 
 
 # --------------------------------------------------------------------------- wrong checkpoints

@@ -30,6 +30,8 @@ from utils.wrappers import num_actions
 
 MANIFEST = "manifest.json"
 DATA_FORMAT_VERSION = 1
+# What to do about lost or damaged data: collection is deterministic, so collecting again gives the same episodes.
+COLLECT_AGAIN = "rerun train_vae.py (with --restart if the VAE is already trained) to collect it again"
 
 
 # --------------------------------------------------------------------------- manifest
@@ -58,7 +60,7 @@ def read_manifest(data_dir: Path) -> dict[str, Any] | None:
     path = data_dir / MANIFEST
     if not path.exists():
         return None
-    m = read_json(path, "data manifest")
+    m = read_json(path, "data manifest", fix=f"delete it and {COLLECT_AGAIN}")
     if not isinstance(m, dict) or "signature" not in m or "shards" not in m:
         raise UserError(f"data manifest {path} is not a manifest of this project; delete {data_dir} or use another --data.dir")
     return m
@@ -121,12 +123,14 @@ def collect_rollouts(cfg: Config, progress: bool = True) -> dict[str, Any]:
     """Collect ``data.num_rollouts`` episodes (resuming finished shards) and return the manifest."""
     data_dir = cfg.data_path
     data_dir.mkdir(parents=True, exist_ok=True)
-    manifest = read_manifest(data_dir)
-    if manifest is not None and cfg.restart:
-        manifest = None
+    manifest = None if cfg.restart else read_manifest(data_dir)  # --restart collects again, even over a corrupt manifest
     if manifest is not None:
         check_manifest(manifest, cfg, data_dir)
-        if manifest.get("complete"):
+        lost = [i for i, s in enumerate(manifest["shards"]) if not (data_dir / s["file"]).is_file()]
+        if lost:  # a deleted (e.g. corrupt) shard: collect again from it
+            print(f"[data] {data_dir / manifest['shards'][lost[0]]['file']} is missing: collecting it again")
+            manifest["shards"], manifest["complete"] = manifest["shards"][:lost[0]], False
+        elif manifest.get("complete"):
             return manifest
     else:
         manifest = {"signature": data_signature(cfg), "shards": [], "complete": False}
@@ -216,14 +220,14 @@ class _ShardWriter:
 
 def load_shard(path: Path, keys: tuple[str, ...] = ("obs", "actions", "rewards", "dones", "lengths")) -> dict[str, np.ndarray]:
     if not path.is_file():
-        raise UserError(f"data shard missing: {path}; rerun collection (it resumes) or --restart")
+        raise UserError(f"data shard {path} is missing; {COLLECT_AGAIN}")
     try:
         with np.load(path, allow_pickle=False) as z:
             out = {k: z[k] for k in keys}
     except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as e:
-        raise UserError(f"data shard {path} is corrupt or truncated ({type(e).__name__}); delete it and rerun collection") from None
+        raise UserError(f"data shard {path} is corrupt or truncated ({type(e).__name__}); delete it and {COLLECT_AGAIN}") from None
     if out.get("lengths") is not None and "obs" in out and len(out["obs"]) != int(out["lengths"].sum() + len(out["lengths"])):
-        raise UserError(f"data shard {path} is inconsistent (frames do not match episode lengths); delete it and rerun collection")
+        raise UserError(f"data shard {path} is inconsistent (frames do not match episode lengths); delete it and {COLLECT_AGAIN}")
     return out
 
 
@@ -232,7 +236,7 @@ def complete_manifest(data_dir: Path) -> dict[str, Any]:
     if m is None:
         raise UserError(f"no collected data in {data_dir}: run train_vae.py (it collects first) or train_world_model.py")
     if not m.get("complete"):
-        raise UserError(f"data collection in {data_dir} is unfinished: rerun it to resume")
+        raise UserError(f"data collection in {data_dir} is unfinished: rerun train_vae.py to resume it")
     if not m["shards"]:
         raise UserError(f"data in {data_dir} has no shards")
     return m

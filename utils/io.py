@@ -91,14 +91,15 @@ def atomic_write_json(path: Path | str, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
-def read_json(path: Path | str, what: str) -> Any:
+def read_json(path: Path | str, what: str, fix: str = "delete it and rerun the phase that makes it") -> Any:
+    """A JSON file, or a one-line error naming it and saying what to do (``fix``)."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{what} not found: {path}")
     try:
         return json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UserError(f"{what} is corrupt ({path}: {e}); delete it and rerun the phase that makes it") from None
+        raise UserError(f"{what} is corrupt ({path}: {e}); {fix}") from None
 
 
 WEIGHTS_NAME = "model.safetensors"
@@ -133,7 +134,7 @@ def load_model_config(directory: Path | str, kind: str) -> dict[str, Any]:
     if not path.is_file():
         raise UserError(f"no {kind} checkpoint in {directory} ({CONFIG_NAME} missing); "
                         f"train it first ({TRAINED_BY.get(kind, 'its training script')}) or check the path")
-    cfg = read_json(path, f"{kind} config")
+    cfg = read_json(path, f"{kind} config", fix=_retrain(kind))
     if not isinstance(cfg, dict) or cfg.get("model_type") != kind:
         found = cfg.get("model_type", "unknown") if isinstance(cfg, dict) else "unknown"
         raise UserError(f"{directory} holds a {found!r} checkpoint, not a {kind!r} one; "
