@@ -63,8 +63,8 @@ def main(cfg: Config) -> dict:
         except (UserError, RuntimeError, ValueError, OSError) as e:
             if getattr(cfg._args, "debug", False):  # type: ignore[attr-defined]
                 traceback.print_exc()
-            summary["failed"][algo] = f"{type(e).__name__}: {e}"
-            print(f"[baselines] {algo} failed: {e}", file=sys.stderr)
+            summary["failed"][algo] = str(e) if isinstance(e, UserError) else f"{type(e).__name__}: {e}"
+            print(f"[baselines] {algo} failed: {e}")  # stdout: the one error line on stderr comes at the end
             continue
         a = results["agent"]
         summary["algorithms"][algo] = {"env_frames": metrics["env_frames"], "train_seconds": metrics["train_seconds"],
@@ -78,7 +78,7 @@ def main(cfg: Config) -> dict:
         print(f"  {algo:<5} {s['eval_mean']:7.1f} +/- {s['eval_std']:6.1f} over {s['eval_episodes']} games; "
               f"{s['env_frames']:,} training frames in {s['train_seconds'] / 60:.1f} min")
     if summary["failed"]:
-        raise UserError("failed: " + "; ".join(f"{k} ({v})" for k, v in summary["failed"].items()))
+        raise UserError("; ".join(f"{k} failed: {v}" for k, v in summary["failed"].items()))
     return summary
 
 

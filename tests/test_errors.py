@@ -142,6 +142,19 @@ def test_a_damaged_file_is_one_line_naming_it(run, capsys, target, how):
     assert snapshot(run) == before
 
 
+@pytest.mark.parametrize("script, metrics", [("train_vae", "vae/metrics.json"),
+                                             ("train_baselines", "baselines/ppo/metrics.json")])
+def test_a_corrupt_metrics_file_is_one_line(run, capsys, script, metrics):
+    (run / metrics).parent.mkdir(parents=True, exist_ok=True)
+    (run / metrics).write_text("{not json")
+    before = snapshot(run)
+    extra = ["--algorithms", "ppo"] if script == "train_baselines" else []
+    rc, err = run_script(capsys, script, "--run-dir", str(run), *extra)
+    assert rc == 1
+    assert_one_line(err, "metrics is corrupt", str(run / metrics), "delete it and rerun")  # one line, even from train_baselines
+    assert snapshot(run) == before
+
+
 def test_a_deleted_shard_is_collected_again_as_the_error_says(run, capsys):
     from utils.data import load_shard
 
