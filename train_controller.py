@@ -30,9 +30,17 @@ import torch
 
 from config import Config
 from models.controller import Controller
+from train_mdn_rnn import encode_dataset
 from utils.agent import CONTROLLER_DIR, MDN_DIR, VAE_DIR, WorldModel, WorldModelPolicy
-from utils.common import Timer, cli_main, finished_phase, prepare_run_dir, resolve_device, seed_everything
-from utils.data import LatentData
+from utils.common import (
+    Timer,
+    cli_main,
+    finished_phase,
+    prepare_run_dir,
+    record_config,
+    resolve_device,
+    seed_everything,
+)
 from utils.dream import Dream
 from utils.io import WEIGHTS_NAME, UserError, atomic_write_json, save_model
 from utils.logger import RunLogger
@@ -152,25 +160,24 @@ def collection_frames(cfg: Config) -> int:
 
 
 def main(cfg: Config) -> dict:
-    run = prepare_run_dir(cfg)
+    run = cfg.run_path
     out = run / CONTROLLER_DIR
     if (done := finished_phase(out, "controller", cfg.restart)) is not None:
         return done
     for d in (VAE_DIR, MDN_DIR):
         if not (run / d / "config.json").exists():
             raise UserError(f"no trained {d} in {run}: run train_vae.py and train_mdn_rnn.py first")
+    prepare_run_dir(cfg)
     seed_everything(cfg.seed)
     device = resolve_device(cfg.device)
     cc = cfg.controller
-    wm = WorldModel.load(run, device, with_controller=False)
+    wm = WorldModel.load(run, device, with_controller=False, env=cfg.env)  # another game's model stops here
     ctrl = Controller(wm.vae.latent_dim, wm.mdn.hidden_size, wm.mdn.action_dim)
     x = np.zeros(ctrl.num_params)
     rng = np.random.default_rng(cfg.seed)
     gen_torch = torch.Generator(device=device).manual_seed(cfg.seed)
-    latents_path = run / "latents.npz"
-    if not latents_path.exists():
-        raise UserError(f"no encoded latents at {latents_path}: run train_mdn_rnn.py first")
-    dream = Dream(wm.mdn, LatentData.load(latents_path), cc.warmup_steps, device)
+    # The cached latents (re-encoded if missing or made by another VAE or data).
+    dream = Dream(wm.mdn, encode_dataset(cfg, run, device, cfg.logging.progress), cc.warmup_steps, device)
     metrics: dict = {"num_params": ctrl.num_params}
     env_steps = [0]  # agent steps played in the real phase
 
@@ -214,6 +221,7 @@ def main(cfg: Config) -> dict:
                                          if running_state else cc.dream_epochs)
     trim_log(run / "logs" / "controller.jsonl", last_step)  # drop what the lost part of a killed run logged
     logger = RunLogger(cfg, "controller", run)
+    record_config(cfg, run)
     timer = Timer()
     try:
         if cc.dream_epochs > 0 and "dream_x" in saved:

@@ -25,8 +25,25 @@ import torch
 from config import Config
 from models.mdn_rnn import MDNRNN
 from utils.agent import MDN_DIR, VAE_DIR, load_vae
-from utils.common import Timer, cli_main, finished_phase, prepare_run_dir, resolve_device, seed_everything, train_epochs
-from utils.data import LatentData, SequenceSampler, complete_manifest, load_shard, shard_paths
+from utils.common import (
+    Timer,
+    cli_main,
+    finished_phase,
+    prepare_run_dir,
+    record_config,
+    resolve_device,
+    seed_everything,
+    train_epochs,
+)
+from utils.data import (
+    LatentData,
+    SequenceSampler,
+    check_manifest,
+    complete_manifest,
+    data_signature,
+    load_shard,
+    shard_paths,
+)
 from utils.io import WEIGHTS_NAME, UserError, atomic_write_json, save_model
 from utils.logger import RunLogger
 from utils.resume import (
@@ -51,6 +68,7 @@ def encode_dataset(cfg: Config, run: Path, device: torch.device, progress: bool 
 
     data_dir = cfg.data_path
     manifest = complete_manifest(data_dir)
+    check_manifest(manifest, cfg, data_dir)  # the data this config asks for, not another config's
     key = {"vae": file_digest(run / VAE_DIR / WEIGHTS_NAME), "data": [s["file"] + f":{s['frames']}" for s in manifest["shards"]],
            "signature": manifest["signature"]}
     cache = run / LATENTS
@@ -77,15 +95,31 @@ def encode_dataset(cfg: Config, run: Path, device: torch.device, progress: bool 
 
 
 def main(cfg: Config) -> dict:
-    run = prepare_run_dir(cfg)
+    run = cfg.run_path
     out = run / MDN_DIR
     if (done := finished_phase(out, "mdn_rnn", cfg.restart)) is not None:
         return done
     if not (run / VAE_DIR / WEIGHTS_NAME).exists():
         raise UserError(f"no trained VAE in {run / VAE_DIR}: run train_vae.py first (same --run-dir / preset / seed)")
+    prepare_run_dir(cfg)
     seed_everything(cfg.seed)
     device = resolve_device(cfg.device)
+    # Everything the weights depend on except the epoch count, which may grow on resume.
+    signature = {"seed": cfg.seed, "mdn_rnn": signature_of(cfg.mdn_rnn, "num_epochs"),
+                 "vae": file_digest(run / VAE_DIR / WEIGHTS_NAME), "data": data_signature(cfg)}
+    state = load_state(out, "mdn_rnn", signature, cfg.restart)
+    logger = RunLogger(cfg, "mdn_rnn", run)  # before encoding: a wandb problem shows at once
+    try:
+        return _train(cfg, run, out, device, signature, state, logger)
+    finally:
+        logger.close()
+
+
+def _train(cfg: Config, run: Path, out: Path, device: torch.device, signature: dict, state: dict | None,
+           logger: RunLogger) -> dict:
     latents = encode_dataset(cfg, run, device, cfg.logging.progress)
+    record_config(cfg, run)
+    trim_log(run / "logs" / "mdn_rnn.jsonl", int(state["step"]) if state else 0)  # drop what a killed run's lost part logged
     latent_dim = latents.mu.shape[1]
     mc = cfg.mdn_rnn
     model = MDNRNN(latent_dim, num_actions(cfg.env), mc.hidden_size, mc.num_mixtures).to(device)
@@ -101,15 +135,11 @@ def main(cfg: Config) -> dict:
     def loss_fn(batch):
         return model.compute_loss(batch, mc.reward_weight, mc.done_weight, mc.done_pos_weight)
 
-    # Everything the weights depend on except the epoch count, which may grow on resume.
-    signature = {"seed": cfg.seed, "mdn_rnn": signature_of(mc, "num_epochs"),
-                 "vae": file_digest(run / VAE_DIR / WEIGHTS_NAME), "frames": len(latents.mu)}
     done, step, history, seconds_before = 0, 0, [], 0.0
-    if (state := load_state(out, "mdn_rnn", signature, cfg.restart)) is not None:
+    if state is not None:
         done, step, history, seconds_before = restore_epoch(state, model, optimizer, rng)
         print(f"[mdn_rnn] resuming from {out / RESUME_NAME}: {done}/{mc.num_epochs} epochs done "
               "(pass --restart to start over)")
-    trim_log(run / "logs" / "mdn_rnn.jsonl", step)  # drop what the lost part of a killed run logged
     timer = Timer()
 
     def on_epoch_end(epoch: int, s: dict, step: int) -> None:
@@ -120,14 +150,10 @@ def main(cfg: Config) -> dict:
             print(f"[mdn_rnn] epoch {epoch + 1}/{mc.num_epochs}  nll/dim {s['nll']:.3f}  reward_mse {s['reward_mse']:.4f}  "
                   f"done_bce {s['done_bce']:.4f}  ({s['steps'] / s['seconds']:.1f} steps/s)")
 
-    logger = RunLogger(cfg, "mdn_rnn", run)
-    try:
-        train_epochs(model, optimizer, range(done, mc.num_epochs), batches, loss_fn, "mdn_rnn", logger,
-                     grad_clip=mc.grad_clip, progress=cfg.logging.progress, total_batches=per_epoch,
-                     on_epoch_end=on_epoch_end, first_step=step)
-        logger.log_artifact(out, "mdn_rnn")
-    finally:
-        logger.close()
+    train_epochs(model, optimizer, range(done, mc.num_epochs), batches, loss_fn, "mdn_rnn", logger,
+                 grad_clip=mc.grad_clip, progress=cfg.logging.progress, total_batches=per_epoch,
+                 on_epoch_end=on_epoch_end, first_step=step)
+    logger.log_artifact(out, "mdn_rnn")
     seconds = seconds_before + timer.seconds
     metrics = {"epochs": history, "final_nll": history[-1]["nll"], "train_seconds": seconds,
                "steps_per_second": sum(h["steps"] for h in history) / seconds, "latent_dim": latent_dim,

@@ -16,6 +16,7 @@ import os
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,9 +24,18 @@ import torch
 from config import Config
 from models.vae import ConvVAE
 from utils.agent import VAE_DIR
-from utils.common import Timer, cli_main, finished_phase, prepare_run_dir, resolve_device, seed_everything, train_epochs
+from utils.common import (
+    Timer,
+    cli_main,
+    finished_phase,
+    prepare_run_dir,
+    record_config,
+    resolve_device,
+    seed_everything,
+    train_epochs,
+)
 from utils.data import FrameDataset, collect_rollouts, data_signature
-from utils.io import atomic_write_json, save_model
+from utils.io import UserError, atomic_write_json, save_model
 from utils.logger import RunLogger
 from utils.resume import RESUME_NAME, clear_state, load_state, restore_epoch, save_epoch, signature_of, trim_log
 
@@ -46,23 +56,34 @@ def mean_frame(dataset: FrameDataset, rng: np.random.Generator, max_frames: int 
 
 
 def main(cfg: Config) -> dict:
-    run = prepare_run_dir(cfg)
+    run = cfg.run_path
     out = run / VAE_DIR
     if (done := finished_phase(out, "vae", cfg.restart)) is not None:
         return done
+    prepare_run_dir(cfg)
     seed_everything(cfg.seed)
     device = resolve_device(cfg.device)
     timer = Timer()
+    # Everything the weights depend on except the epoch count, which may grow on resume.
+    signature = {"seed": cfg.seed, "vae": signature_of(cfg.vae, "num_epochs"), "data": data_signature(cfg)}
+    state = load_state(out, "vae", signature, cfg.restart)
+    logger = RunLogger(cfg, "vae", run)  # before collection: a wandb problem shows at once
+    try:
+        return _train(cfg, run, out, device, timer, signature, state, logger)
+    finally:
+        logger.close()
 
+
+def _train(cfg: Config, run: Path, out: Path, device: torch.device, timer: Timer, signature: dict, state: dict | None, logger: RunLogger) -> dict:
     manifest = collect_rollouts(cfg, progress=cfg.logging.progress)
     steps = sum(s["steps"] for s in manifest["shards"])
     print(f"[data] {sum(s['episodes'] for s in manifest['shards'])} episodes, {steps} steps in {cfg.data_path} "
           f"(collected in {timer.seconds:.1f}s)")
     dataset = FrameDataset(cfg.data_path, cfg.data.max_in_memory_frames)
     if len(dataset) < cfg.vae.batch_size and dataset.streaming:
-        from utils.io import UserError
-
         raise UserError(f"only {len(dataset)} frames for --vae.batch_size {cfg.vae.batch_size}")
+    record_config(cfg, run)
+    trim_log(run / "logs" / "vae.jsonl", int(state["step"]) if state else 0)  # drop what a killed run's lost part logged
 
     model = ConvVAE(cfg.vae.latent_dim, cfg.env.frame_size)
     mean, mean_frame_error = mean_frame(dataset, rng=np.random.default_rng(cfg.seed))
@@ -71,16 +92,11 @@ def main(cfg: Config) -> dict:
     model = model.to(device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.vae.learning_rate)
     rng = np.random.default_rng(cfg.seed)
-    # Everything the weights depend on except the epoch count, which may grow on resume.
-    signature = {"seed": cfg.seed, "vae": signature_of(cfg.vae, "num_epochs"), "data": data_signature(cfg),
-                 "frames": len(dataset)}
     done, step, history, seconds_before = 0, 0, [], 0.0
-    if (state := load_state(out, "vae", signature, cfg.restart)) is not None:
+    if state is not None:
         done, step, history, seconds_before = restore_epoch(state, model, optimizer, rng)
         print(f"[vae] resuming from {out / RESUME_NAME}: {done}/{cfg.vae.num_epochs} epochs done "
               "(pass --restart to start over)")
-    trim_log(run / "logs" / "vae.jsonl", step)  # drop what the lost part of a killed run logged
-    logger = RunLogger(cfg, "vae", run)
     bs = cfg.vae.batch_size
     t_train = Timer()
 
@@ -94,13 +110,10 @@ def main(cfg: Config) -> dict:
         print(f"[vae] epoch {epoch + 1}/{cfg.vae.num_epochs}  recon {summary['recon']:.2f}  kl {summary['kl']:.2f}  "
               f"({summary['steps'] * bs / summary['seconds']:.0f} frames/s)")
 
-    try:
-        train_epochs(model, optimizer, range(done, cfg.vae.num_epochs), lambda e: dataset.batches(bs, rng),
-                     loss_fn, "vae", logger, progress=cfg.logging.progress,
-                     total_batches=max(1, len(dataset) // bs), on_epoch_end=on_epoch_end, first_step=step)
-        logger.log_artifact(out, "vae")
-    finally:
-        logger.close()
+    train_epochs(model, optimizer, range(done, cfg.vae.num_epochs), lambda e: dataset.batches(bs, rng),
+                 loss_fn, "vae", logger, progress=cfg.logging.progress,
+                 total_batches=max(1, len(dataset) // bs), on_epoch_end=on_epoch_end, first_step=step)
+    logger.log_artifact(out, "vae")
     seconds = seconds_before + t_train.seconds
     metrics = {
         "frames": len(dataset), "epochs": history, "final_recon": history[-1]["recon"], "final_kl": history[-1]["kl"],

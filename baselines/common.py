@@ -572,7 +572,7 @@ def train(cfg: Config, algo: str) -> dict[str, Any]:
     With a resume checkpoint from an unfinished run (and no ``--restart``) training continues from it;
     the logs keep their lines up to the checkpoint and go on from there.
     """
-    from utils.common import finished_phase, prepare_run_dir, resolve_device, seed_everything
+    from utils.common import finished_phase, prepare_run_dir, record_config, resolve_device, seed_everything
     from utils.logger import RunLogger
     from utils.resume import trim_log
 
@@ -583,6 +583,7 @@ def train(cfg: Config, algo: str) -> dict[str, Any]:
         return done
     state = read_resume(cfg, algo)
     prepare_run_dir(cfg, out)
+    record_config(cfg, out)
     if state is None:
         shutil.rmtree(out / RESUME_DIR, ignore_errors=True)
         for name in ("train", "eval"):

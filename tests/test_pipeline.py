@@ -140,8 +140,12 @@ def test_missing_upstream_phase_is_a_clear_error(tmp_path):
 def test_evaluate_records_a_real_video(dry_run, tmp_path):
     import dataclasses
 
+    import shutil
+
     cfg, _ = dry_run
-    cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, record_video=True, num_episodes=1))
+    shutil.copytree(cfg.run_path, tmp_path / "run")  # the shared run's results stay those of the dry run
+    cfg = dataclasses.replace(cfg, run_dir=str(tmp_path / "run"),
+                              eval=dataclasses.replace(cfg.eval, record_video=True, num_episodes=1))
     results = evaluate.main(cfg)
     video = results["video"]
     path = cfg.run_path / "videos" / video["path"].split("/")[-1]

@@ -33,18 +33,17 @@ def seed_everything(seed: int) -> None:
 
 
 def prepare_run_dir(cfg: Config, run: Path | None = None) -> Path:
-    """Create the run directory (default ``cfg.run_path``; a clear error if it cannot be written)
-    and save the config in it."""
-    run = run or cfg.run_path
-    try:
-        run.mkdir(parents=True, exist_ok=True)
-        probe = run / ".write_test"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as e:
-        raise UserError(f"run directory {run} cannot be written ({e.strerror}); pass a writable --run-dir") from None
+    """Create the run directory (default ``cfg.run_path``) or stop with a clear error if it cannot be
+    written. Call it once the phase's inputs are checked, so a failing command creates nothing."""
+    from utils.io import check_writable_dir
+
+    return check_writable_dir(run or cfg.run_path, "--run-dir")
+
+
+def record_config(cfg: Config, run: Path) -> None:
+    """Save the resolved config in the run directory when a phase starts its real work (a command
+    that fails on its inputs leaves the previous one in place)."""
     save_config(cfg, run / "config.json")
-    return run
 
 
 def finished_phase(out: Path, phase: str, restart: bool) -> dict | None:
@@ -53,8 +52,8 @@ def finished_phase(out: Path, phase: str, restart: bool) -> dict | None:
     if metrics.exists() and not restart:
         print(f"[{phase}] {out} already trained; reusing it (pass --restart to retrain)")
         return read_json(metrics, f"{phase} metrics")
-    # Retraining: the phase is no longer done, so a kill midway cannot leave old metrics beside new weights.
-    metrics.unlink(missing_ok=True)
+    if metrics.exists():  # --restart: the phase is no longer done, so a kill midway cannot leave old metrics beside new weights
+        metrics.unlink()
     return None
 
 

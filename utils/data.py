@@ -336,8 +336,8 @@ class LatentData:
             with np.load(path, allow_pickle=False) as z:
                 return cls(**{k: z[k] for k in ("mu", "logvar", "actions", "rewards", "dones", "lengths")})
         except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as e:
-            raise UserError(f"latent cache {path} is corrupt or truncated ({type(e).__name__}); delete it and rerun "
-                            "train_mdn_rnn.py, which re-encodes it (with --restart if the MDN-RNN is already trained)") from None
+            raise UserError(f"latent cache {path} is corrupt or truncated ({type(e).__name__}); delete it and rerun: "
+                            "the phase that needs it encodes the data again") from None
 
 
 class SequenceSampler:

@@ -20,20 +20,19 @@ class RunLogger:
     """Writes ``<run_dir>/logs/<phase>.jsonl`` (one JSON object per call) and mirrors to wandb if enabled.
 
     ``log(..., stream=name)`` writes to ``logs/<name>.jsonl`` instead, with wandb keys ``<name>/<key>``.
+    Files are opened (for appending) at their first record: a phase can start wandb early, so that a
+    wandb problem shows at once, and still check its inputs before it touches the run's logs.
     """
 
     def __init__(self, cfg: Config, phase: str, run_dir: Path, algo: str | None = None, wandb_prefix: str = ""):
         self.path = run_dir / "logs" / f"{phase}.jsonl"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "a", buffering=1)
-        self._streams: dict[str, Any] = {}
+        self._streams: dict[str | None, Any] = {}  # open files; None: the phase's own
         self.wandb_prefix = wandb_prefix  # wandb key group of the main file's metrics (e.g. "train")
         self.wandb_run = None
         if cfg.logging.wandb:
             try:
                 import wandb
             except ImportError:
-                self._file.close()
                 raise UserError("wandb is not installed; install it or pass --no-wandb") from None
             try:
                 self.wandb_run = wandb.init(
@@ -47,20 +46,20 @@ class RunLogger:
                     reinit="create_new",
                 )
             except Exception as e:  # wandb raises many kinds of errors for auth/network problems
-                self._file.close()
                 raise UserError(f"wandb could not start ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
                                 "check the network and `wandb login`, or use --logging.wandb_mode offline or --no-wandb") from None
 
     def log(self, metrics: dict[str, Any], step: int | None = None, stream: str | None = None) -> None:
         record = {"time": round(time.time(), 3), **({"step": step} if step is not None else {}), **metrics}
-        f = self._file
         if stream is not None:
-            if stream not in self._streams:
-                self._streams[stream] = open(self.path.parent / f"{stream}.jsonl", "a", buffering=1)
-            f = self._streams[stream]
             metrics = {f"{stream}/{k}": v for k, v in metrics.items()}
         elif self.wandb_prefix:
             metrics = {f"{self.wandb_prefix}/{k}": v for k, v in metrics.items()}
+        if stream not in self._streams:
+            path = self.path if stream is None else self.path.parent / f"{stream}.jsonl"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._streams[stream] = open(path, "a", buffering=1)
+        f = self._streams[stream]
         f.write(json.dumps(record, default=_plain) + "\n")
         if self.wandb_run is not None:
             self.wandb_run.log(metrics, step=step)
@@ -79,9 +78,9 @@ class RunLogger:
         self.wandb_run.log_artifact(artifact)
 
     def close(self) -> None:
-        self._file.close()
         for f in self._streams.values():
             f.close()
+        self._streams.clear()
         if self.wandb_run is not None:
             self.wandb_run.finish()
             self.wandb_run = None
