@@ -129,7 +129,7 @@ def main(cfg: Config) -> dict:
 
     # 4. VAE train and encode.
     vae.train()
-    opt = torch.optim.Adam(vae.parameters(), 1e-4)
+    opt = opt_vae = torch.optim.Adam(vae.parameters(), 1e-4)
     frames = torch.randint(0, 256, (cfg.vae.batch_size, 64, 64, 3), dtype=torch.uint8).to(device)
 
     def vae_train() -> int:
@@ -173,6 +173,34 @@ def main(cfg: Config) -> dict:
     out["mdn_rnn_train_steps_per_s"] = n / s
     out["mdn_rnn_train_seq_steps_per_s"] = n * B * L / s
 
+    # 6. What resuming costs: the VAE's per-epoch resume state (weights + Adam moments + RNG), and
+    # rebuilding CMA-ES after a kill by replaying the saved fitness of cc.dream_epochs generations.
+    import tempfile
+
+    import cma
+
+    from train_controller import x_digest
+    from utils.resume import RESUME_NAME, save_epoch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        save_epoch(Path(tmp), {}, vae, opt_vae, np.random.default_rng(0), 1, 1, [], 0.0)
+        out["vae_resume_save_seconds"] = time.perf_counter() - t0
+        out["vae_resume_megabytes"] = (Path(tmp) / RESUME_NAME).stat().st_size / 1e6
+    opts = {"popsize": cc.population_size, "seed": 1, "verbose": -9, "tolx": 0, "tolfun": 0, "tolflatfitness": 10**9}
+    es, fits = cma.CMAEvolutionStrategy(np.zeros(n_params), 0.1, opts), []
+    for _ in range(cc.dream_epochs):
+        X = np.asarray(es.ask())
+        fits.append((x_digest(X), rng.normal(size=len(X))))
+        es.tell(list(X), fits[-1][1].tolist())
+    t0 = time.perf_counter()
+    es = cma.CMAEvolutionStrategy(np.zeros(n_params), 0.1, opts)
+    for digest, f in fits:
+        assert x_digest(np.asarray(X := es.ask())) == digest
+        es.tell(list(X), f.tolist())
+    out["cma_rebuild_seconds"] = time.perf_counter() - t0
+    out["cma_rebuild_generations"] = cc.dream_epochs
+
     out["ratio_agent_loop_to_env"] = out["agent_loop_steps_per_s"] / out["env_steps_per_s"]
     out["ratio_dream_to_agent_loop"] = out["dream_latent_steps_per_s"] / out["agent_loop_steps_per_s"]
     out["ratio_vae_encode_to_train"] = out["vae_encode_frames_per_s"] / out["vae_train_frames_per_s"]
@@ -191,6 +219,9 @@ def main(cfg: Config) -> dict:
     print(f"  {'agent loop / raw env':<36} {out['ratio_agent_loop_to_env']:>12.2f}")
     print(f"  {'dream / agent loop':<36} {out['ratio_dream_to_agent_loop']:>12.1f}")
     print(f"  {'VAE encode / train':<36} {out['ratio_vae_encode_to_train']:>12.1f}")
+    print(f"  {'VAE resume state, per epoch':<36} {out['vae_resume_save_seconds']:>12.2f} s ({out['vae_resume_megabytes']:.0f} MB)")
+    print(f"  {f'CMA-ES rebuilt after {cc.dream_epochs} generations':<36} {out['cma_rebuild_seconds']:>12.2f} s "
+          f"({n_params} parameters, population {cc.population_size})")
     if args.output:
         atomic_write_json(args.output, out)
     return out
