@@ -139,7 +139,6 @@ def test_missing_upstream_phase_is_a_clear_error(tmp_path):
 
 def test_evaluate_records_a_real_video(dry_run, tmp_path):
     import dataclasses
-
     import shutil
 
     cfg, _ = dry_run

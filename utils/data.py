@@ -47,15 +47,6 @@ def data_signature(cfg: Config) -> dict[str, Any]:
     return {"format": DATA_FORMAT_VERSION, "seed": cfg.seed, "env": env, "data": d}
 
 
-def _diff(a: Any, b: Any, prefix: str = "") -> list[str]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        out = []
-        for k in sorted(set(a) | set(b)):
-            out += _diff(a.get(k), b.get(k), f"{prefix}{k}.")
-        return out
-    return [] if a == b else [f"{prefix.rstrip('.')}: {a!r} on disk vs {b!r} asked"]
-
-
 def read_manifest(data_dir: Path) -> dict[str, Any] | None:
     path = data_dir / MANIFEST
     if not path.exists():
@@ -67,7 +58,9 @@ def read_manifest(data_dir: Path) -> dict[str, Any] | None:
 
 
 def check_manifest(m: dict[str, Any], cfg: Config, data_dir: Path) -> None:
-    diffs = _diff(m["signature"], data_signature(cfg))
+    from utils.resume import diff
+
+    diffs = diff(m["signature"], data_signature(cfg), "on disk", "asked")
     if diffs:
         raise UserError(
             f"data in {data_dir} was collected with a different config ({'; '.join(diffs[:3])}); "

@@ -32,14 +32,14 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def diff(a: Any, b: Any, prefix: str = "") -> list[str]:
-    """``key: old vs new`` for every leaf that differs between two nested dicts."""
+def diff(a: Any, b: Any, old: str = "then", new: str = "now", prefix: str = "") -> list[str]:
+    """``key: a_value <old> vs b_value <new>`` for every leaf that differs between two nested dicts."""
     if isinstance(a, dict) and isinstance(b, dict):
         out = []
         for k in sorted(set(a) | set(b)):
-            out += diff(a.get(k), b.get(k), f"{prefix}{k}.")
+            out += diff(a.get(k), b.get(k), old, new, f"{prefix}{k}.")
         return out
-    return [] if a == b else [f"{prefix.rstrip('.')}: {a!r} then vs {b!r} now"]
+    return [] if a == b else [f"{prefix.rstrip('.')}: {a!r} {old} vs {b!r} {new}"]
 
 
 def save_state(out: Path, state: dict[str, Any]) -> None:
@@ -95,12 +95,11 @@ def trim_log(path: Path, last_step: int) -> None:
         atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in keep))
 
 
-def signature_of(section: Any, *ignore: str, **extra: Any) -> dict[str, Any]:
+def signature_of(section: Any, *ignore: str) -> dict[str, Any]:
     """A config section as a dict (minus fields that may change on resume, e.g. the epoch count)."""
     from dataclasses import asdict
 
-    d = {k: v for k, v in asdict(section).items() if k not in ignore}
-    return {**d, **extra}
+    return {k: v for k, v in asdict(section).items() if k not in ignore}
 
 
 # --------------------------------------------------------------------------- epoch-trained phases
