@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 
 import cma
 import numpy as np
@@ -49,6 +50,7 @@ from utils.resume import (
     clear_state,
     file_digest,
     load_state,
+    phase_lock,
     rng_state,
     save_state,
     set_rng_state,
@@ -168,6 +170,11 @@ def main(cfg: Config) -> dict:
         if not (run / d / "config.json").exists():
             raise UserError(f"no trained {d} in {run}: run train_vae.py and train_mdn_rnn.py first")
     prepare_run_dir(cfg)
+    with phase_lock(out, "controller"):
+        return _train(cfg, run, out)
+
+
+def _train(cfg: Config, run: Path, out: Path) -> dict:
     seed_everything(cfg.seed)
     device = resolve_device(cfg.device)
     cc = cfg.controller

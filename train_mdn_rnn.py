@@ -51,6 +51,7 @@ from utils.resume import (
     clear_state,
     file_digest,
     load_state,
+    phase_lock,
     restore_epoch,
     save_epoch,
     signature_of,
@@ -102,17 +103,18 @@ def main(cfg: Config) -> dict:
     if not (run / VAE_DIR / WEIGHTS_NAME).exists():
         raise UserError(f"no trained VAE in {run / VAE_DIR}: run train_vae.py first (same --run-dir / preset / seed)")
     prepare_run_dir(cfg)
-    seed_everything(cfg.seed)
-    device = resolve_device(cfg.device)
-    # Everything the weights depend on except the epoch count, which may grow on resume.
-    signature = {"seed": cfg.seed, "mdn_rnn": signature_of(cfg.mdn_rnn, "num_epochs"),
-                 "vae": file_digest(run / VAE_DIR / WEIGHTS_NAME), "data": data_signature(cfg)}
-    state = load_state(out, "mdn_rnn", signature, cfg.restart)
-    logger = RunLogger(cfg, "mdn_rnn", run)  # before encoding: a wandb problem shows at once
-    try:
-        return _train(cfg, run, out, device, signature, state, logger)
-    finally:
-        logger.close()
+    with phase_lock(out, "mdn_rnn"):
+        seed_everything(cfg.seed)
+        device = resolve_device(cfg.device)
+        # Everything the weights depend on except the epoch count, which may grow on resume.
+        signature = {"seed": cfg.seed, "mdn_rnn": signature_of(cfg.mdn_rnn, "num_epochs"),
+                     "vae": file_digest(run / VAE_DIR / WEIGHTS_NAME), "data": data_signature(cfg)}
+        state = load_state(out, "mdn_rnn", signature, cfg.restart)
+        logger = RunLogger(cfg, "mdn_rnn", run)  # before encoding: a wandb problem shows at once
+        try:
+            return _train(cfg, run, out, device, signature, state, logger)
+        finally:
+            logger.close()
 
 
 def _train(cfg: Config, run: Path, out: Path, device: torch.device, signature: dict, state: dict | None,

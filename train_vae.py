@@ -37,7 +37,16 @@ from utils.common import (
 from utils.data import FrameDataset, collect_rollouts, data_signature
 from utils.io import UserError, atomic_write_json, save_model
 from utils.logger import RunLogger
-from utils.resume import RESUME_NAME, clear_state, load_state, restore_epoch, save_epoch, signature_of, trim_log
+from utils.resume import (
+    RESUME_NAME,
+    clear_state,
+    load_state,
+    phase_lock,
+    restore_epoch,
+    save_epoch,
+    signature_of,
+    trim_log,
+)
 
 
 def mean_frame(dataset: FrameDataset, rng: np.random.Generator, max_frames: int = 5000) -> tuple[np.ndarray, float]:
@@ -61,17 +70,18 @@ def main(cfg: Config) -> dict:
     if (done := finished_phase(out, "vae", cfg.restart)) is not None:
         return done
     prepare_run_dir(cfg)
-    seed_everything(cfg.seed)
-    device = resolve_device(cfg.device)
-    timer = Timer()
-    # Everything the weights depend on except the epoch count, which may grow on resume.
-    signature = {"seed": cfg.seed, "vae": signature_of(cfg.vae, "num_epochs"), "data": data_signature(cfg)}
-    state = load_state(out, "vae", signature, cfg.restart)
-    logger = RunLogger(cfg, "vae", run)  # before collection: a wandb problem shows at once
-    try:
-        return _train(cfg, run, out, device, timer, signature, state, logger)
-    finally:
-        logger.close()
+    with phase_lock(out, "vae"):
+        seed_everything(cfg.seed)
+        device = resolve_device(cfg.device)
+        timer = Timer()
+        # Everything the weights depend on except the epoch count, which may grow on resume.
+        signature = {"seed": cfg.seed, "vae": signature_of(cfg.vae, "num_epochs"), "data": data_signature(cfg)}
+        state = load_state(out, "vae", signature, cfg.restart)
+        logger = RunLogger(cfg, "vae", run)  # before collection: a wandb problem shows at once
+        try:
+            return _train(cfg, run, out, device, timer, signature, state, logger)
+        finally:
+            logger.close()
 
 
 def _train(cfg: Config, run: Path, out: Path, device: torch.device, timer: Timer, signature: dict, state: dict | None, logger: RunLogger) -> dict:

@@ -572,17 +572,26 @@ def train(cfg: Config, algo: str) -> dict[str, Any]:
     With a resume checkpoint from an unfinished run (and no ``--restart``) training continues from it;
     the logs keep their lines up to the checkpoint and go on from there.
     """
-    from utils.common import finished_phase, prepare_run_dir, record_config, resolve_device, seed_everything
-    from utils.logger import RunLogger
-    from utils.resume import trim_log
+    from utils.common import finished_phase, prepare_run_dir
+    from utils.resume import phase_lock, remove_stale_temps
 
     module = algo_module(algo)
     out = algo_dir(cfg, algo)
     if (done := finished_phase(out, algo, cfg.restart)) is not None:  # metrics.json is written last
         shutil.rmtree(out / RESUME_DIR, ignore_errors=True)  # left by a kill just after metrics.json
         return done
-    state = read_resume(cfg, algo)
     prepare_run_dir(cfg, out)
+    with phase_lock(out, algo):  # one process per algorithm folder; temp files of a killed run removed
+        if (out / RESUME_DIR).is_dir():
+            remove_stale_temps(out / RESUME_DIR)
+        return _train(cfg, algo, module, out, read_resume(cfg, algo))
+
+
+def _train(cfg: Config, algo: str, module: Any, out: Path, state: dict[str, Any] | None) -> dict[str, Any]:
+    from utils.common import record_config, resolve_device, seed_everything
+    from utils.logger import RunLogger
+    from utils.resume import trim_log
+
     record_config(cfg, out)
     if state is None:
         shutil.rmtree(out / RESUME_DIR, ignore_errors=True)

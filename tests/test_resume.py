@@ -91,7 +91,11 @@ def test_vae_resumes_mid_epoch_and_ends_identical(reference, tmp_path, monkeypat
             train_vae.main(cfg)
     out = cfg.run_path / "vae"
     assert (out / RESUME_NAME).exists() and not (out / "metrics.json").exists()
+    stale = [out / ".resume.pt.k2j3.tmp.pt", cfg.data_path / ".shard_00001.npz.x8q.tmp.npz"]  # a SIGKILL mid-write
+    for path in stale:
+        path.write_bytes(b"half a file")
     metrics = train_vae.main(cfg)
+    assert not any(path.exists() for path in stale)
     assert "[vae] resuming from" in capsys.readouterr().out
     assert metrics["resumed_at_epoch"] == 2 and len(metrics["epochs"]) == 3
     assert_same_weights(out, reference.run_path / "vae")  # bit-identical to the run that never died
@@ -230,3 +234,15 @@ def test_collection_resumes_per_shard_and_matches(reference, tmp_path, monkeypat
         sa, sb = data.load_shard(a), data.load_shard(b)
         for k in sa:
             np.testing.assert_array_equal(sa[k], sb[k])
+
+
+def test_a_second_process_on_the_same_phase_is_refused(reference, tmp_path):
+    from utils.resume import phase_lock
+
+    cfg = copy_run(reference, tmp_path, ("data", "vae", "config.json"))
+    before = sorted(str(p) for p in cfg.run_path.rglob("*") if p.is_file())
+    with phase_lock(cfg.run_path / "mdn_rnn", "mdn_rnn"):  # the first process, still training
+        with pytest.raises(UserError, match=r"another process is training mdn_rnn in .*mdn_rnn; wait for it"):
+            train_mdn_rnn.main(cfg)
+    assert sorted(str(p) for p in cfg.run_path.rglob("*") if p.is_file()) == before
+    assert train_mdn_rnn.main(cfg)["epochs"]  # the lock is gone with its holder

@@ -114,8 +114,11 @@ def _write_shard(path: Path, episodes: list[dict[str, Any]]) -> dict[str, Any]:
 
 def collect_rollouts(cfg: Config, progress: bool = True) -> dict[str, Any]:
     """Collect ``data.num_rollouts`` episodes (resuming finished shards) and return the manifest."""
+    from utils.resume import remove_stale_temps
+
     data_dir = cfg.data_path
     data_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(data_dir)  # what a killed run was writing (train_vae.py collects under its phase lock)
     manifest = None if cfg.restart else read_manifest(data_dir)  # --restart collects again, even over a corrupt manifest
     if manifest is not None:
         check_manifest(manifest, cfg, data_dir)

@@ -10,8 +10,11 @@ one is refused with a message, since the result would be neither run.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,36 @@ def diff(a: Any, b: Any, old: str = "then", new: str = "now", prefix: str = "") 
             out += diff(a.get(k), b.get(k), old, new, f"{prefix}{k}.")
         return out
     return [] if a == b else [f"{prefix.rstrip('.')}: {a!r} {old} vs {b!r} {new}"]
+
+
+@contextlib.contextmanager
+def phase_lock(out: Path, phase: str) -> Iterator[None]:
+    """Lock the phase's folder while it trains, so that a second process started on the same run
+    directory stops with a message instead of interleaving its checkpoints with the first's. The
+    lock is on the folder itself (no lock file to leave behind) and the operating system drops it
+    when the holder dies, even by SIGKILL. Temporary files a killed writer left there are removed."""
+    import fcntl
+
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"another process is training {phase} in {out}; wait for it to finish, "
+                            "or use another --run-dir") from None
+        remove_stale_temps(out)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def remove_stale_temps(directory: Path) -> None:
+    """Delete the temporary files a killed writer left in ``directory`` (``utils.io.atomic_path``
+    names them ``.<name>.<random>.tmp<suffix>``); call it only while holding the phase's lock."""
+    for tmp in directory.glob(".*.tmp*"):
+        if tmp.is_file():
+            tmp.unlink(missing_ok=True)
 
 
 def save_state(out: Path, state: dict[str, Any]) -> None:
