@@ -194,6 +194,7 @@ def _train(cfg: Config, run: Path, out: Path) -> dict:
                  "vae": file_digest(run / VAE_DIR / WEIGHTS_NAME), "mdn_rnn": file_digest(run / MDN_DIR / WEIGHTS_NAME)}
     state = load_state(out, "controller", signature, cfg.restart)
     saved: dict = {}  # what the next checkpoint keeps besides the running phase's progress
+    running = None  # the phase whose generations the state holds (None: the dream is done, the real phase not begun)
     if state is not None:
         set_rng_state(rng, state["np_rng"])
         gen_torch.set_state(state["torch_gen"])
@@ -204,12 +205,11 @@ def _train(cfg: Config, run: Path, out: Path) -> dict:
         running = json.loads(state["running"])
         where = (f"{running['name']} generation {len(running['digests'])}" if running else "the end of the dream phase")
         print(f"[controller] resuming from {out / RESUME_NAME} after {where} (pass --restart to start over)")
-    running_state = (json.loads(state["running"]) or None) if state is not None else None
 
     def progress_of(name: str) -> dict | None:
-        if running_state is None or running_state["name"] != name:
+        if running is None or running["name"] != name:
             return None
-        return {**running_state, "fitness": state["fitness"].numpy(), "elite_scores": state["elite_scores"].numpy(),
+        return {**running, "fitness": state["fitness"].numpy(), "elite_scores": state["elite_scores"].numpy(),
                 "elite_params": state["elite_params"].numpy()}
 
     def checkpoint(name: str, x0: np.ndarray | None = None, sigma0: float | None = None):
@@ -224,8 +224,12 @@ def _train(cfg: Config, run: Path, out: Path) -> dict:
             save_state(out, st)
         return save
 
-    last_step = 0 if state is None else (len(running_state["digests"]) + (cc.dream_epochs if running_state["name"] == "real" else 0)
-                                         if running_state else cc.dream_epochs)
+    if state is None:
+        last_step = 0
+    elif running is None:
+        last_step = cc.dream_epochs
+    else:
+        last_step = len(running["digests"]) + (cc.dream_epochs if running["name"] == "real" else 0)
     trim_log(run / "logs" / "controller.jsonl", last_step)  # drop what the lost part of a killed run logged
     logger = RunLogger(cfg, "controller", run)
     record_config(cfg, run)
