@@ -176,10 +176,9 @@ def main(cfg: Config) -> dict:
     # 6. What resuming costs: the VAE's per-epoch resume state (weights + Adam moments + RNG), and
     # rebuilding CMA-ES after a kill by replaying the saved fitness of cc.dream_epochs generations.
     import tempfile
+    import types
 
-    import cma
-
-    from train_controller import x_digest
+    from train_controller import run_cma
     from utils.resume import RESUME_NAME, save_epoch
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -187,17 +186,12 @@ def main(cfg: Config) -> dict:
         save_epoch(Path(tmp), {}, vae, opt_vae, np.random.default_rng(0), 1, 1, [], 0.0)
         out["vae_resume_save_seconds"] = time.perf_counter() - t0
         out["vae_resume_megabytes"] = (Path(tmp) / RESUME_NAME).stat().st_size / 1e6
-    opts = {"popsize": cc.population_size, "seed": 1, "verbose": -9, "tolx": 0, "tolfun": 0, "tolflatfitness": 10**9}
-    es, fits = cma.CMAEvolutionStrategy(np.zeros(n_params), 0.1, opts), []
-    for _ in range(cc.dream_epochs):
-        X = np.asarray(es.ask())
-        fits.append((x_digest(X), rng.normal(size=len(X))))
-        es.tell(list(X), fits[-1][1].tolist())
+    saved: list[dict] = []
+    quiet = types.SimpleNamespace(log=lambda *a, **k: None)
+    run_cma("dream", np.zeros(n_params), 0.1, cfg, cc.dream_epochs, lambda X, g: (rng.normal(size=len(X)), np.ones(A)),
+            quiet, progress=False, checkpoint=saved.append)  # what a killed controller run leaves in resume.pt
     t0 = time.perf_counter()
-    es = cma.CMAEvolutionStrategy(np.zeros(n_params), 0.1, opts)
-    for digest, f in fits:
-        assert x_digest(np.asarray(X := es.ask())) == digest
-        es.tell(list(X), f.tolist())
+    run_cma("dream", np.zeros(n_params), 0.1, cfg, cc.dream_epochs, None, quiet, progress=False, resume=saved[-1])
     out["cma_rebuild_seconds"] = time.perf_counter() - t0
     out["cma_rebuild_generations"] = cc.dream_epochs
 

@@ -573,7 +573,7 @@ def train(cfg: Config, algo: str) -> dict[str, Any]:
     the logs keep their lines up to the checkpoint and go on from there.
     """
     from utils.common import finished_phase, prepare_run_dir
-    from utils.resume import phase_lock, remove_stale_temps
+    from utils.resume import phase_lock
 
     module = algo_module(algo)
     out = algo_dir(cfg, algo)
@@ -581,9 +581,7 @@ def train(cfg: Config, algo: str) -> dict[str, Any]:
         shutil.rmtree(out / RESUME_DIR, ignore_errors=True)  # left by a kill just after metrics.json
         return done
     prepare_run_dir(cfg, out)
-    with phase_lock(out, algo):  # one process per algorithm folder; temp files of a killed run removed
-        if (out / RESUME_DIR).is_dir():
-            remove_stale_temps(out / RESUME_DIR)
+    with phase_lock(out, algo):  # one process per algorithm folder (save_resume clears leftovers in resume/)
         return _train(cfg, algo, module, out, read_resume(cfg, algo))
 
 
