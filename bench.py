@@ -10,16 +10,14 @@ Models are freshly initialised (speed does not depend on training). Figures vary
 
 from __future__ import annotations
 
-import os
+import utils.omp  # noqa: F401  (first: sets GOMP_SPINCOUNT before torch loads OpenMP)
 
-# Before torch loads OpenMP: idle OpenMP threads spin only briefly, so they do not steal the cores
-# the emulator threads need (compare `GOMP_SPINCOUNT=300000 python bench.py`, libgomp's default).
-os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+# isort: split
 
-import argparse
 import platform
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +27,15 @@ from config import Config
 from models.mdn_rnn import MDNRNN
 from models.vae import ConvVAE
 from utils.agent import WorldModelPolicy
-from utils.common import cli_main, resolve_device, seed_everything
+from utils.cli import run_cli
+from utils.common import resolve_device, seed_everything
 from utils.data import LatentData
 from utils.dream import Dream
 from utils.io import UserError, atomic_write_json, check_writable_dir
 from utils.wrappers import make_vector_env, num_actions, squeeze_obs
+
+# The config sections this script reads (its --help shows them, with env, logging and the run's fields).
+SECTIONS = ("vae", "mdn_rnn", "controller")
 
 
 def timed(fn, min_seconds: float) -> tuple[int, float]:
@@ -53,15 +55,18 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def add_args(parser: argparse.ArgumentParser) -> None:
-    g = parser.add_argument_group("bench")
-    g.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
-    g.add_argument("--num-envs", type=int, default=0, help="envs for the env/agent loops (0 = population size)")
-    g.add_argument("--output", default=None, help="also write the figures as JSON here")
+@dataclass
+class BenchOptions:
+    duration: float = 5.0
+    """Seconds per measurement."""
+    num_envs: int = 0
+    """Envs for the env/agent loops (0 = population size x real rollouts)."""
+    output: str | None = None
+    """Also write the figures as JSON here."""
 
 
-def main(cfg: Config) -> dict:
-    args = getattr(cfg, "_args", argparse.Namespace(duration=5.0, num_envs=0, output=None))
+def main(cfg: Config, args: BenchOptions | None = None) -> dict:
+    args = args or BenchOptions()
     if not args.duration > 0:
         raise UserError(f"--duration must be > 0 seconds (got {args.duration})")
     if args.num_envs < 0:
@@ -178,7 +183,7 @@ def main(cfg: Config) -> dict:
     import tempfile
     import types
 
-    from train_controller import run_cma
+    from utils.es import run_cma
     from utils.resume import RESUME_NAME, save_epoch
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -221,5 +226,9 @@ def main(cfg: Config) -> dict:
     return out
 
 
+def cli(argv: list[str] | None = None) -> int:
+    return run_cli(main, argv, __doc__.splitlines()[0], sections=SECTIONS, options=BenchOptions)
+
+
 if __name__ == "__main__":
-    sys.exit(cli_main(__doc__.splitlines()[0], main, extra_args=add_args))
+    sys.exit(cli())

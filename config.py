@@ -1,23 +1,17 @@
-"""One configuration for every script: nested typed dataclasses, named presets, a generated CLI.
+"""One configuration for every script: nested typed dataclasses and named presets.
 
-Every field has a docstring (the string literal under it); the command line is generated from the
-dataclasses, so every field can be set from every script as ``--section.field VALUE`` (dashes or
-underscores both work, e.g. ``--vae.latent-dim 16``). Presets (``--preset dry-run|default|paper``)
+Every field has a docstring (the string literal under it), which is its help text: ``utils/cli.py``
+generates each script's command line from the sections that script reads, as ``--section.field VALUE``
+(dashes or underscores both work, e.g. ``--vae.latent-dim 16``). Presets (``--preset dry-run|default|paper``)
 set many fields at once; explicit flags win over the preset. The resolved config is written to
-``<run_dir>/config.json`` by the training scripts.
+``<run_dir>/config.json`` by the training scripts. Importing this module loads no emulator and no torch.
 """
 
 from __future__ import annotations
 
-import argparse
-import ast
-import functools
-import inspect
-import json
-import sys
 import typing
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +30,16 @@ class EnvConfig:
     """Emulator frames after which an episode is truncated (v5 default: 108,000 = 30 min of play)."""
     num_threads: int = 0
     """C++ threads for ale_py's vector env (0 = one per core)."""
+
+    @property
+    def game(self) -> str:
+        """``ALE/SpaceInvaders-v5`` -> ``SpaceInvaders-v5``."""
+        return self.env_id.split("/")[-1]
+
+    def protocol(self) -> str:
+        """How every score is measured: the one sentence results files, reports and model cards state."""
+        return (f"full games of {self.env_id} (sticky actions {self.repeat_action_probability:g}, frameskip "
+                f"{self.frameskip}), raw score, no reward clipping, no life-loss resets")
 
 
 @dataclass
@@ -98,8 +102,6 @@ class MDNRNNConfig:
     """Weight of the done-head loss (BCE, positive class up-weighted by done_pos_weight)."""
     done_pos_weight: float = 10.0
     """Up-weighting of the rare terminal steps in the done loss."""
-    temperature: float = 1.0
-    """Default sampling temperature tau for dreams."""
 
 
 @dataclass
@@ -142,6 +144,10 @@ class EvalConfig:
     record_video: bool = False
     """Write an mp4 of the first evaluation episode."""
 
+    def seeds(self) -> list[int]:
+        """The evaluation games' seeds: game i is reset with ``seed + i``."""
+        return [self.seed + i for i in range(self.num_episodes)]
+
 
 @dataclass
 class LoggingConfig:
@@ -155,6 +161,8 @@ class LoggingConfig:
     """wandb mode: online or offline."""
     progress: bool = True
     """Show progress bars."""
+    debug: bool = False
+    """Show full tracebacks on errors (``--debug``)."""
 
 
 @dataclass
@@ -172,6 +180,10 @@ class BaselinesConfig:
     reported score is not the one the checkpoint was selected on)."""
     eval_envs: int = 8
     """Games played at once when evaluating (one batched forward pass per step)."""
+
+    def validation_seeds(self) -> list[int]:
+        """Seeds of the periodic validation games."""
+        return [self.validation_seed + i for i in range(self.periodic_eval_episodes)]
 
 
 @dataclass
@@ -276,8 +288,7 @@ class Config:
     def run_path(self) -> Path:
         if self.run_dir:
             return Path(self.run_dir)
-        game = self.env.env_id.split("/")[-1]
-        return Path("runs") / f"{game}__{self.preset}__seed{self.seed}"
+        return Path("runs") / f"{self.env.game}__{self.preset}__seed{self.seed}"
 
     @property
     def data_path(self) -> Path:
@@ -400,7 +411,7 @@ _POSITIVE = [
     "data.action_hold_max", "data.episodes_per_shard", "data.max_in_memory_frames",
     "vae.latent_dim", "vae.num_epochs", "vae.batch_size", "vae.learning_rate",
     "mdn_rnn.hidden_size", "mdn_rnn.num_mixtures", "mdn_rnn.seq_len", "mdn_rnn.batch_size",
-    "mdn_rnn.num_epochs", "mdn_rnn.learning_rate", "mdn_rnn.temperature",
+    "mdn_rnn.num_epochs", "mdn_rnn.learning_rate",
     "controller.population_size", "controller.dream_rollouts", "controller.real_rollouts",
     "controller.dream_horizon", "controller.temperature", "controller.sigma0", "controller.real_sigma0",
     "controller.real_max_steps", "controller.real_num_envs", "eval.num_episodes",
@@ -452,159 +463,6 @@ def validate(cfg: Config) -> None:
                           f"({cfg.ppo.n_steps * cfg.ppo.n_envs})")
     if not cfg.env.env_id.startswith("ALE/"):
         raise ConfigError(f"--env-id must be an ALE id like ALE/SpaceInvaders-v5 (got {cfg.env.env_id!r})")
-    _check_game(cfg.env.env_id)
-
-
-@functools.cache
-def _check_game(env_id: str) -> None:
-    """A game ale_py has a ROM for: an unknown id fails here, before any file is written, not deep in gymnasium."""
-    from utils.io import UserError
-    from utils.wrappers import rom_name  # imports ale_py, which every script needs anyway
-
-    try:
-        rom_name(env_id)
-    except UserError as e:
-        raise ConfigError(str(e)) from None
-
-
-# --------------------------------------------------------------------------- CLI generation
-
-
-@functools.cache
-def field_docs(cls: type) -> dict[str, str]:
-    """Docstrings written under dataclass fields (the string literal after each annotation)."""
-    docs: dict[str, str] = {}
-    for base in reversed(cls.__mro__[1:]):  # inherited fields (e.g. AlgoConfig's), overridden below
-        if is_dataclass(base):
-            docs.update(field_docs(base))
-    tree = ast.parse(inspect.getsource(cls))
-    body = tree.body[0].body  # type: ignore[attr-defined]
-    for prev, node in zip(body, body[1:], strict=False):
-        if (
-            isinstance(prev, ast.AnnAssign)
-            and isinstance(prev.target, ast.Name)
-            and isinstance(node, ast.Expr)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-        ):
-            docs[prev.target.id] = node.value.value
-    return docs
-
-
-def _walk(cls: type, prefix: str = ""):
-    hints = typing.get_type_hints(cls)
-    for f in fields(cls):
-        tp = hints[f.name]
-        if is_dataclass(tp):
-            yield from _walk(tp, f"{prefix}{f.name}.")
-        else:
-            yield prefix + f.name, tp, field_docs(cls).get(f.name, "")
-
-
-def _parse_bool(text: str) -> bool:
-    low = text.lower()
-    if low in ("1", "true", "yes", "on"):
-        return True
-    if low in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
-
-
-# Seed-era flags, kept working: flag -> (dest field, help). ``--num-epochs`` depends on the script.
-LEGACY_FLAGS: dict[str, tuple[str, str]] = {
-    "--dream-epochs": ("controller.dream_epochs", "CMA-ES generations in the dream"),
-    "--real-epochs": ("controller.real_epochs", "CMA-ES generations in the real game"),
-    "--num-episodes": ("eval.num_episodes", "evaluation episodes"),
-    "--wandb-project": ("logging.wandb_project", "wandb project (implies wandb on)"),
-    "--wandb-entity": ("logging.wandb_entity", "wandb entity"),
-    "--env-id": ("env.env_id", "ALE env id"),
-}
-
-
-class _ArgParser(argparse.ArgumentParser):
-    def error(self, message: str) -> typing.NoReturn:  # one line, exit code 2
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def build_parser(description: str, num_epochs_field: str | None = None,
-                 legacy: dict[str, tuple[str, str]] | None = None) -> argparse.ArgumentParser:
-    """The generated CLI; ``legacy`` adds (or, for one script, redefines) shorthand flags."""
-    parser = _ArgParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    g = parser.add_argument_group("common")
-    g.add_argument("--preset", choices=list(PRESETS), default="default", help="named preset")
-    g.add_argument("--dry-run", action="store_true", help="shorthand for --preset dry-run")
-    g.add_argument("--no-wandb", action="store_true", help="never import or use wandb")
-    g.add_argument("--record-video", action="store_true", help="record an evaluation video")
-    g.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
-    for flag, (dest, help_text) in {**LEGACY_FLAGS, **(legacy or {})}.items():
-        g.add_argument(flag, dest=f"legacy:{dest}", default=None, metavar="VALUE", help=f"{help_text} (= --{dest})")
-    if num_epochs_field:
-        g.add_argument("--num-epochs", dest=f"legacy:{num_epochs_field}", default=None, metavar="N",
-                       help=f"training epochs (= --{num_epochs_field})")
-    base = Config()
-    groups: dict[str, argparse._ArgumentGroup] = {}
-    for name, tp, doc in _walk(Config):
-        if name == "preset":
-            continue
-        section = name.split(".")[0] if "." in name else "top-level"
-        grp = groups.setdefault(section, parser.add_argument_group(section))
-        default = base
-        for p in name.split("."):
-            default = getattr(default, p)
-        conv: Callable[[str], Any] = _parse_bool if tp is bool else tp
-        flags = [f"--{name}"]
-        if "_" in name:
-            flags.append(f"--{name.replace('_', '-')}")
-        extra = {"nargs": "?", "const": True} if tp is bool else {}
-        grp.add_argument(*flags, dest=f"cfg:{name}", type=conv, default=None, metavar=tp.__name__.upper(), **extra,
-                         help=f"{doc} (base default: {default!r})".replace("%", "%%"))
-    return parser
-
-
-def config_from_args(args: argparse.Namespace) -> Config:
-    """Preset, then explicit ``--section.field`` flags and legacy flags; validated."""
-    ns = vars(args)
-    preset = "dry-run" if ns.get("dry_run") else ns.get("preset", "default")
-    overrides: dict[str, Any] = {}
-    hints = dict((n, tp) for n, tp, _ in _walk(Config))
-    for key, value in ns.items():
-        if value is None:
-            continue
-        if key.startswith("cfg:"):
-            overrides[key[4:]] = value
-        elif key.startswith("legacy:"):
-            name = key[7:]
-            try:
-                overrides[name] = _parse_bool(value) if hints[name] is bool else hints[name](value)
-            except (ValueError, argparse.ArgumentTypeError):
-                raise ConfigError(f"invalid value {value!r} for the flag of {name}") from None
-            if name == "logging.wandb_project":
-                overrides["logging.wandb"] = True
-    if ns.get("record_video"):
-        overrides["eval.record_video"] = True
-    if ns.get("no_wandb"):
-        overrides["logging.wandb"] = False
-    return make_config(preset, **overrides)
-
-
-def parse_config(description: str, argv: list[str] | None = None, num_epochs_field: str | None = None,
-                 extra: Callable[[argparse.ArgumentParser], None] | None = None,
-                 legacy: dict[str, tuple[str, str]] | None = None) -> tuple[Config, argparse.Namespace]:
-    parser = build_parser(description, num_epochs_field, legacy)
-    if extra:
-        extra(parser)
-    args = parser.parse_args(argv)
-    try:
-        cfg = config_from_args(args)
-    except ConfigError as e:
-        parser.exit(2, f"{parser.prog}: error: {e}\n")
-    return cfg, args
-
-
-def save_config(cfg: Config, path: Path) -> None:
-    from utils.io import atomic_write_text
-
-    atomic_write_text(path, json.dumps(cfg.to_dict(), indent=2))
 
 
 def config_from_dict(d: dict[str, Any]) -> Config:
@@ -621,7 +479,3 @@ def config_from_dict(d: dict[str, Any]) -> Config:
 
     return build(Config, d)
 
-
-if __name__ == "__main__":  # print the resolved config of a preset
-    c, _ = parse_config("Print a resolved config.", sys.argv[1:])
-    print(json.dumps(c.to_dict(), indent=2))

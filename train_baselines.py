@@ -12,27 +12,32 @@ is non-zero if any failed. Compare them all with ``compare_baselines.py``.
 
 from __future__ import annotations
 
-import os
+import utils.omp  # noqa: F401  (first: sets GOMP_SPINCOUNT before torch loads OpenMP)
 
-# Before torch loads OpenMP (see evaluate.py).
-os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+# isort: split
 
-import argparse
 import sys
 import traceback
+from dataclasses import dataclass, field
 
-from baselines.common import ALGORITHMS, evaluate_checkpoint, train
+from baselines.checkpoints import ALGORITHMS
+from baselines.training import evaluate_checkpoint, train
 from config import Config
-from utils.common import Timer, cli_main
+from utils.cli import run_cli
+from utils.common import Timer
 from utils.io import UserError, atomic_write_json
+from utils.run_paths import RunPaths
 
-LEGACY = {
+SHORTHANDS = {
     "--ddqn-episodes": ("ddqn.num_episodes", "stop DDQN after this many training games"),
     "--sac-episodes": ("sac.num_episodes", "stop SAC after this many training games"),
     "--ppo-timesteps": ("ppo.total_timesteps", "PPO agent steps (replaces the frame budget for PPO)"),
     "--frame-budget": ("baselines.frame_budget", "training budget of every algorithm in emulator frames"),
     "--eval-episodes": ("eval.num_episodes", "seeded full games to score each best checkpoint"),
 }
+
+# The config sections this script reads (its --help shows them, with env, logging and the run's fields).
+SECTIONS = ("eval", "baselines", *ALGORITHMS)
 
 
 def parse_algorithms(names: list[str]) -> list[str]:
@@ -44,14 +49,14 @@ def parse_algorithms(names: list[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def add_args(parser: argparse.ArgumentParser) -> None:
-    g = parser.add_argument_group("baselines")
-    g.add_argument("--algorithms", nargs="+", default=["all"], metavar="ALGO",
-                   help=f"all, or any of {', '.join(ALGORITHMS)}")
+@dataclass
+class BaselinesOptions:
+    algorithms: list[str] = field(default_factory=lambda: ["all"], metadata={"metavar": "ALGO"})
+    """all, or any of ddqn, ppo, sac."""
 
 
-def main(cfg: Config) -> dict:
-    algos = parse_algorithms(cfg._args.algorithms)  # type: ignore[attr-defined]
+def main(cfg: Config, opts: BaselinesOptions | None = None) -> dict:
+    algos = parse_algorithms((opts or BaselinesOptions()).algorithms)
     summary: dict = {"algorithms": {}, "failed": {}}
     total = Timer()
     for algo in algos:
@@ -61,7 +66,7 @@ def main(cfg: Config) -> dict:
             metrics = train(cfg, algo)
             results = evaluate_checkpoint(cfg, algo, "best", cfg.eval.record_video)
         except (UserError, RuntimeError, ValueError, OSError) as e:
-            if getattr(cfg._args, "debug", False):  # type: ignore[attr-defined]
+            if cfg.logging.debug:
                 traceback.print_exc()
             summary["failed"][algo] = str(e) if isinstance(e, UserError) else f"{type(e).__name__}: {e}"
             print(f"[baselines] {algo} failed: {e}")  # stdout: the one error line on stderr comes at the end
@@ -72,7 +77,7 @@ def main(cfg: Config) -> dict:
                                        "eval_std": a["std"], "eval_episodes": a["num_episodes"], "seconds": t.seconds}
     summary["seconds"] = total.seconds
     if summary["algorithms"]:
-        atomic_write_json(cfg.run_path / "baselines" / "summary.json", summary)
+        atomic_write_json(RunPaths.of(cfg).baselines_summary, summary)
     print("\n[baselines] summary")
     for algo, s in summary["algorithms"].items():
         print(f"  {algo:<5} {s['eval_mean']:7.1f} +/- {s['eval_std']:6.1f} over {s['eval_episodes']} games; "
@@ -82,5 +87,10 @@ def main(cfg: Config) -> dict:
     return summary
 
 
+def cli(argv: list[str] | None = None) -> int:
+    return run_cli(main, argv, __doc__.splitlines()[0], sections=SECTIONS,
+                   shorthands=SHORTHANDS, options=BaselinesOptions)
+
+
 if __name__ == "__main__":
-    sys.exit(cli_main(__doc__.splitlines()[0], main, extra_args=add_args, legacy=LEGACY))
+    sys.exit(cli())

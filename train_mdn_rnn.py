@@ -9,25 +9,20 @@ from the VAE, the action count from the game.
 
 from __future__ import annotations
 
-import os
+import utils.omp  # noqa: F401  (first: sets GOMP_SPINCOUNT before torch loads OpenMP)
 
-# Before torch loads OpenMP: idle OpenMP threads spin only briefly, so they do not steal the cores
-# the emulator threads need (compare `GOMP_SPINCOUNT=300000 python bench.py`, libgomp's default).
-os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+# isort: split
 
-import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from config import Config
 from models.mdn_rnn import MDNRNN
-from utils.agent import MDN_DIR, VAE_DIR, load_vae
+from utils.cli import run_cli
 from utils.common import (
     Timer,
-    cli_main,
     finished_phase,
     prepare_run_dir,
     record_config,
@@ -35,16 +30,9 @@ from utils.common import (
     seed_everything,
     train_epochs,
 )
-from utils.data import (
-    LatentData,
-    SequenceSampler,
-    check_manifest,
-    complete_manifest,
-    data_signature,
-    load_shard,
-    shard_paths,
-)
+from utils.data import SequenceSampler, data_signature
 from utils.io import WEIGHTS_NAME, UserError, atomic_write_json, save_model
+from utils.latents import encode_dataset
 from utils.logger import RunLogger
 from utils.resume import (
     RESUME_NAME,
@@ -57,71 +45,41 @@ from utils.resume import (
     signature_of,
     trim_log,
 )
+from utils.run_paths import RunPaths
 from utils.wrappers import num_actions
 
-LATENTS = "latents.npz"
-
-
-@torch.no_grad()
-def encode_dataset(cfg: Config, run: Path, device: torch.device, progress: bool = True) -> LatentData:
-    """mu/logvar of every frame, cached in ``latents.npz``; re-encoded when the VAE or data change."""
-    from tqdm import tqdm
-
-    data_dir = cfg.data_path
-    manifest = complete_manifest(data_dir)
-    check_manifest(manifest, cfg, data_dir)  # the data this config asks for, not another config's
-    key = {"vae": file_digest(run / VAE_DIR / WEIGHTS_NAME), "data": [s["file"] + f":{s['frames']}" for s in manifest["shards"]],
-           "signature": manifest["signature"]}
-    cache = run / LATENTS
-    meta_path = cache.with_suffix(".json")
-    if cache.exists() and meta_path.exists() and json.loads(meta_path.read_text()).get("key") == key:
-        return LatentData.load(cache)
-    vae = load_vae(run / VAE_DIR, device)
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("mu", "logvar", "actions", "rewards", "dones", "lengths")}
-    timer, n = Timer(), 0
-    for path in tqdm(shard_paths(data_dir, manifest), desc="encode", disable=not progress, leave=False):
-        shard = load_shard(path)
-        for i in range(0, len(shard["obs"]), 1024):
-            x = vae.to_input(torch.from_numpy(shard["obs"][i:i + 1024]).to(device))
-            mu, logvar = vae.encode(x)
-            parts["mu"].append(mu.cpu().numpy())
-            parts["logvar"].append(logvar.cpu().numpy())
-        n += len(shard["obs"])
-        for k in ("actions", "rewards", "dones", "lengths"):
-            parts[k].append(shard[k])
-    latents = LatentData(**{k: np.concatenate(v) for k, v in parts.items()})
-    latents.save(cache, {"key": key, "frames": n, "encode_frames_per_second": n / timer.seconds})
-    print(f"[mdn_rnn] encoded {n} frames ({n / timer.seconds:.0f} frames/s) -> {cache}")
-    return latents
+# The config sections this script reads (its --help shows them, with env, logging and the run's fields).
+SECTIONS = ("data", "mdn_rnn")
 
 
 def main(cfg: Config) -> dict:
-    run = cfg.run_path
-    out = run / MDN_DIR
+    paths = RunPaths.of(cfg)
+    out = paths.mdn_rnn
     if (done := finished_phase(out, "mdn_rnn", cfg.restart)) is not None:
         return done
-    if not (run / VAE_DIR / WEIGHTS_NAME).exists():
-        raise UserError(f"no trained VAE in {run / VAE_DIR}: run train_vae.py first (same --run-dir / preset / seed)")
+    if not (paths.vae / WEIGHTS_NAME).exists():
+        raise UserError(f"no trained VAE in {paths.vae}: run train_vae.py first (same --run-dir / preset / seed)")
     prepare_run_dir(cfg)
     with phase_lock(out, "mdn_rnn"):
         seed_everything(cfg.seed)
         device = resolve_device(cfg.device)
         # Everything the weights depend on except the epoch count, which may grow on resume.
         signature = {"seed": cfg.seed, "mdn_rnn": signature_of(cfg.mdn_rnn, "num_epochs"),
-                     "vae": file_digest(run / VAE_DIR / WEIGHTS_NAME), "data": data_signature(cfg)}
+                     "vae": file_digest(paths.vae / WEIGHTS_NAME), "data": data_signature(cfg)}
         state = load_state(out, "mdn_rnn", signature, cfg.restart)
-        logger = RunLogger(cfg, "mdn_rnn", run)  # before encoding: a wandb problem shows at once
+        logger = RunLogger(cfg, "mdn_rnn", paths.root)  # before encoding: a wandb problem shows at once
         try:
-            return _train(cfg, run, out, device, signature, state, logger)
+            return _train(cfg, paths, device, signature, state, logger)
         finally:
             logger.close()
 
 
-def _train(cfg: Config, run: Path, out: Path, device: torch.device, signature: dict, state: dict | None,
+def _train(cfg: Config, paths: RunPaths, device: torch.device, signature: dict, state: dict | None,
            logger: RunLogger) -> dict:
-    latents = encode_dataset(cfg, run, device, cfg.logging.progress)
-    record_config(cfg, run)
-    trim_log(run / "logs" / "mdn_rnn.jsonl", int(state["step"]) if state else 0)  # drop what a killed run's lost part logged
+    out = paths.mdn_rnn
+    latents = encode_dataset(cfg, paths, device, cfg.logging.progress)
+    record_config(cfg, paths.root)
+    trim_log(paths.log("mdn_rnn"), int(state["step"]) if state else 0)  # drop what a killed run's lost part logged
     latent_dim = latents.mu.shape[1]
     mc = cfg.mdn_rnn
     model = MDNRNN(latent_dim, num_actions(cfg.env), mc.hidden_size, mc.num_mixtures).to(device)
@@ -165,5 +123,10 @@ def _train(cfg: Config, run: Path, out: Path, device: torch.device, signature: d
     return metrics
 
 
+def cli(argv: list[str] | None = None) -> int:
+    return run_cli(main, argv, __doc__.splitlines()[0], sections=SECTIONS,
+                   shorthands={"--num-epochs": ("mdn_rnn.num_epochs", "training epochs")})
+
+
 if __name__ == "__main__":
-    sys.exit(cli_main(__doc__.splitlines()[0], main, num_epochs_field="mdn_rnn.num_epochs"))
+    sys.exit(cli())

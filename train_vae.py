@@ -9,11 +9,9 @@ metrics.json with per-epoch reconstruction and KL).
 
 from __future__ import annotations
 
-import os
+import utils.omp  # noqa: F401  (first: sets GOMP_SPINCOUNT before torch loads OpenMP)
 
-# Before torch loads OpenMP: idle OpenMP threads spin only briefly, so they do not steal the cores
-# the emulator threads need (compare `GOMP_SPINCOUNT=300000 python bench.py`, libgomp's default).
-os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+# isort: split
 
 import sys
 from pathlib import Path
@@ -23,10 +21,9 @@ import torch
 
 from config import Config
 from models.vae import ConvVAE
-from utils.agent import VAE_DIR
+from utils.cli import run_cli
 from utils.common import (
     Timer,
-    cli_main,
     finished_phase,
     prepare_run_dir,
     record_config,
@@ -47,6 +44,10 @@ from utils.resume import (
     signature_of,
     trim_log,
 )
+from utils.run_paths import RunPaths
+
+# The config sections this script reads (its --help shows them, with env, logging and the run's fields).
+SECTIONS = ("data", "vae")
 
 
 def mean_frame(dataset: FrameDataset, rng: np.random.Generator, max_frames: int = 5000) -> tuple[np.ndarray, float]:
@@ -65,8 +66,8 @@ def mean_frame(dataset: FrameDataset, rng: np.random.Generator, max_frames: int 
 
 
 def main(cfg: Config) -> dict:
-    run = cfg.run_path
-    out = run / VAE_DIR
+    paths = RunPaths.of(cfg)
+    run, out = paths.root, paths.vae
     if (done := finished_phase(out, "vae", cfg.restart)) is not None:
         return done
     prepare_run_dir(cfg)
@@ -93,7 +94,7 @@ def _train(cfg: Config, run: Path, out: Path, device: torch.device, timer: Timer
     if len(dataset) < cfg.vae.batch_size and dataset.streaming:
         raise UserError(f"only {len(dataset)} frames for --vae.batch_size {cfg.vae.batch_size}")
     record_config(cfg, run)
-    trim_log(run / "logs" / "vae.jsonl", int(state["step"]) if state else 0)  # drop what a killed run's lost part logged
+    trim_log(RunPaths(run).log("vae"), int(state["step"]) if state else 0)  # drop what a killed run's lost part logged
 
     model = ConvVAE(cfg.vae.latent_dim, cfg.env.frame_size)
     mean, mean_frame_error = mean_frame(dataset, rng=np.random.default_rng(cfg.seed))
@@ -138,5 +139,10 @@ def _train(cfg: Config, run: Path, out: Path, device: torch.device, timer: Timer
     return metrics
 
 
+def cli(argv: list[str] | None = None) -> int:
+    return run_cli(main, argv, __doc__.splitlines()[0], sections=SECTIONS,
+                   shorthands={"--num-epochs": ("vae.num_epochs", "training epochs")})
+
+
 if __name__ == "__main__":
-    sys.exit(cli_main(__doc__.splitlines()[0], main, num_epochs_field="vae.num_epochs"))
+    sys.exit(cli())

@@ -9,29 +9,42 @@ Phases whose outputs already exist in the run directory are reused; ``--restart`
 
 from __future__ import annotations
 
-import os
+import utils.omp  # noqa: F401  (first: sets GOMP_SPINCOUNT before torch loads OpenMP)
 
-# Before torch loads OpenMP: idle OpenMP threads spin only briefly, so they do not steal the cores
-# the emulator threads need (compare `GOMP_SPINCOUNT=300000 python bench.py`, libgomp's default).
-os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+# isort: split
 
+import functools
 import sys
+from dataclasses import dataclass
 
 import evaluate
 import train_controller
 import train_mdn_rnn
 import train_vae
 from config import Config
-from utils.common import Timer, cli_main
+from utils.cli import run_cli
+from utils.common import Timer
 from utils.io import atomic_write_json
+from utils.run_paths import RunPaths
+
+# The config sections this script reads (its --help shows them, with env, logging and the run's fields).
+SECTIONS = ("data", "vae", "mdn_rnn", "controller", "eval")
 
 
-def main(cfg: Config) -> dict:
+@dataclass
+class WorldModelOptions:
+    reference: bool = False
+    """Also score a random policy and every constant action on the evaluation games."""
+
+
+def main(cfg: Config, opts: WorldModelOptions | None = None) -> dict:
+    opts = opts or WorldModelOptions()
     summary: dict = {}
     total = Timer()
     print(f"[world-models] preset {cfg.preset}, seed {cfg.seed}, run dir {cfg.run_path}")
+    evaluation = functools.partial(evaluate.main, opts=evaluate.EvaluateOptions(reference=opts.reference))
     for name, phase in (("vae", train_vae.main), ("mdn_rnn", train_mdn_rnn.main), ("controller", train_controller.main),
-                        ("evaluate", evaluate.main)):
+                        ("evaluate", evaluation)):
         t = Timer()
         result = phase(cfg)
         summary[name] = {"seconds": round(t.seconds, 1)}
@@ -47,7 +60,7 @@ def main(cfg: Config) -> dict:
             summary[name].update(mean=round(result["agent"]["mean"], 1), std=round(result["agent"]["std"], 1),
                                  episodes=result["agent"]["num_episodes"])
     summary["total_seconds"] = round(total.seconds, 1)
-    atomic_write_json(cfg.run_path / "summary.json", summary)
+    atomic_write_json(RunPaths.of(cfg).summary, summary)
     print("\n[world-models] summary")
     for name, s in summary.items():
         if isinstance(s, dict):
@@ -56,5 +69,10 @@ def main(cfg: Config) -> dict:
     return summary
 
 
+def cli(argv: list[str] | None = None) -> int:
+    return run_cli(main, argv, __doc__.splitlines()[0], sections=SECTIONS,
+                   options=WorldModelOptions)
+
+
 if __name__ == "__main__":
-    sys.exit(cli_main(__doc__.splitlines()[0], main, extra_args=evaluate.add_args))
+    sys.exit(cli())

@@ -3,7 +3,7 @@
 The only change from DQN is the TD target: the online network picks the next action, the target
 network scores it, ``y = r + gamma (1 - done) Q_target(s', argmax_a Q_online(s', a))``, which removes
 DQN's max-operator overestimation. :class:`DoubleDQN` overrides ``train`` for that and nothing else;
-the replay buffer is the uint8 :class:`~baselines.common.FrameStackReplayBuffer` (each frame stored once).
+the replay buffer is the uint8 :class:`~baselines.buffer.FrameStackReplayBuffer` (each frame stored once).
 
     python -m baselines.ddqn --mode train --frame-budget 400000   # then scores the best checkpoint
     python -m baselines.ddqn --mode eval --eval-episodes 30
@@ -16,7 +16,7 @@ import sys
 
 if __name__ == "__main__":  # `python baselines/ddqn.py` as well as `python -m baselines.ddqn`
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+    import utils.omp  # noqa: F401  (before torch)
 
 import numpy as np
 import torch as th
@@ -24,7 +24,8 @@ import torch.nn.functional as F
 from stable_baselines3 import DQN
 from stable_baselines3.common.vec_env import VecEnv
 
-from baselines.common import FrameStackReplayBuffer, algo_main
+from baselines.buffer import FrameStackReplayBuffer
+from baselines.cli import algo_main
 from config import Config
 
 

@@ -14,14 +14,14 @@ import sys
 
 if __name__ == "__main__":  # `python baselines/ppo.py` as well as `python -m baselines.ppo`
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+    import utils.omp  # noqa: F401  (before torch)
 
 import torch as th
 from stable_baselines3 import PPO
 from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecEnv
 
-from baselines.common import algo_main
+from baselines.cli import algo_main
 from config import Config
 
 MODEL_CLASS = PPO

@@ -10,7 +10,7 @@ estimates by sampling are computed exactly:
 
 Each network has its own Nature-CNN encoder (as CleanRL's ``sac_atari.py``); targets are hard
 copies every ``target_update_interval`` steps. :class:`DiscreteSAC` is an SB3 ``OffPolicyAlgorithm``,
-so collection, replay (the uint8 :class:`~baselines.common.FrameStackReplayBuffer`), callbacks and
+so collection, replay (the uint8 :class:`~baselines.buffer.FrameStackReplayBuffer`), callbacks and
 save/load are SB3's; only the policy and ``train`` are ours.
 
     python -m baselines.sac --mode train --frame-budget 400000   # then scores the best checkpoint
@@ -24,7 +24,7 @@ import sys
 
 if __name__ == "__main__":  # `python baselines/sac.py` as well as `python -m baselines.sac`
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+    import utils.omp  # noqa: F401  (before torch)
 
 import copy
 from typing import Any
@@ -41,7 +41,8 @@ from stable_baselines3.common.utils import polyak_update
 from stable_baselines3.common.vec_env import VecEnv
 from torch import nn
 
-from baselines.common import FrameStackReplayBuffer, algo_main
+from baselines.buffer import FrameStackReplayBuffer
+from baselines.cli import algo_main
 from config import Config
 
 # --------------------------------------------------------------------------- losses (pure functions, tested)

@@ -45,9 +45,6 @@ class Controller(nn.Module, PyTorchModelHubMixin):
         """z (B, Z), h (B, H) -> logits (B, A)."""
         return self.fc(torch.cat([z, h], dim=-1))
 
-    def act(self, z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        return self(z, h).argmax(dim=-1)
-
 
 def batched_logits(params: torch.Tensor, z: torch.Tensor, h: torch.Tensor, action_dim: int) -> torch.Tensor:
     """Logits of P candidates at once.

@@ -65,7 +65,8 @@ def baseline_run(dry_run, tmp_path_factory) -> Config:
     """The tiny World Models run plus DDQN, PPO and SAC trained a few hundred steps in the same run directory."""
     import shutil
 
-    from baselines.common import ALGORITHMS, train
+    from baselines.checkpoints import ALGORITHMS
+    from baselines.training import train
 
     wm_cfg, _ = dry_run
     root = tmp_path_factory.mktemp("baselines")

@@ -15,21 +15,16 @@ import torch
 from conftest import ROOT, tiny_baseline_config
 from stable_baselines3.common.vec_env import VecTransposeImage
 
-from baselines.common import (
-    ALGORITHMS,
-    FrameStackReplayBuffer,
-    algo_dir,
-    evaluate_checkpoint,
-    load_model,
-    make_baseline_env,
-    total_timesteps,
-    train,
-)
+from baselines.buffer import FrameStackReplayBuffer
+from baselines.checkpoints import ALGORITHMS, load_model
 from baselines.ddqn import DoubleDQN, double_q_target
+from baselines.envs import make_baseline_env
 from baselines.sac import actor_loss, alpha_loss, critic_loss, soft_target
+from baselines.training import evaluate_checkpoint, total_timesteps, train
 from config import EnvConfig
 from utils.io import UserError
 from utils.logger import read_log
+from utils.run_paths import RunPaths
 
 
 def test_double_q_target_uses_online_argmax_and_target_value():
@@ -141,7 +136,7 @@ def test_frame_budget_and_timestep_flags():
 @pytest.mark.parametrize("algo", ALGORITHMS)
 def test_train_save_reload_and_evaluate(baseline_run, algo):
     cfg = baseline_run
-    out = algo_dir(cfg, algo)
+    out = RunPaths.of(cfg).baseline(algo)
     for name in ("final_model.zip", "best_model.zip", "metrics.json", "config.json", "logs/train.jsonl", "logs/eval.jsonl"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     metrics = json.loads((out / "metrics.json").read_text())
@@ -165,12 +160,12 @@ def test_train_save_reload_and_evaluate(baseline_run, algo):
 
 
 def test_ddqn_buffer_is_the_uint8_frame_buffer(baseline_run):
-    model = load_model("ddqn", algo_dir(baseline_run, "ddqn") / "final_model.zip")
+    model = load_model("ddqn", RunPaths.of(baseline_run).baseline("ddqn") / "final_model.zip")
     assert isinstance(model, DoubleDQN) and model.replay_buffer_class is FrameStackReplayBuffer
 
 
 def test_rerun_reuses_a_trained_baseline(baseline_run, capsys):
-    out = algo_dir(baseline_run, "ppo") / "final_model.zip"
+    out = RunPaths.of(baseline_run).baseline("ppo") / "final_model.zip"
     before = out.stat().st_mtime_ns
     train(baseline_run, "ppo")
     assert out.stat().st_mtime_ns == before
@@ -185,7 +180,7 @@ def test_episode_budget_stops_training(tmp_path):
 
 
 def test_bad_checkpoints_are_clear_errors(baseline_run, tmp_path):
-    ddqn_zip = algo_dir(baseline_run, "ddqn") / "final_model.zip"
+    ddqn_zip = RunPaths.of(baseline_run).baseline("ddqn") / "final_model.zip"
     with pytest.raises(UserError, match="not found"):
         load_model("ppo", tmp_path / "missing.zip")
     with pytest.raises(UserError, match="cannot be loaded|not a PPO"):

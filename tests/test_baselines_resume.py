@@ -15,10 +15,13 @@ import pytest
 import torch
 from conftest import ROOT, tiny_baseline_config
 
-import baselines.common as bc
-from baselines.common import algo_dir, algo_module, load_model, total_timesteps, train
+import baselines.training as btraining
+from baselines.checkpoints import algo_module, load_model
+from baselines.cli import algo_main
+from baselines.training import total_timesteps, train
 from utils.io import UserError
 from utils.logger import read_log
+from utils.run_paths import RunPaths
 
 # 120 agent steps, a validation game (and so a resume checkpoint) after 60, 40-step games.
 SMALL = {"baselines.frame_budget": 480, "baselines.eval_freq_frames": 240, "env.max_episode_frames": 160,
@@ -62,10 +65,10 @@ def test_a_killed_run_resumes_from_its_checkpoint(tmp_path, monkeypatch, capsys,
     """Die right after the first resume checkpoint, with log lines written after it: the rerun continues
     with the same weights, counters and replay buffer, and drops those lines."""
     cfg = tiny_baseline_config(tmp_path, **SMALL)
-    out = algo_dir(cfg, algo)
+    out = RunPaths.of(cfg).baseline(algo)
     budget = total_timesteps(cfg, algo)
     saved: dict = {}
-    save_resume = bc.save_resume
+    save_resume = btraining.save_resume
 
     def crash(monitor):
         save_resume(monitor)
@@ -75,7 +78,7 @@ def test_a_killed_run_resumes_from_its_checkpoint(tmp_path, monkeypatch, capsys,
                      if hasattr(m, "replay_buffer") else None)
         raise Crash
 
-    monkeypatch.setattr(bc, "save_resume", crash)
+    monkeypatch.setattr(btraining, "save_resume", crash)
     with pytest.raises(Crash):
         train(cfg, algo)
     assert not (out / "metrics.json").exists() and (out / "resume" / "state.json").is_file()
@@ -85,7 +88,7 @@ def test_a_killed_run_resumes_from_its_checkpoint(tmp_path, monkeypatch, capsys,
             f.write(json.dumps({"step": 470, "env_frames": 470, "episode": 99, "mean": 1e6}) + "\n")
     capsys.readouterr()
 
-    monkeypatch.setattr(bc, "save_resume", save_resume)
+    monkeypatch.setattr(btraining, "save_resume", save_resume)
     seen = spy_on_learn(monkeypatch, algo)
     metrics = train(cfg, algo)
     assert f"[{algo}] resuming from {out / 'resume'} at {saved['num_timesteps'] * 4:,} frames" in capsys.readouterr().out
@@ -114,14 +117,14 @@ def test_a_killed_run_resumes_from_its_checkpoint(tmp_path, monkeypatch, capsys,
 
 def test_other_settings_are_an_error_and_restart_starts_over(tmp_path, monkeypatch, capsys):
     cfg = tiny_baseline_config(tmp_path, **SMALL)
-    out = algo_dir(cfg, "ddqn")
-    save_resume = bc.save_resume
+    out = RunPaths.of(cfg).baseline("ddqn")
+    save_resume = btraining.save_resume
 
     def crash(monitor):
         save_resume(monitor)
         raise Crash
 
-    monkeypatch.setattr(bc, "save_resume", crash)
+    monkeypatch.setattr(btraining, "save_resume", crash)
     with pytest.raises(Crash):
         train(cfg, "ddqn")
     other = tiny_baseline_config(tmp_path, **SMALL, **{"ddqn.learning_rate": 1e-3})
@@ -156,7 +159,7 @@ def test_sigkill_then_the_same_command_resumes(tmp_path, capsys):
     assert proc.returncode == -signal.SIGKILL and not (out / "metrics.json").exists()
 
     # The same command line with another learning rate (in this process: the CLI's code, one start less).
-    assert bc.algo_main("ddqn", "DDQN", argv=[*cmd[3:], "--ddqn.learning-rate", "0.001"]) == 1
+    assert algo_main("ddqn", "DDQN", argv=[*cmd[3:], "--ddqn.learning-rate", "0.001"]) == 1
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "different config" in err and "--restart" in err
 

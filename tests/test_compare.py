@@ -17,8 +17,7 @@ TINY_FLAGS = ["--dry-run", "--env.max-episode-frames", "800", "--num-episodes", 
 
 
 def run_compare(run_dir, out_dir, *extra: str) -> int:
-    return compare_baselines.cli_main("compare", compare_baselines.main, extra_args=compare_baselines.add_args,
-                                      argv=[*TINY_FLAGS, "--run-dir", str(run_dir), "--output-dir", str(out_dir), *extra])
+    return compare_baselines.cli([*TINY_FLAGS, "--run-dir", str(run_dir), "--output-dir", str(out_dir), *extra])
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +49,7 @@ def test_every_agent_is_scored_on_the_same_seeds(report):
 def test_scores_match_each_agents_own_evaluation(report, baseline_run):
     """The report's numbers are the ones `--mode eval` and evaluate.py give for the same seeds."""
     import evaluate
-    from baselines.common import evaluate_checkpoint
+    from baselines.training import evaluate_checkpoint
 
     _, results = report
     for algo in ("ddqn", "ppo", "sac"):

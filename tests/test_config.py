@@ -5,7 +5,8 @@ import json
 import pytest
 
 import config
-from config import Config, ConfigError, config_from_dict, field_docs, make_config, parse_config
+from config import Config, ConfigError, config_from_dict, make_config
+from utils.cli import field_docs, parse
 
 
 def test_presets_and_paper_sizes():
@@ -33,22 +34,26 @@ def test_every_field_has_a_docstring():
 
 
 def test_cli_overrides_every_kind_of_field():
-    cfg, _ = parse_config("t", ["--preset", "dry-run", "--vae.latent-dim", "16", "--mdn_rnn.hidden_size", "48",
-                                "--controller.temperature", "0.9", "--logging.progress", "false", "--restart",
-                                "--env-id", "ALE/Breakout-v5", "--seed", "3"])
+    cfg, _ = parse(["--preset", "dry-run", "--vae.latent-dim", "16", "--mdn_rnn.hidden_size", "48",
+                    "--controller.temperature", "0.9", "--logging.progress", "false", "--restart",
+                    "--env-id", "ALE/Breakout-v5", "--seed", "3"])
     assert cfg.preset == "dry-run" and cfg.vae.latent_dim == 16 and cfg.mdn_rnn.hidden_size == 48
     assert cfg.controller.temperature == 0.9 and cfg.logging.progress is False and cfg.restart is True
     assert cfg.env.env_id == "ALE/Breakout-v5" and cfg.seed == 3
     assert "Breakout-v5__dry-run__seed3" in str(cfg.run_path)
 
 
+VAE_EPOCHS = {"--num-epochs": ("vae.num_epochs", "epochs")}
+
+
 def test_legacy_flags():
-    cfg, _ = parse_config("t", ["--dry-run", "--num-epochs", "3", "--dream-epochs", "5", "--real-epochs", "2",
-                                "--num-episodes", "7", "--record-video", "--wandb-project", "p"], num_epochs_field="vae.num_epochs")
+    cfg, _ = parse(["--dry-run", "--num-epochs", "3", "--dream-epochs", "5", "--real-epochs", "2",
+                    "--num-episodes", "7", "--record-video", "--wandb-project", "p"], shorthands=VAE_EPOCHS)
     assert cfg.preset == "dry-run" and cfg.vae.num_epochs == 3
     assert cfg.controller.dream_epochs == 5 and cfg.controller.real_epochs == 2
     assert cfg.eval.num_episodes == 7 and cfg.eval.record_video and cfg.logging.wandb and cfg.logging.wandb_project == "p"
-    cfg, _ = parse_config("t", ["--num-epochs", "9", "--wandb-project", "p", "--no-wandb"], num_epochs_field="mdn_rnn.num_epochs")
+    cfg, _ = parse(["--num-epochs", "9", "--wandb-project", "p", "--no-wandb"],
+                   shorthands={"--num-epochs": ("mdn_rnn.num_epochs", "epochs")})
     assert cfg.mdn_rnn.num_epochs == 9 and cfg.vae.num_epochs == make_config("default").vae.num_epochs
     assert cfg.logging.wandb is False
 
@@ -64,7 +69,7 @@ def test_legacy_flags():
 ])
 def test_nonsense_flags_exit_2_with_one_line(argv, message, capsys):
     with pytest.raises(SystemExit) as e:
-        parse_config("t", argv)
+        parse(argv)
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1

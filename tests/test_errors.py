@@ -1,7 +1,7 @@
 """Bad input (issue 5): every expected failure is one line on stderr naming the file or flag and what to
 do, a non-zero exit, no traceback (unless ``--debug``), and nothing in the run directory overwritten.
 
-Most cases call a script's ``main`` through ``cli_main`` in-process on a damaged copy of the session's
+Most cases call a script's ``cli`` in-process on a damaged copy of the session's
 dry run; a few run a script as a subprocess (fail-fast flags, ``--debug``, wandb without a network).
 Already covered elsewhere and not repeated: a full disk and a NaN VAE loss (test_io.py), a truncated
 shard read directly (test_data.py), bad SB3 zips (test_baselines.py), a mocked failing upload and no
@@ -32,8 +32,8 @@ import train_controller
 import train_mdn_rnn
 import train_vae
 import train_world_model
-from config import parse_config, save_config
-from utils.common import cli_main
+from utils.cli import SHARED, parse
+from utils.common import record_config
 
 # The command-line flags that give conftest.tiny_config's run (checked below), so that a training
 # script rewriting <run>/config.json writes the same bytes.
@@ -41,25 +41,23 @@ TINY = ["--dry-run", "--logging.progress", "false", "--data.num-rollouts", "4", 
         "--data.max-steps-per-rollout", "60", "--data.episodes-per-shard", "2", "--controller.real-max-steps", "40",
         "--env.max-episode-frames", "800"]
 
-SCRIPTS = {  # module -> how its __main__ calls cli_main
-    "train_vae": (train_vae, {"num_epochs_field": "vae.num_epochs"}),
-    "train_mdn_rnn": (train_mdn_rnn, {"num_epochs_field": "mdn_rnn.num_epochs"}),
-    "train_controller": (train_controller, {}),
-    "train_world_model": (train_world_model, {"extra_args": evaluate.add_args}),
-    "evaluate": (evaluate, {"extra_args": evaluate.add_args}),
-    "compare_baselines": (compare_baselines, {"extra_args": compare_baselines.add_args}),
-    "train_baselines": (train_baselines, {"extra_args": train_baselines.add_args, "legacy": train_baselines.LEGACY}),
-    "publish_model": (publish_model, {"extra_args": publish_model.add_args}),
-    "bench": (bench, {"extra_args": bench.add_args}),
-}
+SCRIPTS = {module.__name__: module for module in (train_vae, train_mdn_rnn, train_controller, train_world_model, evaluate,
+                                                   compare_baselines, train_baselines, publish_model, bench)}
+
+
+def tiny_flags(module) -> list[str]:
+    """TINY, less the flags of config sections the script does not read (it refuses them)."""
+    pairs = [TINY[:1], *zip(TINY[1::2], TINY[2::2], strict=True)]
+    keep = [p for p in pairs if len(p) == 1 or p[0][2:].split(".")[0] in (*SHARED, *module.SECTIONS)]
+    return [flag for p in keep for flag in p]
 
 
 def run_script(capsys, script: str, *argv: str) -> tuple[int, str]:
     """(exit code, stderr) of ``script`` run in-process; flag errors exit 2 from the parser."""
-    module, kwargs = SCRIPTS[script]
+    module = SCRIPTS[script]
     capsys.readouterr()
     try:
-        rc = cli_main(script, module.main, argv=[*TINY, *argv], **kwargs)
+        rc = module.cli([*tiny_flags(module), *argv])
     except SystemExit as e:
         rc = e.code
     return rc, capsys.readouterr().err
@@ -87,13 +85,13 @@ def run(dry_run, tmp_path) -> Path:
     cfg, _ = dry_run
     dst = tmp_path / "run"
     shutil.copytree(cfg.run_path, dst)
-    save_config(dataclasses.replace(cfg, run_dir=str(dst)), dst / "config.json")
+    record_config(dataclasses.replace(cfg, run_dir=str(dst)), dst)
     return dst
 
 
 def test_tiny_flags_give_the_dry_run_config(dry_run):
     cfg, _ = dry_run
-    parsed, _ = parse_config("t", [*TINY, "--run-dir", str(cfg.run_path)])
+    parsed, _ = parse([*TINY, "--run-dir", str(cfg.run_path)])
     assert parsed.to_dict() == cfg.to_dict()
 
 
@@ -240,7 +238,7 @@ def test_the_controller_phase_refuses_a_vae_of_another_size(run, capsys):
 
 def test_an_agent_of_another_game_is_refused_not_played(run, capsys):
     from config import EnvConfig
-    from utils.agent import ConstantPolicy
+    from utils.evaluation import ConstantPolicy
     from utils.io import UserError
     from utils.runner import run_episodes
 
@@ -405,7 +403,7 @@ def test_a_nan_loss_in_the_mdn_rnn_names_phase_epoch_and_step(run, capsys, monke
     from utils.io import load_weights
 
     (run / "mdn_rnn" / "metrics.json").unlink()
-    cfg, _ = parse_config("t", [*TINY, "--run-dir", str(run)])
+    cfg, _ = parse([*TINY, "--run-dir", str(run)])
     per_epoch = SequenceSampler(LatentData.load(run / "latents.npz"), cfg.mdn_rnn.seq_len).batches_per_epoch(
         cfg.mdn_rnn.batch_size)
     real_loss, calls = MDNRNN.compute_loss, [0]
@@ -485,7 +483,7 @@ def test_debug_shows_the_traceback_of_an_expected_failure(run, capsys):
     rc, err = run_script(capsys, "evaluate", "--run-dir", str(run))
     assert rc == 1
     line = assert_one_line(err, "vae weights", "are corrupt or truncated")  # no traceback without --debug
-    debug = command("evaluate.py", *TINY, "--run-dir", str(run), "--debug")
+    debug = command("evaluate.py", *tiny_flags(evaluate), "--run-dir", str(run), "--debug")
     assert debug.returncode == 1
     assert "Traceback (most recent call last)" in debug.stderr and "UserError" in debug.stderr
     assert debug.stderr.strip().splitlines()[-1] == line  # the same one line, last

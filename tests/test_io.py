@@ -56,7 +56,6 @@ def test_a_nan_loss_stops_with_the_phase_and_step_and_keeps_the_last_good_epoch(
 
     import train_vae
     from models.vae import ConvVAE
-    from utils.common import cli_main
 
     cfg = tiny_config(tmp_path, **{"vae.num_epochs": 3})
     real_loss = ConvVAE.compute_loss
@@ -74,12 +73,12 @@ def test_a_nan_loss_stops_with_the_phase_and_step_and_keeps_the_last_good_epoch(
     argv = ["--dry-run", "--run-dir", str(cfg.run_path), "--vae.num-epochs", "1", "--logging.progress", "false",
             "--data.num-rollouts", "4", "--data.num-envs", "4", "--data.max-steps-per-rollout", "60",
             "--data.episodes-per-shard", "2", "--env.max-episode-frames", "800"]
-    assert cli_main("vae", train_vae.main, argv=argv) == 0
+    assert train_vae.cli(argv) == 0
     steps_per_epoch = calls["n"]
     (cfg.run_path / "vae" / "metrics.json").unlink()
     calls["n"], steps_per_epoch_box[0] = 0, steps_per_epoch
     argv[argv.index("--vae.num-epochs") + 1] = "3"
-    assert cli_main("vae", train_vae.main, argv=argv) == 1
+    assert train_vae.cli(argv) == 1
     err = capsys.readouterr().err
     assert "vae: loss became nan at epoch 2, step" in err and "last good checkpoint is kept" in err
     assert len(err.strip().splitlines()) == 1

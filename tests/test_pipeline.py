@@ -13,6 +13,7 @@ import evaluate
 import train_controller
 import train_world_model
 from utils.agent import WorldModel, WorldModelPolicy
+from utils.es import calibrate, run_cma
 from utils.io import UserError
 from utils.logger import read_log
 
@@ -89,7 +90,7 @@ def test_population_policy_matches_single_policies(dry_run):
 def test_runner_refills_emulators_and_matches_lockstep_play():
     """Jobs played 2 emulators at a time score exactly as when each has its own emulator."""
     from config import EnvConfig
-    from utils.agent import ConstantPolicy, RandomPolicy
+    from utils.evaluation import ConstantPolicy, RandomPolicy
     from utils.runner import run_episodes
 
     env = EnvConfig(max_episode_frames=2000)
@@ -113,7 +114,7 @@ def test_cma_es_improves_a_toy_fitness(tmp_path):
     from utils.logger import RunLogger
 
     with RunLogger(cfg, "toy", tmp_path) as logger:
-        hist, elites, mean = train_controller.run_cma("toy", np.zeros(10), 0.5, cfg, 40, fitness, logger, progress=False)
+        hist, elites, mean = run_cma("toy", np.zeros(10), 0.5, cfg, 40, fitness, logger, progress=False)
     assert hist[-1]["best"] > 0.2 * hist[0]["best"]  # fitness is negative: closer to 0 is better
     assert ((mean - target) ** 2).sum() < 0.1 * (target ** 2).sum()
     assert len(elites) == 40
@@ -163,7 +164,7 @@ def test_calibrate_keeps_the_policy_and_sets_logit_scale():
     rng = np.random.default_rng(0)
     feats = rng.normal(size=(256, 9))
     x = rng.normal(size=(9 + 1) * 4) * 37.0
-    x0, sigma = train_controller.calibrate(x, feats, 2.0)
+    x0, sigma = calibrate(x, feats, 2.0)
     def logits(p):
         return feats @ p[:36].reshape(4, 9).T + p[36:]
     np.testing.assert_array_equal(logits(x).argmax(1), logits(x0).argmax(1))  # same actions
@@ -172,24 +173,19 @@ def test_calibrate_keeps_the_policy_and_sets_logit_scale():
     noise = rng.normal(size=(2000, len(x))) * sigma
     moved = np.stack([logits(x0 + n)[:8] - logits(x0)[:8] for n in noise[:200]])
     assert moved.std() == pytest.approx(2.0, rel=0.15)
-    zero, sigma0 = train_controller.calibrate(np.zeros_like(x), feats, 2.0)
+    zero, sigma0 = calibrate(np.zeros_like(x), feats, 2.0)
     assert not zero.any() and sigma0 == pytest.approx(sigma)
 
 
 def test_evaluate_plays_another_controller_and_rejects_a_wrong_one(dry_run, tmp_path):
-    import argparse
-    import dataclasses
     import shutil
 
     cfg, _ = dry_run
-    cfg = dataclasses.replace(cfg)
     dream_dir = cfg.run_path / "controller" / "dream"
-    cfg._args = argparse.Namespace(reference=False, output=str(tmp_path / "r.json"), controller=str(dream_dir))
-    results = evaluate.main(cfg)
+    results = evaluate.main(cfg, evaluate.EvaluateOptions(output=str(tmp_path / "r.json"), controller=str(dream_dir)))
     assert results["controller"] == str(dream_dir) and (tmp_path / "r.json").is_file()
     wrong = tmp_path / "wrong"
     shutil.copytree(cfg.run_path / "vae", wrong)  # a VAE checkpoint where a controller is expected
-    cfg._args = argparse.Namespace(reference=False, output=str(tmp_path / "r2.json"), controller=str(wrong))
     with pytest.raises(UserError, match="not a 'controller' one"):
-        evaluate.main(cfg)
+        evaluate.main(cfg, evaluate.EvaluateOptions(output=str(tmp_path / "r2.json"), controller=str(wrong)))
     assert not (tmp_path / "r2.json").exists()

@@ -19,7 +19,7 @@ TOKEN = "hf_TestTokenThatMustNeverBeWritten123"
 def run_publish(cfg, *extra: str) -> int:
     argv = ["--dry-run", "--run", str(cfg.run_path), "--hf-username", "someone", "--num-episodes", "2",
             "--env.max-episode-frames", "800", "--logging.progress", "false", "--comparison-dir", "", *extra]
-    return publish_model.cli_main("publish", publish_model.main, argv=argv, extra_args=publish_model.add_args)
+    return publish_model.cli(argv)
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +149,7 @@ def test_no_token_is_a_clear_error(dry_run, monkeypatch, capsys, tmp_path):
 
 
 def test_publish_a_baseline(baseline_run, tmp_path):
-    from baselines.common import load_model
+    from baselines.checkpoints import load_model
 
     folder = tmp_path / "ppo"
     assert run_publish(baseline_run, "--agent", "ppo", "--local-dir", str(folder)) == 0
@@ -162,8 +162,7 @@ def test_publish_a_baseline(baseline_run, tmp_path):
 def run_evaluate(*argv: str) -> int:
     import evaluate
 
-    return evaluate.cli_main("evaluate", evaluate.main, extra_args=evaluate.add_args,
-                             argv=["--dry-run", "--num-episodes", "2", "--logging.progress", "false", *argv])
+    return evaluate.cli(["--dry-run", "--num-episodes", "2", "--logging.progress", "false", *argv])
 
 
 def test_evaluate_from_a_published_folder_gives_the_published_scores(wm_folder, tmp_path):
@@ -222,11 +221,12 @@ def test_a_crafted_pickle_in_a_downloaded_checkpoint_never_runs(baseline_run, tm
 
     import cloudpickle
 
-    from baselines.common import algo_dir, load_model
+    from baselines.checkpoints import load_model
     from utils.io import UserError
+    from utils.run_paths import RunPaths
 
     marker = tmp_path / "pwned"
-    src = algo_dir(baseline_run, "ppo") / "best_model.zip"
+    src = RunPaths.of(baseline_run).baseline("ppo") / "best_model.zip"
     payload = base64.b64encode(cloudpickle.dumps(_Marker(str(marker)))).decode()
     _with_data(src, tmp_path / "ppo-evil.zip", lambda d: d["policy_class"].update({":serialized:": payload}))
     model = load_model("ppo", tmp_path / "ppo-evil.zip")  # plays, and the payload never ran

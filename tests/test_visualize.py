@@ -14,7 +14,7 @@ def test_visualize_writes_every_file(dry_run):
     cfg, _ = dry_run
     argv = ["--dry-run", "--run", str(cfg.run_path), "--visualize", "--env.max-episode-frames", "800",
             "--logging.progress", "false"]
-    assert evaluate.cli_main("evaluate", evaluate.main, extra_args=evaluate.add_args, argv=argv) == 0
+    assert evaluate.cli(argv) == 0
     out = cfg.run_path / "visuals"
     summary = json.loads((out / "summary.json").read_text())
     for name in ("recon_grid", "latent_pca", "mdn_horizon", "training_curves"):
@@ -31,5 +31,5 @@ def test_visualize_writes_every_file(dry_run):
 
 def test_visualize_needs_a_run(tmp_path, capsys):
     argv = ["--dry-run", "--run", str(tmp_path / "missing"), "--visualize"]
-    assert evaluate.cli_main("evaluate", evaluate.main, extra_args=evaluate.add_args, argv=argv) == 1
+    assert evaluate.cli(argv) == 1
     assert "does not exist" in capsys.readouterr().err

@@ -81,11 +81,12 @@ def test_training_scripts_log_to_offline_wandb(tmp_path):
 def test_baseline_training_logs_to_offline_wandb(tmp_path):
     from conftest import tiny_baseline_config
 
-    from baselines.common import algo_dir, train
+    from baselines.training import train
+    from utils.run_paths import RunPaths
 
     cfg = tiny_baseline_config(tmp_path, **{"logging.wandb": True, "logging.wandb_mode": "offline"})
     train(cfg, "ppo")
-    (run,) = (algo_dir(cfg, "ppo") / "wandb").glob("offline-run-*")
+    (run,) = (RunPaths.of(cfg).baseline("ppo") / "wandb").glob("offline-run-*")
     info = summarize_run(run)
     assert info["name"].split("__")[1] == "ppo"
     assert {"train/episode_return", "train/env_frames", "eval/mean", "eval/env_frames"} <= info["keys"]
@@ -94,8 +95,8 @@ def test_baseline_training_logs_to_offline_wandb(tmp_path):
 
 def test_no_wandb_never_imports_it(tmp_path):
     code = ("import sys, train_world_model; "
-            "sys.exit(train_world_model.cli_main('x', train_world_model.main, extra_args=train_world_model.evaluate.add_args, "
-            f"argv=['--dry-run', '--no-wandb', '--run-dir', r'{tmp_path / 'run'}', '--logging.progress', 'false']) "
+            "sys.exit(train_world_model.cli("
+            f"['--dry-run', '--no-wandb', '--run-dir', r'{tmp_path / 'run'}', '--logging.progress', 'false']) "
             "or 10 * ('wandb' in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -111,8 +112,8 @@ def test_evaluation_and_visuals_log_media_to_offline_wandb(dry_run, tmp_path):
     shutil.copytree(cfg.run_path, run, ignore=shutil.ignore_patterns("wandb"))
     flags = ["--dry-run", "--run-dir", str(run), "--env.max-episode-frames", "800", "--logging.progress", "false",
              "--logging.wandb", "true", "--logging.wandb-mode", "offline"]
-    assert evaluate.cli_main("e", evaluate.main, extra_args=evaluate.add_args, argv=[*flags, "--record-video", "--reference"]) == 0
-    assert evaluate.cli_main("e", evaluate.main, extra_args=evaluate.add_args, argv=[*flags, "--visualize"]) == 0
+    assert evaluate.cli([*flags, "--record-video", "--reference"]) == 0
+    assert evaluate.cli([*flags, "--visualize"]) == 0
     infos = {summarize_run(r)["name"].split("__")[1]: summarize_run(r) for r in (run / "wandb").glob("offline-run-*")}
     assert {"eval/mean", "eval/random_mean", "videos/world_models-episode-0"} <= infos["world-models-evaluate"]["keys"]
     assert {"videos/dream_vs_reality", "charts/recon_grid", "charts/mdn_horizon", "mdn_rnn/nll_per_dim"} <= infos["world-models-visualize"]["keys"]

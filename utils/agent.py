@@ -1,13 +1,10 @@
-"""Loading a trained world model, batched policies, and playing seeded games on the vector env."""
+"""Loading a trained world model (sizes checked against each other) and its batched policy."""
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
 import torch
 
@@ -16,10 +13,8 @@ from models.controller import Controller, batched_logits
 from models.mdn_rnn import MDNRNN
 from models.vae import ConvVAE
 from utils.io import UserError, load_model_config, load_weights
-from utils.runner import Policy
+from utils.run_paths import RunPaths
 from utils.wrappers import num_actions
-
-VAE_DIR, MDN_DIR, CONTROLLER_DIR = "vae", "mdn_rnn", "controller"
 
 
 def load_vae(path: Path, device: torch.device) -> ConvVAE:
@@ -65,11 +60,13 @@ class WorldModel:
     @classmethod
     def load(cls, run_dir: Path, device: torch.device, with_controller: bool = True,
              controller_dir: Path | None = None, env: EnvConfig | None = None) -> WorldModel:
-        """The three checkpoints, their sizes checked against each other (and the game's action count if ``env``)."""
-        vae = load_vae(run_dir / VAE_DIR, device)
-        mdn = load_mdn_rnn(run_dir / MDN_DIR, device, latent_dim=vae.latent_dim,
+        """The three checkpoints of a run (or a published folder), their sizes checked against each other
+        (and the game's action count if ``env``)."""
+        paths = RunPaths(run_dir)
+        vae = load_vae(paths.vae, device)
+        mdn = load_mdn_rnn(paths.mdn_rnn, device, latent_dim=vae.latent_dim,
                            action_dim=num_actions(env) if env is not None else None)
-        ctrl_dir = controller_dir or run_dir / CONTROLLER_DIR
+        ctrl_dir = controller_dir or paths.controller
         ctrl = load_controller(ctrl_dir, device, vae.latent_dim, mdn.hidden_size, mdn.action_dim) if with_controller else None
         return cls(vae, mdn, ctrl, device)
 
@@ -118,64 +115,3 @@ class WorldModelPolicy:
         a_np = a.cpu().numpy()
         self.action_counts += np.bincount(a_np, minlength=self.mdn.action_dim)
         return a_np
-
-
-class RandomPolicy:
-    """Uniform random actions (the usual 'random agent' reference)."""
-
-    def __init__(self, n_actions: int, seed: int):
-        self.n, self.rng = n_actions, np.random.default_rng(seed)
-
-    def reset(self, num_envs: int) -> None:
-        pass
-
-    def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
-        pass
-
-    def act(self, frames: np.ndarray) -> np.ndarray:
-        return self.rng.integers(self.n, size=len(frames))
-
-
-class ConstantPolicy:
-    def __init__(self, action: int):
-        self.action = action
-
-    def reset(self, num_envs: int) -> None:
-        pass
-
-    def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
-        pass
-
-    def act(self, frames: np.ndarray) -> np.ndarray:
-        return np.full(len(frames), self.action, dtype=np.int64)
-
-
-def record_video(env_cfg: EnvConfig, policy: Policy, seed: int, video_dir: Path, name_prefix: str,
-                 make_env: Callable[[str], gym.Env] | None = None) -> tuple[Path, float, int]:
-    """Play one seeded game in a single env (``make_env(render_mode)``, default the World Models
-    agent's), recorded by gymnasium's RecordVideo at full resolution, one video frame per agent step."""
-    from gymnasium.wrappers import RecordVideo
-
-    from utils.wrappers import make_single_env
-
-    video_dir.mkdir(parents=True, exist_ok=True)
-    base = make_env("rgb_array") if make_env else make_single_env(env_cfg, render_mode="rgb_array")
-    with warnings.catch_warnings():  # an existing folder is fine: the file of this name is replaced
-        warnings.filterwarnings("ignore", message=".*Overwriting existing videos.*")
-        env = RecordVideo(base, str(video_dir), name_prefix=name_prefix,
-                          episode_trigger=lambda i: i == 0, disable_logger=True)
-    obs, _ = env.reset(seed=seed)
-    policy.reset(1)
-    policy.start(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
-    total, length, done = 0.0, 0, False
-    while not done:
-        action = int(policy.act(obs[None])[0])
-        obs, r, term, trunc, _ = env.step(action)
-        total += float(r)
-        length += 1
-        done = term or trunc
-    env.close()
-    videos = sorted(video_dir.glob(f"{name_prefix}*.mp4"))
-    if not videos:
-        raise UserError(f"video recording produced no file in {video_dir}")
-    return videos[-1], total, length

@@ -1,12 +1,11 @@
-"""Small runtime helpers shared by every script: device, seeding, entry points, the training loop."""
+"""Small runtime helpers shared by every script: device, seeding, phase bookkeeping, the training loop."""
 
 from __future__ import annotations
 
+import json
 import math
 import random
-import sys
 import time
-import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from config import Config, ConfigError, parse_config, save_config
-from utils.io import UserError, read_json
+from config import Config
+from utils.io import UserError, atomic_write_text, check_writable_dir, read_json
 
 
 def resolve_device(name: str) -> torch.device:
@@ -35,15 +34,13 @@ def seed_everything(seed: int) -> None:
 def prepare_run_dir(cfg: Config, run: Path | None = None) -> Path:
     """Create the run directory (default ``cfg.run_path``) or stop with a clear error if it cannot be
     written. Call it once the phase's inputs are checked, so a failing command creates nothing."""
-    from utils.io import check_writable_dir
-
     return check_writable_dir(run or cfg.run_path, "--run-dir")
 
 
 def record_config(cfg: Config, run: Path) -> None:
     """Save the resolved config in the run directory when a phase starts its real work (a command
     that fails on its inputs leaves the previous one in place)."""
-    save_config(cfg, run / "config.json")
+    atomic_write_text(run / "config.json", json.dumps(cfg.to_dict(), indent=2))
 
 
 def finished_phase(out: Path, phase: str, restart: bool) -> dict | None:
@@ -57,23 +54,9 @@ def finished_phase(out: Path, phase: str, restart: bool) -> dict | None:
     return None
 
 
-def cli_main(description: str, main: Callable[[Config], dict], num_epochs_field: str | None = None,
-             argv: list[str] | None = None, extra_args: Callable | None = None,
-             legacy: dict[str, tuple[str, str]] | None = None) -> int:
-    """Parse flags into a Config, run ``main(cfg)``; expected failures become one line and exit 1."""
-    cfg, args = parse_config(description, argv, num_epochs_field, extra_args, legacy)
-    cfg._args = args  # type: ignore[attr-defined]  # script-specific flags, for main()
-    try:
-        main(cfg)
-    except (UserError, ConfigError) as e:
-        if args.debug:
-            traceback.print_exc()
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+def action_share(counts: np.ndarray) -> np.ndarray:
+    """(A,) action counts -> (A,) shares of all actions taken (zeros when none were)."""
+    return counts / max(1, counts.sum())
 
 
 class Timer:

@@ -227,6 +227,12 @@ def load_shard(path: Path, keys: tuple[str, ...] = ("obs", "actions", "rewards",
     return out
 
 
+def collection_frames(cfg: Config) -> int:
+    """Emulator frames played to collect the VAE/MDN-RNN data (agent steps x frameskip)."""
+    manifest = read_json(cfg.data_path / MANIFEST, "data manifest")
+    return int(sum(s["steps"] for s in manifest["shards"])) * cfg.env.frameskip
+
+
 def complete_manifest(data_dir: Path) -> dict[str, Any]:
     m = read_manifest(data_dir)
     if m is None:

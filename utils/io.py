@@ -16,6 +16,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from utils.run_paths import TRAINED_BY  # the script that (re)makes each kind of checkpoint, for error messages
+
 
 class UserError(RuntimeError):
     """An expected failure (bad input, missing file): shown as one line, exit code 1."""
@@ -117,10 +119,6 @@ def save_model(model: torch.nn.Module, directory: Path | str, config: dict[str, 
     with atomic_path(directory / WEIGHTS_NAME) as tmp:
         save_file(state, str(tmp), metadata={"model_type": kind})
     atomic_write_json(directory / CONFIG_NAME, {"model_type": kind, **config})
-
-
-# The script that (re)makes each kind of checkpoint, for "what to do" in error messages.
-TRAINED_BY = {"vae": "train_vae.py", "mdn_rnn": "train_mdn_rnn.py", "controller": "train_controller.py"}
 
 
 def _retrain(kind: str) -> str:

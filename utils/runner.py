@@ -6,13 +6,18 @@ lengths vary several-fold), so episodes are jobs: ``num_envs`` emulators take th
 soon as theirs ends (a masked reset with the job's seed). Policies see which job each emulator plays
 through :meth:`Policy.start`, so per-job state (an LSTM state, a candidate's weights, an RNG) is reset
 exactly when a new episode begins.
+
+The same loop plays any other preprocessing (the SB3 agents' Atari wrappers): ``make_env`` gives single
+gymnasium envs, which :class:`GameBatch` steps as one batch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+import gymnasium as gym
 import numpy as np
 
 from config import EnvConfig
@@ -46,9 +51,42 @@ class EpisodeStats:
     action_counts: np.ndarray  # (A,) actions taken in the episodes (idle emulators' steps not counted)
 
 
+class GameBatch:
+    """Single gymnasium envs (any wrappers) behind the slice of the vector env's API that
+    :func:`run_episodes` uses. A game that ended is not stepped again until it is reset: an idle env
+    keeps its last frame, as ale_py's envs keep theirs (their extra steps are never counted)."""
+
+    def __init__(self, envs: list[gym.Env]):
+        self.envs = envs
+        self.single_action_space = envs[0].action_space
+        self.obs: list[Any] = [None] * len(envs)
+        self.over = np.zeros(len(envs), dtype=bool)
+
+    def reset(self, seed: np.ndarray, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        """Reset the envs in ``options["reset_mask"]`` (default: all), the i-th of them with ``seed[i]``."""
+        mask = np.ones(len(self.envs), dtype=bool) if options is None else options["reset_mask"]
+        for e, s in zip(np.flatnonzero(mask), seed, strict=True):
+            self.obs[e], _ = self.envs[e].reset(seed=int(s))
+            self.over[e] = False
+        return np.stack(self.obs)[:, None], {}  # (N, 1, ...) as the vector env's observations
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+        rew, term, trunc = np.zeros(len(self.envs)), np.zeros(len(self.envs), bool), np.zeros(len(self.envs), bool)
+        for e in np.flatnonzero(~self.over):
+            self.obs[e], rew[e], term[e], trunc[e], _ = self.envs[e].step(int(actions[e]))
+        self.over |= term | trunc
+        return np.stack(self.obs)[:, None], rew, term, trunc, {}
+
+    def close(self) -> None:
+        for env in self.envs:
+            env.close()
+
+
 def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarray, num_envs: int | None = None,
-                 max_steps: int | None = None, recorder: Recorder | None = None) -> EpisodeStats:
-    """Play one episode per seed (job k uses ``seeds[k]``), ``num_envs`` at a time (default: all)."""
+                 max_steps: int | None = None, recorder: Recorder | None = None,
+                 make_env: Callable[[], gym.Env] | None = None) -> EpisodeStats:
+    """Play one episode per seed (job k uses ``seeds[k]``), ``num_envs`` at a time (default: all), on
+    ale_py's vector env, or on ``make_env()``'s single envs when given."""
     seeds = np.asarray(seeds, dtype=np.int64)
     K = len(seeds)
     n = min(num_envs or K, K)
@@ -56,7 +94,7 @@ def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarr
     terminated = np.zeros(K, dtype=bool)
     job = np.arange(n)  # job of each emulator, -1 when idle
     next_job = n
-    venv = make_vector_env(env_cfg, n)
+    venv = make_vector_env(env_cfg, n) if make_env is None else GameBatch([make_env() for _ in range(n)])
     counts = np.zeros(int(venv.single_action_space.n), dtype=np.int64)
     try:
         obs, _ = venv.reset(seed=seeds[:n])

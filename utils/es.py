@@ -1,0 +1,106 @@
+"""CMA-ES (``cma``) for the controller: the resumable ask/tell loop, picking the winner, and the step-size
+calibration between the dream and the real game."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+import cma
+import numpy as np
+
+from config import Config
+from utils.common import action_share
+from utils.io import UserError
+
+
+def x_digest(X: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(X, dtype=np.float64).tobytes()).hexdigest()[:16]
+
+
+def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: int, fitness: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]],
+            logger: Any, progress: bool, env_frames: Callable[[], int] | None = None, step_offset: int = 0,
+            resume: dict | None = None, checkpoint: Callable[[dict], None] | None = None,
+            ) -> tuple[list[dict], list[tuple[float, np.ndarray]], np.ndarray]:
+    """Ask/tell loop. ``fitness(X (P, n), generation) -> (scores (P,), action histogram)``; higher is better.
+    ``env_frames()`` (real phase) gives the emulator frames played so far, logged per generation.
+    Log steps continue from ``step_offset`` (the dream's generations), as wandb drops decreasing steps.
+
+    After every generation ``checkpoint(progress)`` receives what a resumed run needs: every
+    generation's fitness values (CMA-ES is deterministic given its seed and them, so ``resume=progress``
+    rebuilds the optimizer's exact state by replaying ask/tell, checked against each generation's
+    candidates' digest), the elites and the history. No optimizer object is pickled.
+
+    Returns the per-generation history, the best (score, params) of each generation, and the final mean.
+    """
+    from tqdm import tqdm
+
+    cc = cfg.controller
+    es = cma.CMAEvolutionStrategy(x0, sigma0, {"popsize": cc.population_size, "seed": cfg.seed + 1 + (name == "real"),
+                                                  "verbose": -9, "tolx": 0, "tolfun": 0, "tolflatfitness": 10**9})
+    history, elites, fits, digests = [], [], [], []
+    if resume is not None:
+        for g, f in enumerate(resume["fitness"]):
+            X = np.asarray(es.ask())
+            if x_digest(X) != resume["digests"][g]:
+                raise UserError(f"cannot rebuild the CMA-ES state of the {name} phase at generation {g + 1} (the saved "
+                                "candidates differ: another cma version?); pass --restart to start the controller over")
+            es.tell(list(X), (-f).tolist())
+            fits.append(f)
+            digests.append(resume["digests"][g])
+        history = resume["history"]
+        elites = [(float(s), p) for s, p in zip(resume["elite_scores"], resume["elite_params"], strict=True)]
+    bar = tqdm(range(len(fits), generations), desc=f"cma-es {name}", disable=not progress, leave=False)
+    for gen in bar:
+        t0 = time.perf_counter()
+        X = np.asarray(es.ask())
+        scores, counts = fitness(X, gen)
+        es.tell(list(X), (-scores).tolist())
+        fits.append(np.asarray(scores, dtype=np.float64))
+        digests.append(x_digest(X))
+        i = int(np.argmax(scores))
+        elites.append((float(scores[i]), X[i].copy()))
+        share = action_share(counts)
+        rec = {"generation": gen + 1, "best": float(scores.max()), "mean": float(scores.mean()), "std": float(scores.std()),
+               "worst": float(scores.min()), "sigma": float(es.sigma), "top_action_share": float(share.max()),
+               "seconds": time.perf_counter() - t0}
+        if env_frames is not None:
+            rec["env_frames"] = env_frames()
+        history.append(rec)
+        logger.log({f"controller/{name}_{k}": v for k, v in rec.items()}, step=step_offset + gen + 1)
+        if checkpoint is not None:
+            checkpoint({"fitness": np.stack(fits), "digests": digests, "history": history,
+                        "elite_scores": np.array([e[0] for e in elites]), "elite_params": np.stack([e[1] for e in elites])})
+        bar.set_postfix(best=f"{rec['best']:.1f}", mean=f"{rec['mean']:.1f}")
+        if gen == 0 or (gen + 1) % max(1, generations // 10) == 0 or gen + 1 == generations:
+            print(f"[controller] {name} gen {gen + 1}/{generations}  best {rec['best']:.2f}  mean {rec['mean']:.2f}  "
+                  f"std {rec['std']:.2f}  top-action share {rec['top_action_share']:.2f}  ({rec['seconds']:.2f}s)")
+    return history, elites, np.asarray(es.result.xfavorite)
+
+
+def pick_best(elites: list[tuple[float, np.ndarray]], mean: np.ndarray, score: Callable[[np.ndarray], np.ndarray],
+              k: int = 3) -> tuple[np.ndarray, list[float]]:
+    """Re-score the k best elites and the CMA-ES mean on fresh rollouts; return the winner."""
+    top = sorted(elites, key=lambda e: -e[0])[:k]
+    cands = np.stack([p for _, p in top] + [mean])
+    scores = score(cands)
+    return cands[int(np.argmax(scores))], scores.tolist()
+
+
+def calibrate(x: np.ndarray, feats: np.ndarray, logit_sigma: float) -> tuple[np.ndarray, float]:
+    """Scale the start point and step size of the real phase in logit units.
+
+    ``argmax(W f + b)`` does not change when (W, b) is scaled, but CMA-ES's step size does, and a
+    dream-trained controller can have any scale. Rescale x so that its logits on real features
+    ``feats`` (N, F) have unit std, and pick sigma so that a step moves every logit by about
+    ``logit_sigma`` (a perturbation of std sigma per weight moves a logit by sigma * ||[f, 1]||).
+    """
+    A = len(x) // (feats.shape[1] + 1)
+    W, b = x[: A * feats.shape[1]].reshape(A, -1), x[A * feats.shape[1]:]
+    scale = float((feats @ W.T + b).std())
+    if scale > 0:
+        x = x / scale
+    f_norm = float(np.sqrt((feats**2).sum(1).mean() + 1.0))
+    return x, logit_sigma / f_norm

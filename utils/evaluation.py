@@ -1,0 +1,118 @@
+"""Seeded full games for every kind of agent, and the one summary of their scores.
+
+Every agent plays through :func:`utils.runner.run_episodes`: the World Models agent and the reference
+policies (uniform random, constant actions) on ale_py's vector env with 64x64 RGB frames, the SB3
+agents on single envs with their own Atari preprocessing (``make_env``). Game i of an evaluation is
+reset with ``eval.seed + i`` (:meth:`config.EvalConfig.seeds`), whatever the agent.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from config import EnvConfig
+from utils.common import action_share
+from utils.io import UserError
+from utils.runner import EpisodeStats, Policy, run_episodes
+from utils.wrappers import action_meanings
+
+
+class RandomPolicy:
+    """Uniform random actions (the usual 'random agent' reference)."""
+
+    def __init__(self, n_actions: int, seed: int):
+        self.n, self.rng = n_actions, np.random.default_rng(seed)
+
+    def reset(self, num_envs: int) -> None:
+        pass
+
+    def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
+        pass
+
+    def act(self, frames: np.ndarray) -> np.ndarray:
+        return self.rng.integers(self.n, size=len(frames))
+
+
+class ConstantPolicy:
+    """The same action every step (always-FIRE is Space Invaders' telling reference: 285 on every seed)."""
+
+    def __init__(self, action: int):
+        self.action = action
+
+    def reset(self, num_envs: int) -> None:
+        pass
+
+    def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
+        pass
+
+    def act(self, frames: np.ndarray) -> np.ndarray:
+        return np.full(len(frames), self.action, dtype=np.int64)
+
+
+def summarize(stats: EpisodeStats, seeds: list[int], action_names: list[str]) -> dict[str, Any]:
+    """Scores (mean, std, median, min, max), lengths, every game by seed and the actions' shares."""
+    share = action_share(stats.action_counts)
+    return {
+        "mean": float(np.mean(stats.returns)), "std": float(np.std(stats.returns)),
+        "median": float(np.median(stats.returns)), "min": float(np.min(stats.returns)),
+        "max": float(np.max(stats.returns)), "num_episodes": len(stats.returns), "mean_length": float(np.mean(stats.lengths)),
+        "episodes": [{"seed": int(s), "score": float(r), "length": int(n)}
+                     for s, r, n in zip(seeds, stats.returns, stats.lengths, strict=True)],
+        "action_share": {n: round(float(s), 4) for n, s in zip(action_names, share, strict=True)},
+        "top_action_share": float(share.max()),
+    }
+
+
+def evaluate_policy(env_cfg: EnvConfig, policy: Policy, seeds: list[int], make_env: Callable[[], gym.Env] | None = None,
+                    num_envs: int | None = None) -> dict[str, Any]:
+    """One full game per seed (see :func:`summarize`); ``make_env`` for preprocessing other than the vector env's."""
+    stats = run_episodes(env_cfg, policy, seeds, num_envs=num_envs, make_env=make_env)
+    return summarize(stats, seeds, action_meanings(env_cfg))
+
+
+def reference_policies(env_cfg: EnvConfig, seeds: list[int], rng_seed: int) -> dict[str, Any]:
+    """A uniform random policy and every constant action, on the same seeds."""
+    names = action_meanings(env_cfg)
+    out: dict[str, Any] = {"random": evaluate_policy(env_cfg, RandomPolicy(len(names), rng_seed), seeds), "constant": {}}
+    for a, name in enumerate(names):
+        out["constant"][name] = evaluate_policy(env_cfg, ConstantPolicy(a), seeds)
+    best = max(out["constant"], key=lambda k: out["constant"][k]["mean"])
+    out["best_constant"] = {"action": best, **{k: out["constant"][best][k] for k in ("mean", "std", "min", "max")}}
+    return out
+
+
+def record_video(env_cfg: EnvConfig, policy: Policy, seed: int, video_dir: Path, name_prefix: str,
+                 make_env: Callable[[str], gym.Env] | None = None) -> tuple[Path, float, int]:
+    """Play one seeded game in a single env (``make_env(render_mode)``, default the World Models
+    agent's), recorded by gymnasium's RecordVideo at full resolution, one video frame per agent step."""
+    from gymnasium.wrappers import RecordVideo
+
+    from utils.wrappers import make_single_env
+
+    video_dir.mkdir(parents=True, exist_ok=True)
+    base = make_env("rgb_array") if make_env else make_single_env(env_cfg, render_mode="rgb_array")
+    with warnings.catch_warnings():  # an existing folder is fine: the file of this name is replaced
+        warnings.filterwarnings("ignore", message=".*Overwriting existing videos.*")
+        env = RecordVideo(base, str(video_dir), name_prefix=name_prefix,
+                          episode_trigger=lambda i: i == 0, disable_logger=True)
+    obs, _ = env.reset(seed=seed)
+    policy.reset(1)
+    policy.start(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
+    total, length, done = 0.0, 0, False
+    while not done:
+        action = int(policy.act(obs[None])[0])
+        obs, r, term, trunc, _ = env.step(action)
+        total += float(r)
+        length += 1
+        done = term or trunc
+    env.close()
+    videos = sorted(video_dir.glob(f"{name_prefix}*.mp4"))
+    if not videos:
+        raise UserError(f"video recording produced no file in {video_dir}")
+    return videos[-1], total, length
