@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: install train dry-run baselines compare test test-all bench lint format clean
+.PHONY: install train dry-run baselines compare test test-slow test-all bench lint format clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,10 +25,13 @@ baselines: install  ## DDQN, PPO and discrete SAC on the shared frame budget (ba
 compare: install  ## every trained agent + random + always-FIRE on the same seeded games -> comparison_results/
 	$(BIN)/python compare_baselines.py $(ARGS)
 
-test: install  ## the default test suite (a few minutes on 2 cores)
+test: install  ## the default test suite: everything but the tests marked slow (about 2.5 minutes on 2 cores)
 	$(BIN)/python -m pytest -q --durations=10
 
-test-all: install  ## including tests marked slow
+test-slow: install  ## only the tests marked slow: real SIGKILLs, whole pipelines in fresh processes, wandb runs
+	$(BIN)/python -m pytest -q -m slow --durations=10
+
+test-all: install  ## every test (what CI runs, as make test then make test-slow)
 	$(BIN)/python -m pytest -q -m "" --durations=10
 
 bench: install  ## speed figures of every hot loop

@@ -198,6 +198,7 @@ def test_bad_env_id_is_a_clear_error():
         make_baseline_env(EnvConfig(env_id="ALE/NoSuchGame-v5"), n_envs=1, seed=0, training=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cmd, message", [
     (["train_baselines.py", "--algorithms", "dqn"], "unknown algorithm(s) dqn"),
     (["-m", "baselines.ppo", "--mode", "eval"], "ppo checkpoint not found"),

@@ -141,6 +141,7 @@ def test_other_settings_are_an_error_and_restart_starts_over(tmp_path, monkeypat
     assert len(read_log(out / "logs" / "eval.jsonl")) == 1  # the first run's lines are gone
 
 
+@pytest.mark.slow
 def test_sigkill_then_the_same_command_resumes(tmp_path, capsys):
     run_dir = tmp_path / "run"
     cmd = [sys.executable, "-m", "baselines.ddqn", "--mode", "train", "--dry-run", "--no-wandb",

@@ -471,6 +471,7 @@ def command(*args: str, env: dict | None = None, timeout: int = 120) -> subproce
                           env={**os.environ, **(env or {})})
 
 
+@pytest.mark.slow
 def test_an_unknown_game_fails_fast_as_a_command(tmp_path):
     p = command("train_world_model.py", "--dry-run", "--run-dir", str(tmp_path / "run"), "--env.env-id", "ALE/Nope-v5")
     assert p.returncode == 2
@@ -478,6 +479,7 @@ def test_an_unknown_game_fails_fast_as_a_command(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 def test_debug_shows_the_traceback_of_an_expected_failure(run, capsys):
     damage(run / "vae" / "model.safetensors", "truncated")
     rc, err = run_script(capsys, "evaluate", "--run-dir", str(run))
@@ -489,6 +491,7 @@ def test_debug_shows_the_traceback_of_an_expected_failure(run, capsys):
     assert debug.stderr.strip().splitlines()[-1] == line  # the same one line, last
 
 
+@pytest.mark.slow
 def test_wandb_online_without_a_network_is_one_line(run, tmp_path):
     shutil.rmtree(run / "controller")  # a controller phase that has not started: nothing of it to keep
     (run / "logs" / "controller.jsonl").unlink()

@@ -174,6 +174,7 @@ def test_evaluate_from_a_published_folder_gives_the_published_scores(wm_folder, 
     assert [e["score"] for e in played["episodes"]] == [e["score"] for e in published["episodes"]]
 
 
+@pytest.mark.slow
 def test_evaluate_from_a_published_baseline(baseline_run, tmp_path):
     folder = tmp_path / "sac"
     assert run_publish(baseline_run, "--agent", "sac", "--local-dir", str(folder)) == 0

@@ -52,6 +52,7 @@ def again(dry_run, tmp_path_factory):
     return run
 
 
+@pytest.mark.slow
 def test_same_seed_same_config_gives_identical_results_in_another_process(dry_run, again):
     cfg, _ = dry_run
     for a, b in zip(shards(cfg.run_path / "data"), shards(again / "data"), strict=True):
@@ -63,6 +64,7 @@ def test_same_seed_same_config_gives_identical_results_in_another_process(dry_ru
         assert all(torch.equal(wa[k], wb[k]) for k in wa), phase
 
 
+@pytest.mark.slow
 def test_another_seed_gives_other_results_on_the_same_evaluation_games(dry_run, tmp_path):
     import train_world_model
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import ROOT, tiny_config
 
 BLOCK, HEADER = 32768, 7
@@ -54,6 +55,7 @@ def summarize_run(run_dir: Path) -> dict:
     return {"keys": keys, "config": config, "artifacts": artifacts, "name": name}
 
 
+@pytest.mark.slow
 def test_training_scripts_log_to_offline_wandb(tmp_path):
     import train_world_model
 
@@ -93,6 +95,7 @@ def test_baseline_training_logs_to_offline_wandb(tmp_path):
     assert info["artifacts"] and "ppo" in info["artifacts"][0]
 
 
+@pytest.mark.slow
 def test_no_wandb_never_imports_it(tmp_path):
     code = ("import sys, train_world_model; "
             "sys.exit(train_world_model.cli("
@@ -102,6 +105,7 @@ def test_no_wandb_never_imports_it(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_evaluation_and_visuals_log_media_to_offline_wandb(dry_run, tmp_path):
     import shutil
 
