@@ -26,12 +26,12 @@ import torch
 from config import Config
 from models.mdn_rnn import MDNRNN
 from models.vae import ConvVAE
-from utils.agent import WorldModelPolicy
 from utils.cli import run_cli
 from utils.common import resolve_device, seed_everything
 from utils.data import LatentData
 from utils.dream import Dream
 from utils.io import UserError, atomic_write_json, check_writable_dir
+from utils.world_model import WorldModelPolicy
 from utils.wrappers import make_vector_env, num_actions, squeeze_obs
 
 # The config sections this script reads (its --help shows them, with env, logging and the run's fields).
@@ -65,25 +65,10 @@ class BenchOptions:
     """Also write the figures as JSON here."""
 
 
-def main(cfg: Config, args: BenchOptions | None = None) -> dict:
-    args = args or BenchOptions()
-    if not args.duration > 0:
-        raise UserError(f"--duration must be > 0 seconds (got {args.duration})")
-    if args.num_envs < 0:
-        raise UserError(f"--num-envs must be >= 0 (0 = population size; got {args.num_envs})")
-    if args.output:
-        check_writable_dir(Path(args.output).parent, "--output")  # before the minutes of measuring, not after
-    seed_everything(cfg.seed)
-    device = resolve_device(cfg.device)
-    cc, mc = cfg.controller, cfg.mdn_rnn
-    A = num_actions(cfg.env)
-    Z = cfg.vae.latent_dim
-    n_envs = args.num_envs or cc.population_size * cc.real_rollouts
-    dur = args.duration
-    out: dict = {"device": str(device), "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
-                 "preset": cfg.preset, "num_envs": n_envs, "latent_dim": Z, "hidden_size": mc.hidden_size}
-
-    # 1. Raw vector env: random actions, no model.
+def bench_env_and_agent_loop(cfg: Config, vae: ConvVAE, mdn: MDNRNN, n_envs: int, dur: float) -> dict:
+    """Raw vector-env steps (random actions, no model), then the real-env agent loop: VAE encode ->
+    batched controllers -> LSTM step, the whole population at once."""
+    A, Z, H = mdn.action_dim, vae.latent_dim, mdn.hidden_size
     venv = make_vector_env(cfg.env, n_envs)
     venv.reset(seed=cfg.seed)
     rng = np.random.default_rng(0)
@@ -92,14 +77,8 @@ def main(cfg: Config, args: BenchOptions | None = None) -> dict:
         venv.step(rng.integers(A, size=n_envs))
         return n_envs
 
-    n, s = timed(env_step, dur)
-    out["env_steps_per_s"] = n / s
-
-    # 2. The real-env agent loop: VAE encode -> batched controllers -> LSTM step, whole population at once.
-    vae = ConvVAE(Z, cfg.env.frame_size).to(device).eval().to(memory_format=torch.channels_last)
-    mdn = MDNRNN(Z, A, mc.hidden_size, mc.num_mixtures).to(device).eval()
-    n_params = (Z + mc.hidden_size + 1) * A
-    policy = WorldModelPolicy(vae, mdn, torch.randn(n_envs, n_params) * 0.1, job_candidates=np.arange(n_envs))
+    out = {"env_steps_per_s": rate(*timed(env_step, dur))}
+    policy = WorldModelPolicy(vae, mdn, torch.randn(n_envs, (Z + H + 1) * A) * 0.1, job_candidates=np.arange(n_envs))
     policy.reset(n_envs)
     policy.start(np.arange(n_envs), np.arange(n_envs))
     obs, _ = venv.reset(seed=cfg.seed)
@@ -109,17 +88,20 @@ def main(cfg: Config, args: BenchOptions | None = None) -> dict:
         obs, *_ = venv.step(policy.act(squeeze_obs(obs)).astype(np.int64))
         return n_envs
 
-    n, s = timed(agent_step, dur)
-    out["agent_loop_steps_per_s"] = n / s
+    out["agent_loop_steps_per_s"] = rate(*timed(agent_step, dur))
     venv.close()
+    return out
 
-    # 3. Dream: P candidates x R rollouts per step, one tensor program.
-    F = 20_000
+
+def bench_dream(cfg: Config, mdn: MDNRNN, device: torch.device, dur: float) -> dict:
+    """Dream latent steps: P candidates x R rollouts per step, one tensor program, on random latents."""
+    cc, A, Z = cfg.controller, mdn.action_dim, mdn.latent_dim
+    F, rng = 20_000, np.random.default_rng(0)
     lat = LatentData(mu=np.random.randn(F, Z).astype(np.float32), logvar=np.full((F, Z), -2.0, np.float32),
                      actions=np.random.randint(0, A, F - 10).astype(np.uint8), rewards=np.zeros(F - 10, np.float32),
                      dones=np.zeros(F - 10, bool), lengths=np.full(10, F // 10 - 1))
     dream = Dream(mdn, lat, cc.warmup_steps, device)
-    params = torch.randn(cc.population_size, n_params, device=device) * 0.1
+    params = torch.randn(cc.population_size, (Z + mdn.hidden_size + 1) * A, device=device) * 0.1
     starts = dream.sample_starts(cc.dream_rollouts, rng)
     horizon = 50
 
@@ -128,13 +110,13 @@ def main(cfg: Config, args: BenchOptions | None = None) -> dict:
         sync(device)
         return cc.population_size * cc.dream_rollouts * horizon
 
-    n, s = timed(dream_gen, dur)
-    out["dream_latent_steps_per_s"] = n / s
-    out["dream_batch"] = cc.population_size * cc.dream_rollouts
+    return {"dream_latent_steps_per_s": rate(*timed(dream_gen, dur)), "dream_batch": cc.population_size * cc.dream_rollouts}
 
-    # 4. VAE train and encode.
+
+def bench_vae(cfg: Config, vae: ConvVAE, device: torch.device, dur: float) -> tuple[dict, torch.optim.Optimizer]:
+    """VAE training frames/s (one Adam step per batch) and encoding frames/s (batches of 1,024)."""
     vae.train()
-    opt = opt_vae = torch.optim.Adam(vae.parameters(), 1e-4)
+    opt = torch.optim.Adam(vae.parameters(), 1e-4)
     frames = torch.randint(0, 256, (cfg.vae.batch_size, 64, 64, 3), dtype=torch.uint8).to(device)
 
     def vae_train() -> int:
@@ -145,8 +127,7 @@ def main(cfg: Config, args: BenchOptions | None = None) -> dict:
         sync(device)
         return len(frames)
 
-    n, s = timed(vae_train, dur)
-    out["vae_train_frames_per_s"] = n / s
+    out = {"vae_train_frames_per_s": rate(*timed(vae_train, dur))}
     big = torch.randint(0, 256, (1024, 64, 64, 3), dtype=torch.uint8).to(device)
     vae.eval()
 
@@ -155,10 +136,13 @@ def main(cfg: Config, args: BenchOptions | None = None) -> dict:
         sync(device)
         return len(big)
 
-    n, s = timed(vae_encode, dur)
-    out["vae_encode_frames_per_s"] = n / s
+    out["vae_encode_frames_per_s"] = rate(*timed(vae_encode, dur))
+    return out, opt
 
-    # 5. MDN-RNN train steps (batch x seq_len sequences).
+
+def bench_mdn_rnn(cfg: Config, mdn: MDNRNN, device: torch.device, dur: float) -> dict:
+    """MDN-RNN training steps/s on batch_size x seq_len sequences."""
+    mc, A, Z = cfg.mdn_rnn, mdn.action_dim, mdn.latent_dim
     mdn.train()
     opt = torch.optim.Adam(mdn.parameters(), 1e-3)
     B, L = mc.batch_size, mc.seq_len
@@ -175,17 +159,19 @@ def main(cfg: Config, args: BenchOptions | None = None) -> dict:
         return 1
 
     n, s = timed(mdn_train, dur)
-    out["mdn_rnn_train_steps_per_s"] = n / s
-    out["mdn_rnn_train_seq_steps_per_s"] = n * B * L / s
+    return {"mdn_rnn_train_steps_per_s": n / s, "mdn_rnn_train_seq_steps_per_s": n * B * L / s}
 
-    # 6. What resuming costs: the VAE's per-epoch resume state (weights + Adam moments + RNG), and
-    # rebuilding CMA-ES after a kill by replaying the saved fitness of cc.dream_epochs generations.
+
+def bench_resume(cfg: Config, vae: ConvVAE, opt_vae: torch.optim.Optimizer, n_params: int, A: int) -> dict:
+    """What resuming costs: the VAE's per-epoch resume state (weights + Adam moments + RNG), and
+    rebuilding CMA-ES after a kill by replaying the saved fitness of cc.dream_epochs generations."""
     import tempfile
     import types
 
     from utils.es import run_cma
     from utils.resume import RESUME_NAME, save_epoch
 
+    out, cc, rng = {}, cfg.controller, np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         save_epoch(Path(tmp), {}, vae, opt_vae, np.random.default_rng(0), 1, 1, [], 0.0)
@@ -199,19 +185,23 @@ def main(cfg: Config, args: BenchOptions | None = None) -> dict:
     run_cma("dream", np.zeros(n_params), 0.1, cfg, cc.dream_epochs, None, quiet, progress=False, resume=saved[-1])
     out["cma_rebuild_seconds"] = time.perf_counter() - t0
     out["cma_rebuild_generations"] = cc.dream_epochs
+    return out
 
-    out["ratio_agent_loop_to_env"] = out["agent_loop_steps_per_s"] / out["env_steps_per_s"]
-    out["ratio_dream_to_agent_loop"] = out["dream_latent_steps_per_s"] / out["agent_loop_steps_per_s"]
-    out["ratio_vae_encode_to_train"] = out["vae_encode_frames_per_s"] / out["vae_train_frames_per_s"]
 
-    print(f"bench ({out['device']}, {out['torch_threads']} torch threads, preset {cfg.preset}, {n_envs} envs, z={Z}, "
-          f"LSTM {mc.hidden_size})")
+def rate(units: int, seconds: float) -> float:
+    return units / seconds
+
+
+def report(out: dict, cfg: Config) -> None:
+    cc, mc = cfg.controller, cfg.mdn_rnn
+    print(f"bench ({out['device']}, {out['torch_threads']} torch threads, preset {cfg.preset}, {out['num_envs']} envs, "
+          f"z={out['latent_dim']}, LSTM {mc.hidden_size})")
     rows = [("raw vector env", out["env_steps_per_s"], "env steps/s"),
             ("agent loop (population batched)", out["agent_loop_steps_per_s"], "env steps/s"),
             (f"dream ({out['dream_batch']} rollouts/step)", out["dream_latent_steps_per_s"], "latent steps/s"),
             ("VAE train", out["vae_train_frames_per_s"], "frames/s"),
             ("VAE encode", out["vae_encode_frames_per_s"], "frames/s"),
-            (f"MDN-RNN train ({B}x{L})", out["mdn_rnn_train_steps_per_s"], "steps/s"),
+            (f"MDN-RNN train ({mc.batch_size}x{mc.seq_len})", out["mdn_rnn_train_steps_per_s"], "steps/s"),
             ("MDN-RNN train", out["mdn_rnn_train_seq_steps_per_s"], "sequence steps/s")]
     for name, v, unit in rows:
         print(f"  {name:<36} {v:>12,.0f} {unit}")
@@ -220,7 +210,37 @@ def main(cfg: Config, args: BenchOptions | None = None) -> dict:
     print(f"  {'VAE encode / train':<36} {out['ratio_vae_encode_to_train']:>12.1f}")
     print(f"  {'VAE resume state, per epoch':<36} {out['vae_resume_save_seconds']:>12.2f} s ({out['vae_resume_megabytes']:.0f} MB)")
     print(f"  {f'CMA-ES rebuilt after {cc.dream_epochs} generations':<36} {out['cma_rebuild_seconds']:>12.2f} s "
-          f"({n_params} parameters, population {cc.population_size})")
+          f"({(out['latent_dim'] + mc.hidden_size + 1) * out['num_actions']} parameters, population {cc.population_size})")
+
+
+def main(cfg: Config, args: BenchOptions | None = None) -> dict:
+    args = args or BenchOptions()
+    if not args.duration > 0:
+        raise UserError(f"--duration must be > 0 seconds (got {args.duration})")
+    if args.num_envs < 0:
+        raise UserError(f"--num-envs must be >= 0 (0 = population size; got {args.num_envs})")
+    if args.output:
+        check_writable_dir(Path(args.output).parent, "--output")  # before the minutes of measuring, not after
+    seed_everything(cfg.seed)
+    device = resolve_device(cfg.device)
+    cc, mc = cfg.controller, cfg.mdn_rnn
+    A, Z = num_actions(cfg.env), cfg.vae.latent_dim
+    n_envs = args.num_envs or cc.population_size * cc.real_rollouts
+    out: dict = {"device": str(device), "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
+                 "preset": cfg.preset, "num_envs": n_envs, "latent_dim": Z, "hidden_size": mc.hidden_size, "num_actions": A}
+    # Models are freshly initialised: speed does not depend on training.
+    vae = ConvVAE(Z, cfg.env.frame_size).to(device).eval().to(memory_format=torch.channels_last)
+    mdn = MDNRNN(Z, A, mc.hidden_size, mc.num_mixtures).to(device).eval()
+    out.update(bench_env_and_agent_loop(cfg, vae, mdn, n_envs, args.duration))
+    out.update(bench_dream(cfg, mdn, device, args.duration))
+    vae_figures, opt_vae = bench_vae(cfg, vae, device, args.duration)
+    out.update(vae_figures)
+    out.update(bench_mdn_rnn(cfg, mdn, device, args.duration))
+    out.update(bench_resume(cfg, vae, opt_vae, (Z + mc.hidden_size + 1) * A, A))
+    out["ratio_agent_loop_to_env"] = out["agent_loop_steps_per_s"] / out["env_steps_per_s"]
+    out["ratio_dream_to_agent_loop"] = out["dream_latent_steps_per_s"] / out["agent_loop_steps_per_s"]
+    out["ratio_vae_encode_to_train"] = out["vae_encode_frames_per_s"] / out["vae_train_frames_per_s"]
+    report(out, cfg)
     if args.output:
         atomic_write_json(args.output, out)
     return out

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from config import Config, EnvConfig
-from utils.agent import WorldModel, WorldModelPolicy
 from utils.cli import run_cli
 from utils.common import Timer, resolve_device, seed_everything
 from utils.evaluation import evaluate_policy, record_video, reference_policies
 from utils.hub import hub_folder
 from utils.io import UserError, atomic_write_json, check_writable_dir, read_json
 from utils.run_paths import RunPaths
+from utils.world_model import WorldModel, WorldModelPolicy
 
 # The config sections this script reads (its --help shows them, with env, logging and the run's fields).
 SECTIONS = ("eval", "baselines")

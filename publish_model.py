@@ -87,7 +87,7 @@ def _evaluate(cfg: Config, agent: Agent, folder: Path) -> dict[str, Any]:
 def _copy_weights(cfg: Config, agent: str, paths: RunPaths, folder: Path) -> dict[str, Any]:
     """Weights into the folder; returns a description of the files for the card."""
     if agent == "world-models":
-        from utils.agent import WorldModel
+        from utils.world_model import WorldModel
 
         wm = WorldModel.load(paths.root, resolve_device("cpu"), env=cfg.env)  # validates sizes and types before anything is written
         for phase, model in zip(PHASES, (wm.vae, wm.mdn, wm.controller), strict=True):

@@ -25,7 +25,6 @@ import torch
 
 from config import Config
 from models.controller import Controller
-from utils.agent import WorldModel, WorldModelPolicy
 from utils.cli import run_cli
 from utils.common import Timer, finished_phase, prepare_run_dir, record_config, resolve_device, seed_everything
 from utils.data import collection_frames
@@ -48,6 +47,7 @@ from utils.resume import (
 )
 from utils.run_paths import RunPaths
 from utils.runner import run_episodes
+from utils.world_model import WorldModel, WorldModelPolicy
 
 # Seeds of real training episodes live far from evaluation seeds (EvalConfig.seed, default 10,000).
 TRAIN_SEED_BASE = 1_000_000

@@ -1,4 +1,5 @@
-"""Every script runs as a command: --help works, bad input is one line and a non-zero exit."""
+"""Every script's command line: --help shows its own sections, bad input is one line and a non-zero exit
+(in-process through ``cli``; one test runs a script as a real command)."""
 
 from __future__ import annotations
 
@@ -54,10 +55,14 @@ def test_num_epochs_flag_is_documented_per_script():
     assert "--num-epochs" not in help_text("evaluate.py")
 
 
-def test_a_flag_of_another_scripts_section_is_refused(tmp_path):
-    p = run("train_vae.py", "--controller.sigma0", "0.5", "--run-dir", str(tmp_path))
-    assert p.returncode == 2 and "unrecognized arguments: --controller.sigma0" in p.stderr
-    assert len(p.stderr.strip().splitlines()) == 1 and not any(tmp_path.iterdir())
+def test_a_flag_of_another_scripts_section_is_refused(tmp_path, capsys):
+    import train_vae
+
+    with pytest.raises(SystemExit) as e:
+        train_vae.cli(["--controller.sigma0", "0.5", "--run-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "unrecognized arguments: --controller.sigma0" in err
+    assert len(err.strip().splitlines()) == 1 and not any(tmp_path.iterdir())
 
 
 def test_help_shows_the_presets_values():
@@ -72,7 +77,10 @@ def test_missing_run_is_one_line_and_exit_1(tmp_path):
     assert "Traceback" not in p.stderr
 
 
-def test_nonsense_flag_exit_2(tmp_path):
-    p = run("train_controller.py", "--dream-epochs", "-1", "--run-dir", str(tmp_path))
-    assert p.returncode == 2 and "controller.dream_epochs must be >= 0" in p.stderr
+def test_nonsense_flag_exit_2(tmp_path, capsys):
+    import train_controller
+
+    with pytest.raises(SystemExit) as e:
+        train_controller.cli(["--dream-epochs", "-1", "--run-dir", str(tmp_path)])
+    assert e.value.code == 2 and "controller.dream_epochs must be >= 0" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # nothing written

@@ -12,10 +12,10 @@ from conftest import tiny_config
 import evaluate
 import train_controller
 import train_world_model
-from utils.agent import WorldModel, WorldModelPolicy
 from utils.es import calibrate, run_cma
 from utils.io import UserError
 from utils.logger import read_log
+from utils.world_model import WorldModel, WorldModelPolicy
 
 
 def test_dry_run_produces_every_artefact(dry_run):

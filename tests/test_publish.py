@@ -11,7 +11,7 @@ import torch
 from huggingface_hub import ModelCard
 
 import publish_model
-from utils.agent import WorldModel, WorldModelPolicy
+from utils.world_model import WorldModel, WorldModelPolicy
 
 TOKEN = "hf_TestTokenThatMustNeverBeWritten123"
 
@@ -148,6 +148,7 @@ def test_no_token_is_a_clear_error(dry_run, monkeypatch, capsys, tmp_path):
     assert "no Hugging Face token" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_publish_a_baseline(baseline_run, tmp_path):
     from baselines.checkpoints import load_model
 

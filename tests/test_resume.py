@@ -217,7 +217,7 @@ def test_sigkill_mid_phase_then_the_same_command_resumes(tmp_path):
     # Only the generations lost to the kill were played again.
     dream_gens_logged = [r for r in read_log(cfg.run_path / "logs" / "controller.jsonl") if "controller/dream_best" in r]
     assert len(dream_gens_logged) == 40 and done_before >= 1
-    from utils.agent import WorldModel
+    from utils.world_model import WorldModel
 
     wm = WorldModel.load(cfg.run_path, torch.device("cpu"))
     assert all(np.isfinite(p.detach().numpy()).all() for p in wm.controller.parameters())

@@ -12,9 +12,9 @@ import torch
 import torch.distributions as D
 
 import evaluate
-from utils.agent import WorldModel
 from utils.data import LatentData
 from utils.visualize import mdn_quality
+from utils.world_model import WorldModel
 
 
 def test_visualize_writes_every_file(dry_run):

@@ -80,6 +80,7 @@ def test_training_scripts_log_to_offline_wandb(tmp_path):
     assert (cfg.run_path / "logs" / "vae.jsonl").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_baseline_training_logs_to_offline_wandb(tmp_path):
     from conftest import tiny_baseline_config
 

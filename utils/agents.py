@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 
 from config import Config
-from utils.agent import WorldModel, WorldModelPolicy
 from utils.common import resolve_device
 from utils.evaluation import ConstantPolicy, RandomPolicy, evaluate_policy, record_video
 from utils.io import read_json
 from utils.logger import read_log
 from utils.run_paths import RunPaths
+from utils.world_model import WorldModel, WorldModelPolicy
 from utils.wrappers import action_meanings
 
 AGENTS = ("world-models", "ddqn", "ppo", "sac", "random", "fire")

@@ -9,12 +9,12 @@ import numpy as np
 import torch
 
 from config import Config
-from utils.agent import load_vae
 from utils.common import Timer
 from utils.data import LatentData, check_manifest, complete_manifest, load_shard, shard_paths
 from utils.io import WEIGHTS_NAME
 from utils.resume import file_digest
 from utils.run_paths import RunPaths
+from utils.world_model import load_vae
 
 
 @torch.no_grad()

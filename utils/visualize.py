@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from config import Config
-from utils.agent import WorldModel, WorldModelPolicy
 from utils.io import UserError, atomic_path, atomic_write_json, read_json
 from utils.plots import plt, save_figure
+from utils.world_model import WorldModel, WorldModelPolicy
 
 SCALE = 4  # video pixels per frame pixel
 

@@ -12,6 +12,7 @@ terminals), no reward clipping, no no-op or FIRE resets.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import cv2
@@ -121,18 +122,20 @@ def squeeze_obs(obs: np.ndarray) -> np.ndarray:
 
 def num_actions(cfg: EnvConfig) -> int:
     """Size of the game's minimal action set (6 for Space Invaders)."""
-    rom_name(cfg.env_id)  # a clear error for a bad id, not gymnasium's traceback
-    register_ale()
-    env = gym.make(cfg.env_id)
-    n = int(env.action_space.n)
-    env.close()
-    return n
+    return len(action_meanings(cfg))
 
 
 def action_meanings(cfg: EnvConfig) -> list[str]:
-    rom_name(cfg.env_id)
+    """The game's minimal action set by name (``NOOP``, ``FIRE``, ...)."""
+    return list(_action_meanings(cfg.env_id))
+
+
+@functools.cache
+def _action_meanings(env_id: str) -> tuple[str, ...]:
+    """Per game, once: making an env loads its ROM (0.1 s)."""
+    rom_name(env_id)  # a clear error for a bad id, not gymnasium's traceback
     register_ale()
-    env = gym.make(cfg.env_id)
-    names = list(env.unwrapped.get_action_meanings())
+    env = gym.make(env_id)
+    names = tuple(env.unwrapped.get_action_meanings())
     env.close()
     return names
