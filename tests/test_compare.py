@@ -46,6 +46,7 @@ def test_every_agent_is_scored_on_the_same_seeds(report):
     assert results["agents"]["world-models"]["over_budget"] is True
 
 
+@pytest.mark.slow
 def test_scores_match_each_agents_own_evaluation(report, baseline_run):
     """The report's numbers are the ones `--mode eval` and evaluate.py give for the same seeds."""
     import evaluate

@@ -154,6 +154,7 @@ def test_a_corrupt_metrics_file_is_one_line(run, capsys, script, metrics):
     assert snapshot(run) == before
 
 
+@pytest.mark.slow
 def test_deleted_latents_are_encoded_again_by_the_phase_that_needs_them(run, capsys):
     from utils.data import LatentData
 

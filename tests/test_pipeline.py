@@ -106,6 +106,42 @@ def test_runner_refills_emulators_and_matches_lockstep_play():
     assert (capped.lengths == 50).all() and not capped.terminated.any()
 
 
+def test_runner_on_single_envs_refills_them_and_never_steps_a_finished_game():
+    """The SB3 agents' path: single gymnasium envs batched by GameBatch behave as the vector env's jobs."""
+    from config import EnvConfig
+    from utils.evaluation import ConstantPolicy
+    from utils.runner import run_episodes
+    from utils.wrappers import make_single_env
+
+    class FramePolicy(ConstantPolicy):  # a deterministic function of the frame, so sticky actions matter
+        def act(self, frames):
+            return frames.reshape(len(frames), -1).sum(1) // 7 % 6
+
+    env = EnvConfig(max_episode_frames=600)
+    made = []
+
+    def make():
+        made.append(make_single_env(env))
+        steps = {"n": 0}
+        real_step = made[-1].step
+
+        def counted(action):
+            steps["n"] += 1
+            return real_step(action)
+
+        made[-1].step, made[-1].steps = counted, steps
+        return made[-1]
+
+    seeds = [5, 6, 7, 8, 9]
+    a = run_episodes(env, FramePolicy(0), seeds, num_envs=2, make_env=make)
+    assert len(made) == 2 and sum(e.steps["n"] for e in made) == a.lengths.sum()  # no step of an idle env
+    b = run_episodes(env, FramePolicy(0), seeds, make_env=make)
+    np.testing.assert_array_equal(a.returns, b.returns)  # each game is its seed's, whichever env played it
+    assert (a.lengths == 150).all()  # 600 frames / frameskip 4: every game is cut by the frame limit
+    assert a.action_counts.sum() == a.lengths.sum() and not a.terminated.any()
+    assert len(set(a.returns.tolist())) > 1  # the seeds (sticky actions) make the games differ
+
+
 def test_cma_es_improves_a_toy_fitness(tmp_path):
     cfg = tiny_config(tmp_path, **{"controller.population_size": 12})
     target = np.linspace(-1, 1, 10)

@@ -62,11 +62,18 @@ def assert_each_step_once(log_path) -> None:
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    """An uninterrupted run of every phase at tiny sizes, with several epochs and generations each."""
+    """An uninterrupted run of the VAE and MDN-RNN phases at tiny sizes, with several epochs each."""
     cfg = tiny_config(tmp_path_factory.mktemp("ref"), **RESUME_SIZES)
-    for module in (train_vae, train_mdn_rnn, train_controller):
+    for module in (train_vae, train_mdn_rnn):
         module.main(cfg)
     return cfg
+
+
+@pytest.fixture(scope="module")
+def reference_controller(reference):
+    """The same run with its controller phase (several generations in the dream and the real game) too."""
+    train_controller.main(reference)
+    return reference
 
 
 RESUME_SIZES = {"vae.num_epochs": 3, "mdn_rnn.num_epochs": 4, "controller.dream_epochs": 4,
@@ -120,8 +127,10 @@ def test_mdn_rnn_resumes_and_ends_identical(reference, tmp_path, monkeypatch, ca
     assert_each_step_once(cfg.run_path / "logs" / "mdn_rnn.jsonl")
 
 
-@pytest.mark.parametrize("where", [pytest.param("dream", marks=pytest.mark.slow), "real"])
-def test_cma_es_resumes_per_generation_and_ends_identical(reference, tmp_path, monkeypatch, capsys, where):
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["dream", "real"])
+def test_cma_es_resumes_per_generation_and_ends_identical(reference_controller, tmp_path, monkeypatch, capsys, where):
+    reference = reference_controller
     cfg = copy_run(reference, tmp_path, ("data", "vae", "mdn_rnn", "latents.npz", "latents.json", "config.json"))
     target = (train_controller.Dream, "rollout", 2) if where == "dream" else (train_controller, "run_episodes", 1)
     with monkeypatch.context() as m:
