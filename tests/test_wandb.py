@@ -38,6 +38,9 @@ def read_records(path: Path) -> list:
 
 
 def summarize_run(run_dir: Path) -> dict:
+    import wandb
+
+    wandb.teardown()  # wait until wandb's service has written every record (once seen: a run record not yet there)
     (log,) = run_dir.glob("run-*.wandb")
     keys, config, artifacts, name = set(), set(), [], None
     for rec in read_records(log):
