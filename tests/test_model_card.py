@@ -99,3 +99,16 @@ def test_card_shows_the_results(case):
     assert ("## Figures" in text) == any(f in CAPTIONS for f in files)
     listed = ", ".join(f"`{f}`" for f in sorted([*files, "README.md"]))
     assert text.endswith(f"\nFiles: {listed}.\n") and listed.startswith("`README.md`")
+
+
+@pytest.mark.parametrize("agent", ["world-models", "ppo"])
+def test_the_cards_usage_imports_exist(agent):
+    """Every project import in the card's usage snippet works in a clone (a renamed module breaks the card)."""
+    import importlib
+
+    cfg, results, weights, files = make_case(agent, True, 1_000, ["results.json"])
+    text = str(hub.model_card(cfg, agent, REPO_ID, results, weights, files))
+    imports = [line.split() for line in text.splitlines() if line.startswith(("from models", "from baselines"))]
+    assert len(imports) == (3 if agent == "world-models" else 1)
+    for _, module, _, name in imports:
+        assert hasattr(importlib.import_module(module), name), f"from {module} import {name}"
