@@ -99,7 +99,7 @@ def bench_dream(cfg: Config, mdn: MDNRNN, device: torch.device, dur: float) -> d
     F, rng = 20_000, np.random.default_rng(0)
     lat = LatentData(mu=np.random.randn(F, Z).astype(np.float32), logvar=np.full((F, Z), -2.0, np.float32),
                      actions=np.random.randint(0, A, F - 10).astype(np.uint8), rewards=np.zeros(F - 10, np.float32),
-                     dones=np.zeros(F - 10, bool), lengths=np.full(10, F // 10 - 1))
+                     dones=np.zeros(F - 10, bool), lives=np.full(F, 3, np.uint8), lengths=np.full(10, F // 10 - 1))
     dream = Dream(mdn, lat, cc.warmup_steps, device)
     params = torch.randn(cc.population_size, (Z + mdn.hidden_size + 1) * A, device=device) * 0.1
     starts = dream.sample_starts(cc.dream_rollouts, rng)

@@ -28,6 +28,8 @@ class EnvConfig:
     """Sticky-action probability (v5 default: 0.25)."""
     max_episode_frames: int = 108_000
     """Emulator frames after which an episode is truncated (v5 default: 108,000 = 30 min of play)."""
+    maxpool: bool = True
+    """Observe the max of each step's last two emulator frames (Space Invaders' shots flicker)."""
     num_threads: int = 0
     """C++ threads for ale_py's vector env (0 = one per core)."""
 
@@ -97,11 +99,17 @@ class MDNRNNConfig:
     grad_clip: float = 1.0
     """Gradient norm clip."""
     reward_weight: float = 1.0
-    """Weight of the reward-head loss (MSE on the clipped reward sign)."""
+    """Weight of the reward-head loss (MSE on the reward_target)."""
     done_weight: float = 1.0
     """Weight of the done-head loss (BCE, positive class up-weighted by done_pos_weight)."""
     done_pos_weight: float = 10.0
-    """Up-weighting of the rare terminal steps in the done loss."""
+    """Up-weighting of the rare terminal (and life-loss) steps in the event heads' loss."""
+    reward_target: str = "symlog"
+    """Reward head target: symlog (of the game's points) or sign (the seed-era clipped reward)."""
+    life_head: bool = True
+    """Also predict life loss; the dream then ends when the lives run out."""
+    calibrate_events: bool = True
+    """Sample done/life from calibrated probabilities (false: the up-weighted logits, as the seed era)."""
 
 
 @dataclass
@@ -446,6 +454,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError("--env.repeat_action_probability must be in [0, 1]")
     if cfg.data.action_hold_min > cfg.data.action_hold_max:
         raise ConfigError("--data.action_hold_min must be <= --data.action_hold_max")
+    if cfg.mdn_rnn.reward_target not in ("symlog", "sign"):
+        raise ConfigError(f"--mdn_rnn.reward_target must be symlog or sign (got {cfg.mdn_rnn.reward_target!r})")
     if cfg.controller.population_size < 2:
         raise ConfigError("--controller.population_size must be at least 2 for CMA-ES")
     if cfg.device not in ("auto", "cpu", "cuda"):

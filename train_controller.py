@@ -133,12 +133,13 @@ class ControllerTraining:
                       elite_params=torch.from_numpy(progress["elite_params"]))
         save_state(self.paths.controller, st)
 
-    def dream_score(self, X: np.ndarray, rollouts: int) -> tuple[np.ndarray, np.ndarray]:
-        """Every candidate on the same ``rollouts`` fresh dream starts: (fitness (P,), action histogram)."""
+    def dream_score(self, X: np.ndarray, rollouts: int) -> tuple[np.ndarray, np.ndarray, dict]:
+        """Every candidate on the same ``rollouts`` fresh dream starts: (fitness (P,), action histogram,
+        {mean dreamed game length})."""
         starts = self.dream.sample_starts(rollouts, self.rng, self.gen_torch)
-        f, counts = self.dream.rollout(torch.as_tensor(X, dtype=torch.float32, device=self.device), starts,
-                                       self.cc.dream_horizon, self.cc.temperature, self.gen_torch, self.cc.alive_bonus)
-        return f.cpu().numpy().astype(np.float64), counts
+        res = self.dream.rollout(torch.as_tensor(X, dtype=torch.float32, device=self.device), starts,
+                                 self.cc.dream_horizon, self.cc.temperature, self.gen_torch, self.cc.alive_bonus)
+        return res.fitness.cpu().numpy().astype(np.float64), res.action_counts, {"dream_length": float(res.lengths.mean())}
 
     def real_score(self, X: np.ndarray, seeds: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """Every candidate on the same seeded real games: (mean score (P,), action histogram)."""

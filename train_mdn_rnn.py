@@ -13,6 +13,7 @@ import utils.omp  # noqa: F401  (first: sets GOMP_SPINCOUNT before torch loads O
 
 # isort: split
 
+import math
 import sys
 
 import numpy as np
@@ -82,7 +83,9 @@ def _train(cfg: Config, paths: RunPaths, device: torch.device, signature: dict, 
     trim_log(paths.log("mdn_rnn"), int(state["step"]) if state else 0)  # drop what a killed run's lost part logged
     latent_dim = latents.mu.shape[1]
     mc = cfg.mdn_rnn
-    model = MDNRNN(latent_dim, num_actions(cfg.env), mc.hidden_size, mc.num_mixtures).to(device)
+    model = MDNRNN(latent_dim, num_actions(cfg.env), mc.hidden_size, mc.num_mixtures, reward_target=mc.reward_target,
+                   life_head=mc.life_head,
+                   event_logit_offset=math.log(mc.done_pos_weight) if mc.calibrate_events else 0.0).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=mc.learning_rate)
     sampler = SequenceSampler(latents, mc.seq_len)
     rng = np.random.default_rng(cfg.seed)
@@ -108,7 +111,8 @@ def _train(cfg: Config, paths: RunPaths, device: torch.device, signature: dict, 
         save_epoch(out, signature, model, optimizer, rng, epoch + 1, step, history, seconds_before + timer.seconds)
         if epoch == 0 or (epoch + 1) % max(1, mc.num_epochs // 10) == 0 or epoch + 1 == mc.num_epochs:
             print(f"[mdn_rnn] epoch {epoch + 1}/{mc.num_epochs}  nll/dim {s['nll']:.3f}  reward_mse {s['reward_mse']:.4f}  "
-                  f"done_bce {s['done_bce']:.4f}  ({s['steps'] / s['seconds']:.1f} steps/s)")
+                  f"done_bce {s['done_bce']:.4f}  " + (f"life_bce {s['life_bce']:.4f}  " if "life_bce" in s else "")
+                  + f"({s['steps'] / s['seconds']:.1f} steps/s)")
 
     train_epochs(model, optimizer, range(done, mc.num_epochs), batches, loss_fn, "mdn_rnn", logger,
                  grad_clip=mc.grad_clip, progress=cfg.logging.progress, total_batches=per_epoch,

@@ -1,7 +1,12 @@
 """MDN-RNN of World Models: an LSTM over [z_t, a_t] predicting p(z_{t+1}) as a Gaussian mixture.
 
-As in the paper, every latent dimension has its own mixture of ``num_mixtures`` Gaussians. Two
-extra heads predict the (clipped) reward of step t and whether the episode ends after it.
+As in the paper, every latent dimension has its own mixture of ``num_mixtures`` Gaussians. Extra
+heads predict the reward of step t (``reward_target``: ``symlog`` regresses symlog(r), so a 200-point
+mothership is worth more than a 5-point invader; ``sign`` regresses sign(r), the seed-era target),
+whether the game ends after it, and (``life_head``) whether it loses a life. The event heads train
+with their positive class up-weighted by w = ``event_pos_weight``, which moves the optimal logit by
+log(w); :meth:`MDNRNN.event_probs` takes that back off, so the probabilities the dream samples from are
+calibrated (``event_pos_weight=1`` with no offset is the seed-era uncalibrated head when trained with 10).
 ``step()`` advances one timestep with the very same LSTM weights (no second copy), which is what
 the dream and the real-game agent loop use.
 """
@@ -16,6 +21,15 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+REWARD_TARGETS = ("symlog", "sign")
+
+
+def symlog(x: torch.Tensor) -> torch.Tensor:
+    return torch.sign(x) * torch.log1p(x.abs())
+
+
+def symexp(x: torch.Tensor) -> torch.Tensor:
+    return torch.sign(x) * torch.expm1(x.abs())
 
 State = tuple[torch.Tensor, torch.Tensor]
 
@@ -33,34 +47,60 @@ def gmm_nll(y: torch.Tensor, logit_pi: torch.Tensor, mu: torch.Tensor, log_sigma
 
 class MDNRNN(nn.Module, PyTorchModelHubMixin):
     """:param latent_dim: size of z.  :param action_dim: number of discrete actions.
-    :param hidden_size: LSTM units.  :param num_mixtures: Gaussians per latent dimension."""
+    :param hidden_size: LSTM units.  :param num_mixtures: Gaussians per latent dimension.
+    :param reward_target: ``symlog`` or ``sign`` (what the reward head regresses).
+    :param life_head: also predict life loss.  :param event_logit_offset: log of the positive-class
+        weight the event heads trained with (subtracted by :meth:`event_probs`; 0 = no correction).
 
-    def __init__(self, latent_dim: int = 32, action_dim: int = 6, hidden_size: int = 256, num_mixtures: int = 5):
+    The defaults of the last three are the seed-era model's, so checkpoints saved before they existed load as they were."""
+
+    def __init__(self, latent_dim: int = 32, action_dim: int = 6, hidden_size: int = 256, num_mixtures: int = 5,
+                 reward_target: str = "sign", life_head: bool = False, event_logit_offset: float = 0.0):
         super().__init__()
+        if reward_target not in REWARD_TARGETS:
+            raise ValueError(f"reward_target must be one of {REWARD_TARGETS}, got {reward_target!r}")
         self.latent_dim, self.action_dim = latent_dim, action_dim
         self.hidden_size, self.num_mixtures = hidden_size, num_mixtures
+        self.reward_target, self.life_head, self.event_logit_offset = reward_target, life_head, float(event_logit_offset)
         self.lstm = nn.LSTM(latent_dim + action_dim, hidden_size, batch_first=True)
-        self.head = nn.Linear(hidden_size, 3 * latent_dim * num_mixtures + 2)
+        self.head = nn.Linear(hidden_size, 3 * latent_dim * num_mixtures + 2 + int(life_head))
 
     def config(self) -> dict:
         return {"latent_dim": self.latent_dim, "action_dim": self.action_dim,
-                "hidden_size": self.hidden_size, "num_mixtures": self.num_mixtures}
+                "hidden_size": self.hidden_size, "num_mixtures": self.num_mixtures, "reward_target": self.reward_target,
+                "life_head": self.life_head, "event_logit_offset": self.event_logit_offset}
 
     def initial_state(self, batch: int, device: torch.device | str = "cpu") -> State:
         z = torch.zeros(batch, self.hidden_size, device=device)
         return z, z.clone()
 
     def _split(self, out: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Head output (..., 3ZK + 2) -> logit_pi, mu, log_sigma (..., Z, K), reward (...), done_logit (...)."""
+        """Head output (..., 3ZK + 2 [+ 1]) -> logit_pi, mu, log_sigma (..., Z, K), reward (...) (the head's raw
+        output: symlog(r) or sign(r)), done_logit (...) [, life_logit (...)]."""
         Z, K = self.latent_dim, self.num_mixtures
         mix = out[..., : 3 * Z * K].unflatten(-1, (3, Z, K))
-        return {
+        rest = out[..., 3 * Z * K:]
+        pred = {
             "logit_pi": mix[..., 0, :, :],
             "mu": mix[..., 1, :, :],
             "log_sigma": mix[..., 2, :, :].clamp(-7.0, 3.0),
-            "reward": out[..., -2],
-            "done_logit": out[..., -1],
+            "reward": rest[..., 0],
+            "done_logit": rest[..., 1],
         }
+        if self.life_head:
+            pred["life_logit"] = rest[..., 2]
+        return pred
+
+    def reward_value(self, pred: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The predicted reward in game points (symlog head) or in clipped units (sign head)."""
+        return symexp(pred["reward"]) if self.reward_target == "symlog" else pred["reward"]
+
+    def event_probs(self, pred: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Calibrated per-step probabilities of ``done`` and (with the life head) ``life`` loss."""
+        out = {"done": torch.sigmoid(pred["done_logit"] - self.event_logit_offset)}
+        if "life_logit" in pred:
+            out["life"] = torch.sigmoid(pred["life_logit"] - self.event_logit_offset)
+        return out
 
     def forward(self, z: torch.Tensor, actions: torch.Tensor, state: State | None = None) -> tuple[dict[str, torch.Tensor], State]:
         """z (B, T, Z), actions (B, T) int64 -> predictions for step t+1, each (B, T, ...)."""
@@ -86,32 +126,49 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
         """Hidden state (B, H) after consuming (z_t, a_t) -> mixture over z_{t+1}, reward_t, done_logit_t."""
         return self._split(self.head(h))
 
-    def sample(self, pred: dict[str, torch.Tensor], temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw z_{t+1} (B, Z): mixture weights softened by tau, sigmas scaled by sqrt(tau) (as the paper)."""
+    def sample(self, pred: dict[str, torch.Tensor], temperature: float = 1.0, generator: torch.Generator | None = None,
+               noise: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """Draw z_{t+1} (B, Z): mixture weights softened by tau, sigmas scaled by sqrt(tau) (as the paper).
+
+        ``noise`` = (u (B, Z, K) uniform, eps (B, Z) normal) replaces the draws (the dream shares them across candidates)."""
         logit_pi, mu, log_sigma = pred["logit_pi"], pred["mu"], pred["log_sigma"]
-        u = torch.rand(logit_pi.shape, device=mu.device, generator=generator).clamp_(1e-9, 1 - 1e-9)
+        if noise is None:
+            u = torch.rand(logit_pi.shape, device=mu.device, generator=generator)
+            eps = torch.randn(logit_pi.shape[:-1], device=mu.device, generator=generator)
+        else:
+            u, eps = noise
+        u = u.clamp(1e-9, 1 - 1e-9)
         k = torch.argmax(logit_pi / temperature - torch.log(-torch.log(u)), dim=-1, keepdim=True)  # Gumbel-max
         m = mu.gather(-1, k).squeeze(-1)
         s = log_sigma.gather(-1, k).squeeze(-1).exp()
-        eps = torch.randn(m.shape, device=mu.device, generator=generator)
         return m + s * math.sqrt(temperature) * eps
 
     def compute_loss(self, batch: dict[str, torch.Tensor], reward_weight: float = 1.0, done_weight: float = 1.0,
                      done_pos_weight: float = 10.0) -> tuple[torch.Tensor, dict[str, float]]:
-        """batch: mu/logvar (B, T+1, Z) from the VAE, actions/rewards/dones/mask (B, T).
+        """batch: mu/logvar (B, T+1, Z) from the VAE, actions/rewards/dones/mask (B, T) (and life_loss (B, T)
+        with the life head).
 
         z is sampled from the VAE posterior (as the paper). The mixture NLL is averaged over latent
-        dimensions (so it stays comparable across latent sizes), masked over padded steps.
+        dimensions (so it stays comparable across latent sizes), masked over padded steps. The life
+        head's loss is weighted like the done head's (``done_weight``, ``done_pos_weight``).
         """
         z = batch["mu"] + torch.randn_like(batch["mu"]) * (0.5 * batch["logvar"]).exp()
         pred, _ = self(z[:, :-1], batch["actions"])
         mask = batch["mask"]
         denom = mask.sum().clamp(min=1.0)
         nll = (gmm_nll(z[:, 1:], pred["logit_pi"], pred["mu"], pred["log_sigma"]).mean(-1) * mask).sum() / denom
-        reward_target = batch["rewards"].sign()
+        reward_target = symlog(batch["rewards"]) if self.reward_target == "symlog" else batch["rewards"].sign()
         reward_loss = (F.mse_loss(pred["reward"], reward_target, reduction="none") * mask).sum() / denom
         pos_weight = torch.tensor(done_pos_weight, device=z.device)
-        done_loss = (F.binary_cross_entropy_with_logits(pred["done_logit"], batch["dones"], pos_weight=pos_weight,
-                                                        reduction="none") * mask).sum() / denom
+
+        def bce(logit: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+            return (F.binary_cross_entropy_with_logits(logit, target, pos_weight=pos_weight, reduction="none") * mask).sum() / denom
+
+        done_loss = bce(pred["done_logit"], batch["dones"])
         loss = nll + reward_weight * reward_loss + done_weight * done_loss
-        return loss, {"loss": loss.item(), "nll": nll.item(), "reward_mse": reward_loss.item(), "done_bce": done_loss.item()}
+        stats = {"nll": nll.item(), "reward_mse": reward_loss.item(), "done_bce": done_loss.item()}
+        if self.life_head:
+            life_loss = bce(pred["life_logit"], batch["life_loss"])
+            loss = loss + done_weight * life_loss
+            stats["life_bce"] = life_loss.item()
+        return loss, {"loss": loss.item(), **stats}

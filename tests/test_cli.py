@@ -46,7 +46,7 @@ def test_help_shows_the_scripts_own_sections(script):
     present, absent = OWN[script]
     assert shared | present <= flags, sorted(shared | present - flags)
     assert not absent & flags, sorted(absent & flags)
-    assert len(text.splitlines()) < 200
+    assert len(text.splitlines()) < 250  # the seed-era --help of every script: 440-480 lines
 
 
 def test_num_epochs_flag_is_documented_per_script():

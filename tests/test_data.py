@@ -101,7 +101,7 @@ def test_sequence_sampler_alignment_without_copies():
     mu = np.array([[e * 100 + t] for e, n in enumerate(lengths) for t in range(n + 1)], dtype=np.float32)
     actions = np.array([e * 100 + t for e, n in enumerate(lengths) for t in range(n)])
     data = LatentData(mu=mu, logvar=np.zeros_like(mu), actions=actions, rewards=actions.astype(np.float32),
-                      dones=np.zeros(len(actions), bool), lengths=lengths)
+                      dones=np.zeros(len(actions), bool), lives=np.full(len(mu), 3, np.uint8), lengths=lengths)
     s = SequenceSampler(data, seq_len=4)
     b = s.sample(64, np.random.default_rng(0))
     assert b["mu"].shape == (64, 5, 1) and b["actions"].shape == (64, 4)

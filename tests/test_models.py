@@ -122,3 +122,53 @@ def test_pixel_bias_starts_the_decoder_near_the_mean_frame():
     vae.set_pixel_bias(mean)
     out = vae.decode(torch.randn(2, 8))
     torch.testing.assert_close(out[0].permute(1, 2, 0), mean, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("pos_weight", [1.0, 10.0])
+def test_event_heads_are_calibrated_after_up_weighted_training(pos_weight):
+    """Dones on 5% and life losses on 20% of the steps, independent of the input: trained with the positive
+    class up-weighted by w, the event probabilities (logit - log w) come out at 5% and 20%; the raw sigmoid of
+    the logit (what the seed-era dream sampled) is 10p / (1 + 9p) = 34% and 71% when w = 10."""
+    import math
+
+    torch.manual_seed(0)
+    m = MDNRNN(latent_dim=2, action_dim=2, hidden_size=8, num_mixtures=1, life_head=True,
+               event_logit_offset=math.log(pos_weight))
+    opt = torch.optim.Adam(m.parameters(), 3e-2)
+    g = torch.Generator().manual_seed(1)
+    B, T = 64, 16
+    for _ in range(250):
+        batch = {"mu": torch.randn(B, T + 1, 2, generator=g), "logvar": torch.full((B, T + 1, 2), -4.0),
+                 "actions": torch.randint(0, 2, (B, T), generator=g), "rewards": torch.zeros(B, T),
+                 "dones": (torch.rand(B, T, generator=g) < 0.05).float(),
+                 "life_loss": (torch.rand(B, T, generator=g) < 0.2).float(), "mask": torch.ones(B, T)}
+        loss, stats = m.compute_loss(batch, done_pos_weight=pos_weight)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert "life_bce" in stats
+    with torch.no_grad():
+        pred, _ = m(torch.randn(256, T, 2, generator=g), torch.randint(0, 2, (256, T), generator=g))
+        probs = m.event_probs(pred)
+    assert abs(float(probs["done"].mean()) - 0.05) < 0.015
+    assert abs(float(probs["life"].mean()) - 0.20) < 0.03
+    raw_done = float(torch.sigmoid(pred["done_logit"]).mean())
+    expected_raw = 0.05 * pos_weight / (1 + 0.05 * (pos_weight - 1))
+    assert abs(raw_done - expected_raw) < 0.04 * pos_weight
+
+
+def test_symlog_reward_head_regresses_game_points():
+    from models.mdn_rnn import symexp, symlog
+
+    r = torch.tensor([-200.0, -1.0, 0.0, 5.0, 30.0, 200.0])
+    torch.testing.assert_close(symexp(symlog(r)), r)
+    torch.testing.assert_close(symlog(torch.tensor([200.0])), torch.tensor([math_log1p_200 := 5.303305]), atol=1e-5, rtol=0)
+    m = MDNRNN(latent_dim=2, action_dim=2, hidden_size=4, num_mixtures=1, reward_target="symlog")
+    pred = m.predict(torch.zeros(1, 4))
+    with torch.no_grad():
+        m.head.bias[3 * 2 * 1] = math_log1p_200
+        m.head.weight.zero_()
+    torch.testing.assert_close(m.reward_value(m.predict(torch.zeros(1, 4))), torch.tensor([200.0]), rtol=1e-5, atol=1e-3)
+    assert "life_logit" not in pred
+    with pytest.raises(ValueError, match="reward_target"):
+        MDNRNN(reward_target="clip")

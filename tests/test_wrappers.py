@@ -5,11 +5,12 @@ import pytest
 
 from config import EnvConfig
 from utils.io import UserError
-from utils.wrappers import make_single_env, make_vector_env, num_actions, rom_name, squeeze_obs
+from utils.wrappers import make_single_env, make_vector_env, num_actions, preprocess_frame, register_ale, rom_name, squeeze_obs
 
 
-def test_vector_and_single_env_give_identical_frames():
-    cfg = EnvConfig(repeat_action_probability=0.0)
+@pytest.mark.parametrize("maxpool", [True, False])
+def test_vector_and_single_env_give_identical_frames(maxpool):
+    cfg = EnvConfig(repeat_action_probability=0.0, maxpool=maxpool)
     venv = make_vector_env(cfg, 2)
     env = make_single_env(cfg)
     obs_v, _ = venv.reset(seed=np.array([123, 7]))
@@ -35,3 +36,28 @@ def test_env_ids():
         rom_name("ALE/NoSuchGame-v5")
     with pytest.raises(UserError, match="expected ALE"):
         rom_name("SpaceInvadersNoFrameskip-v4")
+
+
+def test_frame_max_pool_against_two_raw_frames():
+    """The observation is the pixel-wise max of the step's last two raw frames, resized; on frames where the
+    shots and bombs flicker, it shows more of them than the last frame alone."""
+    import gymnasium as gym
+
+    register_ale()
+    cfg = EnvConfig(repeat_action_probability=0.0)
+    raw = gym.make(cfg.env_id, frameskip=1, repeat_action_probability=0.0)
+    env = make_single_env(cfg)
+    raw.reset(seed=5)
+    obs, _ = env.reset(seed=5)
+    rng, differs, more = np.random.default_rng(1), 0, 0
+    for _ in range(150):
+        a = int(rng.integers(6))
+        frames = [raw.step(a)[0] for _ in range(cfg.frameskip)]
+        obs, *_ = env.step(a)
+        pooled = np.maximum(frames[-2], frames[-1])
+        np.testing.assert_array_equal(obs, preprocess_frame(pooled, cfg.frame_size))
+        differs += not np.array_equal(pooled, frames[-1])
+        more += int((pooled != frames[-1]).any(-1).sum())
+    assert differs > 50 and more > 0  # the pool changes most frames (moving sprites, flicker)
+    raw.close()
+    env.close()

@@ -4,7 +4,8 @@ On disk (``<data_dir>/``)::
 
     manifest.json          the config that made the data, and one entry per finished shard
     shard_00000.npz        compressed: obs (F, 64, 64, 3) uint8, actions (S,) uint8, rewards (S,) f32,
-                           dones (S,) bool, lengths (E,) int64, episode_ids (E,), seeds (E,)
+                           dones (S,) bool, lives (F,) uint8 (the game's life counter at each frame),
+                           lengths (E,) int64, episode_ids (E,), seeds (E,)
 
 An episode of ``T`` steps stores ``T + 1`` frames (the frame after its last action included), so
 ``F = S + E``. Each episode has its own env seed and action RNG, so the data does not depend on how
@@ -29,7 +30,7 @@ from utils.runner import run_episodes
 from utils.wrappers import num_actions
 
 MANIFEST = "manifest.json"
-DATA_FORMAT_VERSION = 1
+DATA_FORMAT_VERSION = 2  # 2: lives per frame
 # What to do about lost or damaged data: collection is deterministic, so collecting again gives the same episodes.
 COLLECT_AGAIN = "rerun train_vae.py (with --restart if the VAE is already trained) to collect it again"
 
@@ -96,6 +97,7 @@ def _write_shard(path: Path, episodes: list[dict[str, Any]]) -> dict[str, Any]:
         "actions": np.concatenate([e["actions"] for e in episodes]).astype(np.uint8),
         "rewards": np.concatenate([e["rewards"] for e in episodes]).astype(np.float32),
         "dones": np.concatenate([e["dones"] for e in episodes]).astype(bool),
+        "lives": np.concatenate([e["lives"] for e in episodes]).astype(np.uint8),
         "lengths": np.array([len(e["actions"]) for e in episodes], dtype=np.int64),
         "episode_ids": np.array([e["id"] for e in episodes], dtype=np.int64),
         "seeds": np.array([e["seed"] for e in episodes], dtype=np.int64),
@@ -185,12 +187,13 @@ class _ShardWriter:
         self.next_shard = len(manifest["shards"])
         self.bar = tqdm(total=len(episode_ids), desc="collect", unit="ep", disable=not progress)
 
-    def begin(self, job: int, frame: np.ndarray) -> None:
-        self.buffers[job] = {"obs": [frame.copy()], "actions": [], "rewards": [], "dones": []}
+    def begin(self, job: int, frame: np.ndarray, lives: int) -> None:
+        self.buffers[job] = {"obs": [frame.copy()], "actions": [], "rewards": [], "dones": [], "lives": [lives]}
 
-    def step(self, job: int, action: int, reward: float, terminated: bool, frame: np.ndarray) -> None:
+    def step(self, job: int, action: int, reward: float, terminated: bool, frame: np.ndarray, lives: int) -> None:
         b = self.buffers[job]
         b["obs"].append(frame.copy())
+        b["lives"].append(lives)
         b["actions"].append(action)
         b["rewards"].append(reward)
         b["dones"].append(terminated)
@@ -199,7 +202,7 @@ class _ShardWriter:
         b = self.buffers.pop(job)
         ep = int(self.ids[job])
         self.finished[ep] = {"id": ep, "seed": episode_seed(self.seed, ep), "obs": np.stack(b["obs"]),
-                             **{k: np.array(b[k]) for k in ("actions", "rewards", "dones")}}
+                             **{k: np.array(b[k]) for k in ("actions", "rewards", "dones", "lives")}}
         self.bar.update(1)
         while self.next_shard < self.n_shards:  # flush every complete shard, in order
             ids = range(self.next_shard * self.per_shard, min((self.next_shard + 1) * self.per_shard, self.num_rollouts))
@@ -214,7 +217,7 @@ class _ShardWriter:
 # --------------------------------------------------------------------------- reading shards
 
 
-def load_shard(path: Path, keys: tuple[str, ...] = ("obs", "actions", "rewards", "dones", "lengths")) -> dict[str, np.ndarray]:
+def load_shard(path: Path, keys: tuple[str, ...] = ("obs", "actions", "rewards", "dones", "lives", "lengths")) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise UserError(f"data shard {path} is missing; {COLLECT_AGAIN}")
     try:
@@ -301,9 +304,12 @@ class FrameDataset:
 # --------------------------------------------------------------------------- latent sequences
 
 
+LATENT_KEYS = ("mu", "logvar", "actions", "rewards", "dones", "lives", "lengths")
+
+
 @dataclass
 class LatentData:
-    """Encoded episodes, flat: frame-level (F, Z) mu/logvar and step-level (S,) actions/rewards/dones.
+    """Encoded episodes, flat: frame-level (F, Z) mu/logvar and (F,) lives, step-level (S,) actions/rewards/dones.
 
     ``frame_start[e]`` / ``step_start[e]`` index episode e's first frame / step; it has
     ``lengths[e]`` steps and ``lengths[e] + 1`` frames.
@@ -314,6 +320,7 @@ class LatentData:
     actions: np.ndarray
     rewards: np.ndarray
     dones: np.ndarray
+    lives: np.ndarray
     lengths: np.ndarray
 
     @property
@@ -324,9 +331,20 @@ class LatentData:
     def step_start(self) -> np.ndarray:
         return np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
 
+    @property
+    def step_frames(self) -> np.ndarray:
+        """(S,) index of the frame each step starts from (step s goes from frame f to f + 1)."""
+        return np.repeat(self.frame_start - self.step_start, self.lengths) + np.arange(int(self.lengths.sum()))
+
+    @property
+    def life_loss(self) -> np.ndarray:
+        """(S,) bool: the step lost a life (the counter went down from its frame to the next)."""
+        f = self.step_frames
+        return self.lives[f + 1].astype(np.int64) < self.lives[f].astype(np.int64)
+
     def save(self, path: Path, meta: dict[str, Any]) -> None:
         buf = io.BytesIO()
-        np.savez(buf, **{k: getattr(self, k) for k in ("mu", "logvar", "actions", "rewards", "dones", "lengths")})
+        np.savez(buf, **{k: getattr(self, k) for k in LATENT_KEYS})
         from utils.io import atomic_write_bytes
 
         atomic_write_bytes(path, buf.getvalue())
@@ -336,7 +354,10 @@ class LatentData:
     def load(cls, path: Path) -> LatentData:
         try:
             with np.load(path, allow_pickle=False) as z:
-                return cls(**{k: z[k] for k in ("mu", "logvar", "actions", "rewards", "dones", "lengths")})
+                arrays = {k: z[k] for k in LATENT_KEYS if k != "lives" or k in z.files}
+            # Caches of format-1 data have no lives: 0 (unknown), which only a model with a life head would read.
+            arrays.setdefault("lives", np.zeros(len(arrays["mu"]), dtype=np.uint8))
+            return cls(**arrays)
         except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as e:
             raise UserError(f"latent cache {path} is corrupt or truncated ({type(e).__name__}); delete it and rerun: "
                             "the phase that needs it encodes the data again") from None
@@ -355,9 +376,10 @@ class SequenceSampler:
         # Number of valid window starts per episode (at least 1), and sampling weights ~ that.
         self.n_starts = np.maximum(data.lengths - seq_len + 1, 1)
         self.p = self.n_starts / self.n_starts.sum()
+        self.life_loss = data.life_loss
 
     def sample(self, batch_size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """mu/logvar (B, L+1, Z), actions (B, L), rewards (B, L), dones (B, L), mask (B, L)."""
+        """mu/logvar (B, L+1, Z), actions (B, L), rewards (B, L), dones (B, L), life_loss (B, L), mask (B, L)."""
         ep = rng.choice(len(self.p), size=batch_size, p=self.p)
         start = (rng.random(batch_size) * self.n_starts[ep]).astype(np.int64)
         t = np.arange(self.L)
@@ -371,6 +393,7 @@ class SequenceSampler:
             "actions": self.data.actions[step_idx].astype(np.int64),
             "rewards": self.data.rewards[step_idx],
             "dones": self.data.dones[step_idx].astype(np.float32),
+            "life_loss": self.life_loss[step_idx].astype(np.float32),
             "mask": valid.astype(np.float32),
         }
 

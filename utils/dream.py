@@ -1,9 +1,13 @@
 """The dream: the MDN-RNN as a simulator, a whole CMA-ES generation as one batched tensor program.
 
-Start states come from real data: a random real frame's encoding z_t, with the LSTM state warmed up
-on the ``warmup_steps`` real (z, a) pairs before it. Every candidate of a generation is scored on
-the same R start states (common random numbers), so differences in fitness come from the
-controllers, not from luckier starts.
+Start states come from real data: a random real frame's encoding z_t (never an episode's last frame,
+which may be the game-over screen), with the LSTM state warmed up on the ``warmup_steps`` real (z, a)
+pairs before it, and the game's life counter at that frame. Every candidate of a generation is scored
+on the same R start states with the same random numbers at every step (common random numbers: row
+p*R + r uses start r's draws), so differences in fitness come from the controllers alone.
+
+A dreamed game ends when the done head fires or, with a life head, when the sampled life losses use up
+the lives the start frame had. Both are sampled from calibrated probabilities (see MDNRNN.event_probs).
 """
 
 from __future__ import annotations
@@ -22,6 +26,14 @@ from utils.data import LatentData
 class DreamStarts:
     z: torch.Tensor  # (R, Z)
     state: State  # (R, H) each
+    lives: torch.Tensor | None = None  # (R,) life counter at the start frame (None: no life tracking)
+
+
+@dataclass
+class DreamResult:
+    fitness: torch.Tensor  # (P,) mean over the R starts of the summed reward (+ alive bonus) while alive
+    action_counts: np.ndarray  # (A,) actions taken on steps where the dreamed game was still on
+    lengths: torch.Tensor  # (P, R) steps each dreamed game lasted (the horizon if it never ended)
 
 
 class Dream:
@@ -31,16 +43,20 @@ class Dream:
         self.mu = torch.from_numpy(latents.mu).to(device)
         self.logvar = torch.from_numpy(latents.logvar).to(device)
         self.actions = torch.from_numpy(latents.actions.astype(np.int64)).to(device)
+        self.lives = torch.from_numpy(latents.lives.astype(np.float32)).to(device)
         self.frame_start, self.step_start = latents.frame_start, latents.step_start
 
     @torch.no_grad()
-    def sample_starts(self, n: int, rng: np.random.Generator, generator: torch.Generator | None = None) -> DreamStarts:
-        """n start states: frame t of a random episode, LSTM warmed up on steps [t - W, t)."""
+    def sample_starts(self, n: int, rng: np.random.Generator, generator: torch.Generator | None = None,
+                      at_start: bool = False) -> DreamStarts:
+        """n start states: frame t of a random episode, LSTM warmed up on steps [t - W, t).
+
+        t is uniform in [W, len - 1] (``at_start``: t = W, the beginning of a game)."""
         lengths = self.data.lengths
-        W = int(min(self.warmup, lengths.min()))
+        W = int(min(self.warmup, lengths.min() - 1))
         ep = rng.integers(len(lengths), size=n)
-        t = W + (rng.random(n) * (lengths[ep] + 1 - W)).astype(np.int64)  # frame index in [W, len]
-        t = np.minimum(t, lengths[ep])
+        t = W + (rng.random(n) * (lengths[ep] - W)).astype(np.int64)  # frame index in [W, len - 1]
+        t = np.full(n, W) if at_start else np.minimum(t, lengths[ep] - 1)
         frames = torch.from_numpy(self.frame_start[ep] + t)
         state = self.mdn.initial_state(n, self.device)
         for k in range(W, 0, -1):
@@ -49,32 +65,43 @@ class Dream:
             state = self.mdn.step(self.mu[f], self.actions[s], state)
         eps = torch.randn(self.mu[frames].shape, generator=generator, device=self.device)
         z = self.mu[frames] + eps * (0.5 * self.logvar[frames]).exp()
-        return DreamStarts(z, state)
+        # At least one life: a game without a life counter (always 0) then ends only by the done head.
+        return DreamStarts(z, state, self.lives[frames].clamp(min=1.0) if self.mdn.life_head else None)
 
     @torch.no_grad()
     def rollout(self, params: torch.Tensor, starts: DreamStarts, horizon: int, temperature: float,
-                generator: torch.Generator | None = None, alive_bonus: float = 0.0) -> tuple[torch.Tensor, np.ndarray]:
-        """Score P candidates on R shared starts.
+                generator: torch.Generator | None = None, alive_bonus: float = 0.0) -> DreamResult:
+        """Score P candidates on R shared starts with shared per-step noise, for ``horizon`` steps.
 
-        :param params: (P, n_params) flat controllers.
-        :return: fitness (P,) = mean over R of the summed predicted reward (+ alive bonus) until the
-            dream's sampled done, and the action histogram (A,) over all steps.
+        Each step draws, per start r: u_done (R,), u_life (R,), the mixture's Gumbel uniforms (R, Z, K)
+        and normals (R, Z), in that order, and every candidate's row p*R + r uses start r's draws.
         """
         P, (R, Z) = params.shape[0], starts.z.shape
-        A, mdn = self.mdn.action_dim, self.mdn
+        A, K, mdn, dev = self.mdn.action_dim, self.mdn.num_mixtures, self.mdn, self.device
         N = P * R
         z = starts.z.repeat(P, 1)
         h, c = (s.repeat(P, 1) for s in starts.state)
-        total = torch.zeros(N, device=self.device)
-        alive = torch.ones(N, device=self.device)
-        counts = torch.zeros(A, device=self.device)
+        lives = starts.lives.repeat(P) if starts.lives is not None else None
+        total = torch.zeros(N, device=dev)
+        alive = torch.ones(N, device=dev)
+        length = torch.zeros(N, device=dev)
+        counts = torch.zeros(A, device=dev)
         for _ in range(horizon):
             a = batched_logits(params, z.view(P, R, Z), h.view(P, R, -1), A).argmax(-1).view(N)
-            counts += torch.bincount(a, minlength=A)
+            counts += torch.bincount(a, weights=alive, minlength=A)
+            length += alive
             h, c = mdn.step(z, a, (h, c))
             pred = mdn.predict(h)
-            total += alive * (pred["reward"] + alive_bonus)
-            u = torch.rand(N, generator=generator, device=self.device)
-            alive = alive * (u >= torch.sigmoid(pred["done_logit"])).float()
-            z = mdn.sample(pred, temperature, generator)
-        return total.view(P, R).mean(1), counts.cpu().numpy()
+            total += alive * (mdn.reward_value(pred) + alive_bonus)
+            u_done = torch.rand(R, generator=generator, device=dev).repeat(P)
+            u_life = torch.rand(R, generator=generator, device=dev).repeat(P)
+            u_mix = torch.rand(R, Z, K, generator=generator, device=dev).repeat(P, 1, 1)
+            eps = torch.randn(R, Z, generator=generator, device=dev).repeat(P, 1)
+            probs = mdn.event_probs(pred)
+            ended = u_done < probs["done"]
+            if lives is not None:
+                lives = lives - (u_life < probs["life"]).float() * alive
+                ended = ended | (lives <= 0)
+            alive = alive * (~ended).float()
+            z = mdn.sample(pred, temperature, noise=(u_mix, eps))
+        return DreamResult(total.view(P, R).mean(1), counts.round().long().cpu().numpy(), length.view(P, R))

@@ -24,7 +24,8 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
             logger: Any, progress: bool, env_frames: Callable[[], int] | None = None, step_offset: int = 0,
             resume: dict | None = None, checkpoint: Callable[[dict], None] | None = None,
             ) -> tuple[list[dict], list[tuple[float, np.ndarray]], np.ndarray]:
-    """Ask/tell loop. ``fitness(X (P, n), generation) -> (scores (P,), action histogram)``; higher is better.
+    """Ask/tell loop. ``fitness(X (P, n), generation) -> (scores (P,), action histogram[, extra metrics to log])``;
+    higher is better.
     ``env_frames()`` (real phase) gives the emulator frames played so far, logged per generation.
     Log steps continue from ``step_offset`` (the dream's generations), as wandb drops decreasing steps.
 
@@ -56,7 +57,8 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
     for gen in bar:
         t0 = time.perf_counter()
         X = np.asarray(es.ask())
-        scores, counts = fitness(X, gen)
+        scores, counts, *more = fitness(X, gen)
+        extra = more[0] if more else {}
         es.tell(list(X), (-scores).tolist())
         fits.append(np.asarray(scores, dtype=np.float64))
         digests.append(x_digest(X))
@@ -65,7 +67,7 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
         share = action_share(counts)
         rec = {"generation": gen + 1, "best": float(scores.max()), "mean": float(scores.mean()), "std": float(scores.std()),
                "worst": float(scores.min()), "sigma": float(es.sigma), "top_action_share": float(share.max()),
-               "seconds": time.perf_counter() - t0}
+               **extra, "seconds": time.perf_counter() - t0}
         if env_frames is not None:
             rec["env_frames"] = env_frames()
         history.append(rec)

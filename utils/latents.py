@@ -10,7 +10,7 @@ import torch
 
 from config import Config
 from utils.common import Timer
-from utils.data import LatentData, check_manifest, complete_manifest, load_shard, shard_paths
+from utils.data import LATENT_KEYS, LatentData, check_manifest, complete_manifest, load_shard, shard_paths
 from utils.io import WEIGHTS_NAME
 from utils.resume import file_digest
 from utils.run_paths import RunPaths
@@ -31,7 +31,7 @@ def encode_dataset(cfg: Config, paths: RunPaths, device: torch.device, progress:
     if cache.exists() and meta_path.exists() and json.loads(meta_path.read_text()).get("key") == key:
         return LatentData.load(cache)
     vae = load_vae(paths.vae, device)
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("mu", "logvar", "actions", "rewards", "dones", "lengths")}
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in LATENT_KEYS}
     timer, n = Timer(), 0
     for path in tqdm(shard_paths(paths.data, manifest), desc="encode", disable=not progress, leave=False):
         shard = load_shard(path)
@@ -41,7 +41,7 @@ def encode_dataset(cfg: Config, paths: RunPaths, device: torch.device, progress:
             parts["mu"].append(mu.cpu().numpy())
             parts["logvar"].append(logvar.cpu().numpy())
         n += len(shard["obs"])
-        for k in ("actions", "rewards", "dones", "lengths"):
+        for k in ("actions", "rewards", "dones", "lives", "lengths"):
             parts[k].append(shard[k])
     latents = LatentData(**{k: np.concatenate(v) for k, v in parts.items()})
     latents.save(cache, {"key": key, "frames": n, "encode_frames_per_second": n / timer.seconds})

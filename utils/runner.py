@@ -37,8 +37,10 @@ class Policy(Protocol):
 
 
 class Recorder(Protocol):
-    def begin(self, job: int, frame: np.ndarray) -> None: ...
-    def step(self, job: int, action: int, reward: float, terminated: bool, frame: np.ndarray) -> None: ...
+    """Sees every frame of every job; ``lives`` is the game's life counter (ALE's ``lives()``) at that frame."""
+
+    def begin(self, job: int, frame: np.ndarray, lives: int) -> None: ...
+    def step(self, job: int, action: int, reward: float, terminated: bool, frame: np.ndarray, lives: int) -> None: ...
     def end(self, job: int) -> None: ...
 
 
@@ -60,22 +62,25 @@ class GameBatch:
         self.envs = envs
         self.single_action_space = envs[0].action_space
         self.obs: list[Any] = [None] * len(envs)
+        self.lives = np.zeros(len(envs), dtype=np.int64)
         self.over = np.zeros(len(envs), dtype=bool)
 
     def reset(self, seed: np.ndarray, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
         """Reset the envs in ``options["reset_mask"]`` (default: all), the i-th of them with ``seed[i]``."""
         mask = np.ones(len(self.envs), dtype=bool) if options is None else options["reset_mask"]
         for e, s in zip(np.flatnonzero(mask), seed, strict=True):
-            self.obs[e], _ = self.envs[e].reset(seed=int(s))
+            self.obs[e], info = self.envs[e].reset(seed=int(s))
+            self.lives[e] = info.get("lives", 0)
             self.over[e] = False
-        return np.stack(self.obs)[:, None], {}  # (N, 1, ...) as the vector env's observations
+        return np.stack(self.obs)[:, None], {"lives": self.lives.copy()}  # (N, 1, ...) as the vector env's observations
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
         rew, term, trunc = np.zeros(len(self.envs)), np.zeros(len(self.envs), bool), np.zeros(len(self.envs), bool)
         for e in np.flatnonzero(~self.over):
-            self.obs[e], rew[e], term[e], trunc[e], _ = self.envs[e].step(int(actions[e]))
+            self.obs[e], rew[e], term[e], trunc[e], info = self.envs[e].step(int(actions[e]))
+            self.lives[e] = info.get("lives", 0)
         self.over |= term | trunc
-        return np.stack(self.obs)[:, None], rew, term, trunc, {}
+        return np.stack(self.obs)[:, None], rew, term, trunc, {"lives": self.lives.copy()}
 
     def close(self) -> None:
         for env in self.envs:
@@ -97,21 +102,23 @@ def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarr
     venv = make_vector_env(env_cfg, n) if make_env is None else GameBatch([make_env() for _ in range(n)])
     counts = np.zeros(int(venv.single_action_space.n), dtype=np.int64)
     try:
-        obs, _ = venv.reset(seed=seeds[:n])
+        obs, info = venv.reset(seed=seeds[:n])
         obs = squeeze_obs(obs)
+        lives = np.asarray(info.get("lives", np.zeros(n)), dtype=np.int64).copy()
         policy.reset(n)
         policy.start(np.arange(n), job.copy())
         if recorder:
             for i in range(n):
-                recorder.begin(i, obs[i])
+                recorder.begin(i, obs[i], int(lives[i]))
         steps = 0
         while (job >= 0).any():
             actions = np.asarray(policy.act(obs), dtype=np.int64)
             if actions.size and (actions.min() < 0 or actions.max() >= len(counts)):  # ale_py would hang, not fail
                 raise UserError(f"the agent chose action {int(actions.max())} but {env_cfg.env_id} has {len(counts)} "
                                 "actions: it was trained for another game; check --env.env_id")
-            obs, rew, term, trunc, _ = venv.step(actions)
+            obs, rew, term, trunc, info = venv.step(actions)
             obs = squeeze_obs(obs)
+            lives = np.asarray(info.get("lives", lives), dtype=np.int64).copy()
             steps += 1
             active = np.flatnonzero(job >= 0)
             counts += np.bincount(actions[active], minlength=len(counts))
@@ -124,7 +131,7 @@ def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarr
                 ended |= lengths[j] >= max_steps
             if recorder:
                 for e, k in zip(active, j):
-                    recorder.step(k, int(actions[e]), float(rew[e]), bool(term[e]), obs[e])
+                    recorder.step(k, int(actions[e]), float(rew[e]), bool(term[e]), obs[e], int(lives[e]))
             if not ended.any():
                 continue
             done_envs = active[ended]
@@ -140,13 +147,14 @@ def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarr
                 job[envs] = new
                 mask = np.zeros(n, dtype=bool)
                 mask[envs] = True
-                fresh, _ = venv.reset(seed=seeds[new], options={"reset_mask": mask})
+                fresh, info = venv.reset(seed=seeds[new], options={"reset_mask": mask})
                 obs = obs.copy()
                 obs[envs] = squeeze_obs(fresh)[envs]
+                lives[envs] = np.asarray(info.get("lives", lives))[envs]
                 policy.start(envs, new)
                 if recorder:
                     for e, k in zip(envs, new):
-                        recorder.begin(int(k), obs[e])
+                        recorder.begin(int(k), obs[e], int(lives[e]))
     finally:
         venv.close()
     return EpisodeStats(returns, lengths, terminated, steps * n, counts)

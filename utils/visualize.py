@@ -6,6 +6,9 @@ Writes to ``<run>/visuals/``:
   the game forward at temperature tau with the same actions, each dreamed z decoded; left real, right dream;
 - ``mdn_horizon.png`` + ``mdn_quality.json``: next-z NLL, reward-sign and done accuracy (teacher
   forced) and the open-loop error of the predicted z against the horizon, beside "z stays the same";
+- ``dream_quality.png`` + ``mdn_quality.json["dream"]``: whether the dream can teach (see
+  :mod:`utils.dream_quality`): rank agreement of dream and real scores, dreamed vs real game length,
+  reward/life/game-over events on held-out games, the VAE's error on moving pixels;
 - ``latent_pca.png``: the first two principal components of z, coloured by time and by reward;
 - ``training_curves.png``: every phase's curves (VAE, MDN-RNN, controller in the dream and the real game).
 """
@@ -160,6 +163,50 @@ def mdn_quality(wm: WorldModel, latents: Any, max_episodes: int, horizon: int) -
     }
 
 
+def dream_report(cfg: Config, wm: WorldModel, latents: Any, run: Path, path: Path) -> dict[str, Any]:
+    """:func:`utils.dream_quality.dream_quality` of the dream-phase controller (the final one if there is
+    none), and its picture."""
+    from utils.dream import Dream
+    from utils.dream_quality import dream_quality
+    from utils.run_paths import RunPaths
+    from utils.world_model import load_controller
+
+    ctrl_dir = RunPaths(run).dream_controller
+    if not (ctrl_dir / "config.json").exists():
+        ctrl_dir = RunPaths(run).controller
+    ctrl = load_controller(ctrl_dir, wm.device, wm.vae.latent_dim, wm.mdn.hidden_size, wm.mdn.action_dim)
+    dream = Dream(wm.mdn, latents, cfg.controller.warmup_steps, wm.device)
+    q = dream_quality(cfg, wm, dream, ctrl.get_flat().astype(np.float64))
+    q["controller"] = str(ctrl_dir)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    rank = q["rank"]
+    axes[0].scatter(rank["dream_fitness"], rank["real_score"], s=14)
+    axes[0].scatter(rank["dream_fitness"][:1], rank["real_score"][:1], s=40, c="red", label="trained controller")
+    axes[0].set_xlabel(f"dream fitness ({rank['dream_rollouts']} dream games)")
+    axes[0].set_ylabel(f"real score (mean of {rank['real_games_each']} games)")
+    axes[0].set_title(f"rank agreement: Spearman {rank['spearman']:.2f} over {rank['candidates']} candidates", fontsize=9)
+    axes[0].legend(fontsize=8)
+    ln = q["length"]
+    axes[1].bar(["dream", "real"], [ln["dream_mean"], ln["real_mean"]], color=["tab:purple", "tab:green"])
+    axes[1].set_ylabel("mean game length (agent steps)")
+    axes[1].set_title(f"trained controller: dreamed (tau {ln['temperature']}) vs real games", fontsize=9)
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    save_figure(fig, path)
+    return q
+
+
+def dream_headline(q: dict[str, Any]) -> dict[str, Any]:
+    """The few numbers of the dream report that the summary and the ablation table show."""
+    h = q["heldout"]
+    return {"rank_spearman": q["rank"]["spearman"], "dream_length": q["length"]["dream_mean"],
+            "real_length": q["length"]["real_mean"], "reward_precision": h["reward"]["precision"],
+            "reward_recall": h["reward"]["recall"], "life_recall": h.get("life", {}).get("recall_at_0.5"),
+            "life_calibration": h.get("life", {}).get("calibration"), "done_recall": h.get("done", {}).get("recall_at_0.5"),
+            "done_calibration": h.get("done", {}).get("calibration"), "vae_moving_pixel_se": h["vae"]["moving_pixel_se"],
+            "vae_pixel_se": h["vae"]["pixel_se"]}
+
+
 def latent_pca(latents: Any, path: Path, max_points: int = 5000, seed: int = 0) -> list[float]:
     """PCA of z coloured by time in the episode and by the reward of the step into the frame."""
     mu = latents.mu
@@ -235,6 +282,7 @@ def visualize_run(cfg: Config, run: Path, device: torch.device, dream_steps: int
 
     latents = LatentData.load(run / "latents.npz")
     quality = mdn_quality(wm, latents, max_episodes=16, horizon=30)
+    quality["dream"] = dream_report(cfg, wm, latents, run, out / "dream_quality.png")
     atomic_write_json(out / "mdn_quality.json", quality)
     fig, ax = plt.subplots(figsize=(6, 4))
     k = np.arange(1, len(quality["horizon_mse"]) + 1)
@@ -247,6 +295,7 @@ def visualize_run(cfg: Config, run: Path, device: torch.device, dream_steps: int
     ax.legend(fontsize=8)
     save_figure(fig, out / "mdn_horizon.png")
     summary["mdn"] = {k: quality[k] for k in ("nll_per_dim", "reward_sign_accuracy", "done_accuracy", "done_recall")}
+    summary["dream"] = dream_headline(quality["dream"])
     summary["pca_explained"] = latent_pca(latents, out / "latent_pca.png", seed=cfg.seed)
     training_curves(run, out / "training_curves.png")
     summary["files"] = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))

@@ -1,10 +1,13 @@
 """Environments and the one preprocessing definition shared by collection, dreams and evaluation.
 
-Preprocessing: the raw 210x160 RGB ALE frame is resized to ``frame_size`` x ``frame_size`` x 3 with
-area interpolation, kept as uint8 RGB. ``ale_py``'s C++ vector env does exactly this when built by
-:func:`make_vector_env` (``grayscale=False, stack_num=1, maxpool=False``); the single env path
-(:func:`make_single_env`, used for video) applies :func:`preprocess_frame` in Python. A test checks
-that both give identical frames for the same seed and actions.
+Preprocessing: with ``env.maxpool`` (the default) the pixel-wise max of the last two raw emulator frames
+of each agent step (Space Invaders draws shots and bombs on alternate frames: the last frame alone
+loses them), then resized to ``frame_size`` x ``frame_size`` x 3 with area interpolation, kept as
+uint8 RGB. ``ale_py``'s C++ vector env does exactly this when built by :func:`make_vector_env`
+(``grayscale=False, stack_num=1, maxpool=True``); the single env path (:func:`make_single_env`, used
+for video) steps the emulator one frame at a time and applies :class:`MaxPoolSkip` and
+:func:`preprocess_frame` in Python. A test checks that both give identical frames for the same seed
+and actions.
 
 Game settings follow ``ALE/<Game>-v5``: 4-frame skip, sticky actions 0.25, full game (no life-loss
 terminals), no reward clipping, no no-op or FIRE resets.
@@ -74,17 +77,40 @@ class PreprocessFrame(gym.ObservationWrapper):
         return preprocess_frame(observation, self.size)
 
 
+class MaxPoolSkip(gym.Wrapper):
+    """``skip`` emulator frames per step on an env made with ``frameskip=1``; the observation is the
+    pixel-wise max of the last two raw frames (or the last one if the game ended on the first frame).
+    Sticky actions stay the emulator's own (ALE draws them per frame either way)."""
+
+    def __init__(self, env: gym.Env, skip: int):
+        super().__init__(env)
+        self.skip = skip
+
+    def step(self, action: int):
+        total, last, prev = 0.0, None, None
+        for _ in range(self.skip):
+            prev = last
+            last, reward, terminated, truncated, info = self.env.step(action)
+            total += float(reward)
+            if terminated or truncated:
+                break
+        obs = last if prev is None else np.maximum(prev, last)
+        return obs, total, terminated, truncated, info
+
+
 def make_single_env(cfg: EnvConfig, render_mode: str | None = None) -> gym.Env:
     """A single ``ALE/<Game>-v5`` env emitting preprocessed 64x64x3 frames."""
     rom_name(cfg.env_id)  # validates the id with a clear message
     register_ale()
     env = gym.make(
         cfg.env_id,
-        frameskip=cfg.frameskip,
+        frameskip=1 if cfg.maxpool else cfg.frameskip,
         repeat_action_probability=cfg.repeat_action_probability,
         max_num_frames_per_episode=cfg.max_episode_frames,
         render_mode=render_mode,
     )
+    if cfg.maxpool:
+        env = MaxPoolSkip(env, cfg.frameskip)
     return PreprocessFrame(env, cfg.frame_size)
 
 
@@ -106,7 +132,7 @@ def make_vector_env(cfg: EnvConfig, num_envs: int):
         grayscale=False,
         stack_num=1,
         frameskip=cfg.frameskip,
-        maxpool=False,
+        maxpool=cfg.maxpool,
         noop_max=0,
         episodic_life=False,
         reward_clipping=False,

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Issue 11's ablation of the dream: each arm trains data -> VAE -> MDN-RNN -> controller in the dream only
+# (no real-game CMA-ES), plays the 30 evaluation games with the dream controller, and writes the dream
+# report (evaluate.py --visualize). Arms that differ only in the MDN-RNN reuse the "all" arm's data and VAE.
+#
+#   bash docs/ablation_dream.sh [SEED] [ARM...]     # default: seed 0, arms all no_maxpool seed_heads no_life no_calibration sign_reward
+#   python docs/ablation_table.py runs/ablation     # the table
+#
+# The seed-era code's arm ("base") is run from its own checkout:
+#   git worktree add /tmp/base edd2abc && (cd /tmp/base && python train_world_model.py --controller.real_epochs 0 \
+#       --run-dir $PWD/runs/ablation/base_s0) && python evaluate.py --visualize --run-dir runs/ablation/base_s0 --env.maxpool false
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+SEED=${1:-0}
+shift || true
+ARMS=${*:-all no_maxpool seed_heads no_life no_calibration sign_reward}
+ROOT=${ROOT:-runs/ablation}
+COMMON=(--seed "$SEED" --controller.real_epochs 0 --logging.progress false --no-wandb)
+
+flags_of() {
+  case $1 in
+    all) ;;
+    no_maxpool) echo --env.maxpool false ;;
+    seed_heads) echo --mdn_rnn.reward_target sign --mdn_rnn.life_head false --mdn_rnn.calibrate_events false ;;
+    no_life) echo --mdn_rnn.life_head false ;;
+    no_calibration) echo --mdn_rnn.calibrate_events false ;;
+    sign_reward) echo --mdn_rnn.reward_target sign ;;
+    *) echo "unknown arm $1" >&2; exit 2 ;;
+  esac
+}
+
+for arm in $ARMS; do
+  run=$ROOT/${arm}_s$SEED
+  flags=$(flags_of "$arm")
+  if [[ $arm != all && $arm != no_maxpool && ! -d $run/vae ]]; then  # same frames and VAE as "all"
+    src=$ROOT/all_s$SEED
+    [[ -f $src/vae/metrics.json ]] || { echo "run the 'all' arm first (its data and VAE are shared)" >&2; exit 1; }
+    mkdir -p "$run"
+    cp -r "$src/data" "$src/vae" "$run/"
+  fi
+  echo "=== arm $arm seed $SEED: $flags"
+  /usr/bin/time -f "$arm wall %e s" $PY train_world_model.py "${COMMON[@]}" --run-dir "$run" $flags
+  $PY evaluate.py --visualize "${COMMON[@]}" --run-dir "$run" $flags
+done

@@ -1,0 +1,72 @@
+"""The ablation table of issue 11 from the arms' run folders (docs/ablation_dream.sh writes them).
+
+    python docs/ablation_table.py runs/ablation [--json out.json]
+
+One row per run folder (``<arm>_s<seed>``): the dream controller's score on the evaluation games (it
+is the final controller: the arms train no real-game phase), its top action, the dream report's rank
+agreement, dreamed and real game length, reward/life/game-over numbers, real frames used, wall time.
+Arms with several seeds get a mean +/- std row across seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+
+def fmt(v, nd=2):
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.{nd}f}"
+    return str(v)
+
+
+def row_of(run: Path) -> dict | None:
+    ev, vis, summ = run / "eval" / "results.json", run / "visuals" / "summary.json", run / "summary.json"
+    if not ev.exists():
+        return None
+    r = json.loads(ev.read_text())
+    agent = r["agent"]
+    top = max(agent["action_share"].items(), key=lambda kv: kv[1])
+    d = json.loads(vis.read_text()).get("dream", {}) if vis.exists() else {}
+    s = json.loads(summ.read_text()) if summ.exists() else {}
+    manifest = json.loads((run / "data" / "manifest.json").read_text())
+    frames = sum(sh["steps"] for sh in manifest["shards"]) * 4
+    return {"run": run.name, "score": agent["mean"], "std": agent["std"], "games": agent["num_episodes"],
+            "top_action": f"{top[0]} {top[1]:.0%}", "rank": d.get("rank_spearman"), "dream_len": d.get("dream_length"),
+            "real_len": d.get("real_length"), "reward_precision": d.get("reward_precision"), "reward_recall": d.get("reward_recall"),
+            "life_recall": d.get("life_recall"), "life_calibration": d.get("life_calibration"),
+            "done_calibration": d.get("done_calibration"), "vae_moving_se": d.get("vae_moving_pixel_se"),
+            "real_frames": frames, "wall_s": s.get("total_seconds")}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("root", type=Path)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    rows = [r for run in sorted(p for p in args.root.iterdir() if p.is_dir()) if (r := row_of(run))]
+    cols = ["run", "score", "std", "games", "top_action", "rank", "dream_len", "real_len", "reward_precision", "reward_recall",
+            "life_recall", "life_calibration", "done_calibration", "vae_moving_se", "real_frames", "wall_s"]
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for r in rows:
+        print("| " + " | ".join(fmt(r[c], 1 if c in ("score", "std", "dream_len", "real_len", "wall_s") else 2) for c in cols) + " |")
+    by_arm = defaultdict(list)
+    for r in rows:
+        by_arm[re.sub(r"_s\d+$", "", r["run"])].append(r["score"])
+    multi = {a: v for a, v in by_arm.items() if len(v) > 1}
+    for arm, scores in multi.items():
+        m = sum(scores) / len(scores)
+        sd = (sum((x - m) ** 2 for x in scores) / (len(scores) - 1)) ** 0.5
+        print(f"\n{arm}: {m:.1f} +/- {sd:.1f} across {len(scores)} training seeds ({', '.join(f'{x:.1f}' for x in scores)})")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()

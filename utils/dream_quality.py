@@ -1,0 +1,211 @@
+"""How well the dream stands in for the game: the numbers that say whether CMA-ES in the dream can learn.
+
+``python evaluate.py --run-dir RUN --visualize`` writes them into ``visuals/mdn_quality.json`` (key
+``dream``) and ``visuals/dream_quality.png``:
+
+- **rank agreement**: Spearman correlation between the dream fitness and the real-game score of the same
+  candidates (half drawn like a first CMA-ES generation, half around the trained controller), each
+  scored on R dream starts and on a few real games;
+- **episode length**: the trained controller's dreamed games (from the start of real games, at the
+  training temperature, up to a long horizon) against its real games;
+- **reward events** on held-out games (fresh seeds, the collection's random policy, teacher forced):
+  precision and recall of "this step pays" (predicted reward above half the smallest real reward),
+  and the predicted against the real total;
+- **life loss and game over**: recall at p >= 0.5, and the sum of the calibrated probabilities against
+  the number of events (1.0 = calibrated);
+- **what the VAE keeps**: reconstruction error on the pixels that moved since the previous frame
+  (cannon, shots, bombs, invaders) beside the whole-frame error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from config import Config
+from utils.data import HeldRandomPolicy, episode_seed
+from utils.dream import Dream
+from utils.runner import run_episodes
+from utils.world_model import WorldModel, WorldModelPolicy
+from utils.wrappers import num_actions
+
+HELDOUT_SEED = 777_777  # collection seed of the held-out games (training data uses cfg.seed)
+RANK_SEED_BASE = 3_000_000  # real games of the rank-agreement candidates
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rank correlation (ties get their average rank); nan if either side is constant."""
+    def ranks(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        order = np.argsort(x, kind="stable")
+        r = np.empty(len(x))
+        r[order] = np.arange(len(x))
+        for v in np.unique(x):  # average rank of ties
+            tie = x == v
+            r[tie] = r[tie].mean()
+        return r
+
+    ra, rb = ranks(a), ranks(b)
+    if ra.std() == 0 or rb.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+class _Episodes:
+    """In-memory recorder: frames, actions, rewards, dones and lives of every job."""
+
+    def __init__(self):
+        self.eps: dict[int, dict[str, list]] = {}
+
+    def begin(self, job: int, frame: np.ndarray, lives: int) -> None:
+        self.eps[job] = {"obs": [frame.copy()], "actions": [], "rewards": [], "dones": [], "lives": [lives]}
+
+    def step(self, job: int, action: int, reward: float, terminated: bool, frame: np.ndarray, lives: int) -> None:
+        e = self.eps[job]
+        for k, v in (("obs", frame.copy()), ("actions", action), ("rewards", reward), ("dones", terminated), ("lives", lives)):
+            e[k].append(v)
+
+    def end(self, job: int) -> None:
+        pass
+
+
+class _HeldRandom:
+    """The collection's policy (random actions held 1-8 steps), one RNG per job."""
+
+    def __init__(self, cfg: Config, seed: int, n: int):
+        dc = cfg.data
+        self.make = lambda j: HeldRandomPolicy(num_actions(cfg.env), dc.action_hold_min, dc.action_hold_max,
+                                               np.random.default_rng([seed, j, 1]))
+
+    def reset(self, num_envs: int) -> None:
+        self.p: list[Any] = [None] * num_envs
+
+    def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
+        for e, j in zip(envs, jobs):
+            self.p[e] = self.make(int(j))
+
+    def act(self, frames: np.ndarray) -> np.ndarray:
+        return np.array([p() for p in self.p], dtype=np.int64)
+
+
+def heldout_games(cfg: Config, n: int) -> list[dict[str, np.ndarray]]:
+    """n games of the collection's random policy on seeds the training data never used."""
+    rec = _Episodes()
+    run_episodes(cfg.env, _HeldRandom(cfg, HELDOUT_SEED, n), [episode_seed(HELDOUT_SEED, i) for i in range(n)],
+                 num_envs=min(n, 8), max_steps=cfg.data.max_steps_per_rollout, recorder=rec)
+    return [{k: np.asarray(v) for k, v in rec.eps[j].items()} for j in range(n)]
+
+
+def _rate(num: int, den: int) -> float | None:
+    return num / den if den else None
+
+
+@torch.no_grad()
+def teacher_forced(wm: WorldModel, games: list[dict[str, np.ndarray]], pay_threshold: float) -> dict[str, Any]:
+    """Reward, life-loss and game-over prediction on real games, the true z and actions fed in."""
+    mdn, vae, dev = wm.mdn, wm.vae, wm.device
+    tp = fp = fn = 0
+    pred_total = real_total = 0.0
+    ev = {k: {"hits": 0, "events": 0, "prob_sum": 0.0, "prob_on_events": 0.0} for k in ("life", "done")}
+    moving_se = moving_n = frame_se = frame_n = 0.0
+    for g in games:
+        frames = torch.from_numpy(g["obs"]).to(dev)
+        z = vae.encode_frames(frames)
+        pred, _ = mdn(z[None, :-1], torch.from_numpy(g["actions"]).long().to(dev)[None])
+        r_hat = mdn.reward_value(pred)[0].cpu().numpy()
+        r = g["rewards"].astype(np.float64)
+        pays_hat, pays = r_hat > pay_threshold, r > 0
+        tp += int((pays_hat & pays).sum())
+        fp += int((pays_hat & ~pays).sum())
+        fn += int((~pays_hat & pays).sum())
+        pred_total += float(r_hat.sum())
+        real_total += float(r.sum())
+        probs = {k: v[0].cpu().numpy() for k, v in mdn.event_probs(pred).items()}
+        truth = {"life": g["lives"][1:] < g["lives"][:-1], "done": g["dones"].astype(bool)}
+        for k, p in probs.items():
+            e = ev[k]
+            e["hits"] += int(((p >= 0.5) & truth[k]).sum())
+            e["events"] += int(truth[k].sum())
+            e["prob_sum"] += float(p.sum())
+            e["prob_on_events"] += float(p[truth[k]].sum())
+        # The VAE: squared error on the pixels that changed since the previous frame, and on all pixels.
+        recon = vae.decode(z).permute(0, 2, 3, 1).cpu().numpy()
+        x = g["obs"].astype(np.float32) / 255.0
+        se = ((recon - x) ** 2).sum(-1)  # (F, H, W) per pixel, RGB summed
+        moved = (g["obs"][1:] != g["obs"][:-1]).any(-1)  # (F-1, H, W)
+        moving_se += float(se[1:][moved].sum())
+        moving_n += float(moved.sum())
+        frame_se += float(se.sum())
+        frame_n += float(se.size)
+    out: dict[str, Any] = {
+        "games": len(games), "steps": int(sum(len(g["actions"]) for g in games)),
+        "reward": {"pay_threshold": pay_threshold, "paying_steps": tp + fn, "precision": _rate(tp, tp + fp),
+                   "recall": _rate(tp, tp + fn), "predicted_total": pred_total, "real_total": real_total},
+        "vae": {"moving_pixels_per_frame": moving_n / max(1, sum(len(g["actions"]) for g in games)),
+                "moving_pixel_se": moving_se / max(1.0, moving_n), "pixel_se": frame_se / max(1.0, frame_n)},
+    }
+    for k, e in ev.items():
+        if e["events"] or e["prob_sum"]:
+            out[k] = {"events": e["events"], "recall_at_0.5": _rate(e["hits"], e["events"]),
+                      "expected_events": e["prob_sum"], "calibration": _rate(e["prob_sum"], e["events"]),
+                      "mean_prob_on_events": _rate(e["prob_on_events"], e["events"])}
+    return out
+
+
+def candidates(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n controllers: half like a first CMA-ES generation (independent normal weights), half around x
+    (noise of half x's weight spread); row 0 is x itself."""
+    half = n // 2
+    spread = float(x.std()) or 1.0
+    around = x[None] + 0.5 * spread * rng.standard_normal((half - 1, len(x)))
+    return np.concatenate([x[None], around, rng.standard_normal((n - half, len(x)))])
+
+
+@torch.no_grad()
+def rank_agreement(cfg: Config, wm: WorldModel, dream: Dream, x: np.ndarray, n: int, games: int, rollouts: int) -> dict[str, Any]:
+    cc = cfg.controller
+    rng = np.random.default_rng(cfg.seed + 11)
+    X = candidates(x, n, rng)
+    g = torch.Generator(device=wm.device).manual_seed(cfg.seed + 11)
+    starts = dream.sample_starts(rollouts, rng, g)
+    res = dream.rollout(torch.as_tensor(X, dtype=torch.float32, device=wm.device), starts, cc.dream_horizon, cc.temperature, g,
+                        cc.alive_bonus)
+    seeds = [RANK_SEED_BASE + cfg.seed * 1000 + i for i in range(games)]
+    policy = WorldModelPolicy(wm.vae, wm.mdn, torch.as_tensor(X, dtype=torch.float32), job_candidates=np.repeat(np.arange(n), games))
+    stats = run_episodes(cfg.env, policy, np.tile(seeds, n), num_envs=min(cc.real_num_envs, n * games), max_steps=cc.real_max_steps)
+    real = stats.returns.reshape(n, games).mean(1)
+    dream_fit = res.fitness.cpu().numpy()
+    return {"candidates": n, "real_games_each": games, "dream_rollouts": rollouts, "spearman": spearman(dream_fit, real),
+            "dream_fitness": dream_fit.tolist(), "real_score": real.tolist(), "real_frames": int(stats.lengths.sum()) * cfg.env.frameskip}
+
+
+@torch.no_grad()
+def episode_lengths(cfg: Config, wm: WorldModel, dream: Dream, x: np.ndarray, games: int, horizon: int = 3000) -> dict[str, Any]:
+    """The controller's dreamed games from the start of real games (at the training temperature) against its real games."""
+    cc = cfg.controller
+    rng = np.random.default_rng(cfg.seed + 13)
+    g = torch.Generator(device=wm.device).manual_seed(cfg.seed + 13)
+    res = dream.rollout(torch.as_tensor(x[None], dtype=torch.float32, device=wm.device),
+                        dream.sample_starts(64, rng, g, at_start=True), horizon, cc.temperature, g)
+    lengths = res.lengths[0].cpu().numpy()
+    policy = WorldModelPolicy(wm.vae, wm.mdn, torch.as_tensor(x[None], dtype=torch.float32))
+    stats = run_episodes(cfg.env, policy, [RANK_SEED_BASE + 500 + i for i in range(games)], num_envs=min(games, 8),
+                         max_steps=horizon)
+    return {"temperature": cc.temperature, "horizon": horizon, "dream_mean": float(lengths.mean()),
+            "dream_median": float(np.median(lengths)), "dream_reached_horizon": float((lengths >= horizon).mean()),
+            "dream_fitness": float(res.fitness[0]), "real_mean": float(stats.lengths.mean()),
+            "real_median": float(np.median(stats.lengths)), "real_score": float(stats.returns.mean()), "real_games": games}
+
+
+def dream_quality(cfg: Config, wm: WorldModel, dream: Dream, x: np.ndarray, heldout: int = 8, candidates_n: int = 24,
+                  games_each: int = 2, rollouts: int = 32) -> dict[str, Any]:
+    """Every number of the module docstring for the controller x (flat weights) of a trained world model."""
+    rewards = dream.data.rewards
+    smallest = float(np.abs(rewards[rewards != 0]).min()) if (rewards != 0).any() else 1.0
+    threshold = 0.5 if wm.mdn.reward_target == "sign" else 0.5 * smallest
+    out = {"heldout": teacher_forced(wm, heldout_games(cfg, heldout), threshold)}
+    out["length"] = episode_lengths(cfg, wm, dream, x, games=8)
+    out["rank"] = rank_agreement(cfg, wm, dream, x, candidates_n, games_each, rollouts)
+    return out
