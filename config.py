@@ -80,6 +80,8 @@ class VAEConfig:
     """Weight of the KL term (beta)."""
     pixel_bias: bool = True
     """Start the decoder's output at the mean training frame (without it the VAE can settle on a black screen)."""
+    init_from: str = ""
+    """A VAE checkpoint folder to start from instead of fresh weights (iterative training fine-tunes this way)."""
 
 
 @dataclass
@@ -110,6 +112,8 @@ class MDNRNNConfig:
     """Also predict life loss; the dream then ends when the lives run out."""
     calibrate_events: bool = True
     """Sample done/life from calibrated probabilities (false: the up-weighted logits, as the seed era)."""
+    init_from: str = ""
+    """An MDN-RNN checkpoint folder to start from instead of fresh weights (same sizes and heads)."""
 
 
 @dataclass
@@ -141,6 +145,36 @@ class ControllerConfig:
     """Emulators that work through a real generation's population x real_rollouts episodes."""
     alive_bonus: float = 0.0
     """Fitness per surviving dream step (0: reward only)."""
+    init_from: str = ""
+    """A controller checkpoint folder whose weights CMA-ES starts from (empty: zeros)."""
+
+
+@dataclass
+class IterateConfig:
+    """World Models section 5's iterative training: after the first pass, each round plays real games with the
+    current controller (with exploration), adds them to the data, fine-tunes the VAE and MDN-RNN, and trains
+    the controller again in the dream (and optionally the real game). Round k lives in
+    ``<run_dir>/rounds/round_<k>/``, a complete run folder of its own."""
+
+    rounds: int = 0
+    """Rounds after the first pass (0: the single pass of the paper's section 3)."""
+    frames_per_round: int = 100_000
+    """Emulator frames of real play collected per round with the current controller (whole chunks of
+    data.num_envs games, each cut at data.max_steps_per_rollout steps, until at least this many)."""
+    epsilon: float = 0.1
+    """Per step, the chance that the collecting controller switches to a random action held
+    data.action_hold_min..max steps (exploration beyond the controller's own habits)."""
+    vae_epochs: int = 1
+    """VAE fine-tuning epochs per round (over all rounds' frames)."""
+    mdn_rnn_epochs: int = 10
+    """MDN-RNN fine-tuning epochs per round (over all rounds' episodes)."""
+    dream_epochs: int = 20
+    """CMA-ES generations in the dream per round, from the previous round's controller."""
+    real_epochs: int = 0
+    """CMA-ES generations in the real game per round (their frames count as real frames)."""
+    eval_episodes: int = 10
+    """Validation games (seeds baselines.validation_seed + i) scoring each round's controller for the
+    learning curve; not counted as training frames, as for the baselines' periodic evaluation."""
 
 
 @dataclass
@@ -286,6 +320,7 @@ class Config:
     mdn_rnn: MDNRNNConfig = field(default_factory=MDNRNNConfig)
     controller: ControllerConfig = field(default_factory=ControllerConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    iterate: IterateConfig = field(default_factory=IterateConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     baselines: BaselinesConfig = field(default_factory=BaselinesConfig)
     ddqn: DDQNConfig = field(default_factory=DDQNConfig)
@@ -333,6 +368,10 @@ def _dry_run(cfg: Config) -> None:
     cfg.controller.real_max_steps = 100
     cfg.controller.real_num_envs = 4
     cfg.eval.num_episodes = 2
+    cfg.iterate.frames_per_round = 2_000
+    cfg.iterate.mdn_rnn_epochs = 1
+    cfg.iterate.dream_epochs = 2
+    cfg.iterate.eval_episodes = 2
     cfg.baselines.frame_budget = 2_000
     cfg.baselines.eval_freq_frames = 1_000
     cfg.baselines.periodic_eval_episodes = 1
@@ -423,6 +462,7 @@ _POSITIVE = [
     "controller.population_size", "controller.dream_rollouts", "controller.real_rollouts",
     "controller.dream_horizon", "controller.temperature", "controller.sigma0", "controller.real_sigma0",
     "controller.real_max_steps", "controller.real_num_envs", "eval.num_episodes",
+    "iterate.frames_per_round", "iterate.vae_epochs", "iterate.mdn_rnn_epochs", "iterate.eval_episodes",
     "baselines.frame_budget", "baselines.eval_freq_frames", "baselines.periodic_eval_episodes", "baselines.eval_envs",
     *[f"{a}.{f}" for a in ("ddqn", "ppo", "sac") for f in ("n_envs", "learning_rate")],
     *[f"{a}.{f}" for a in ("ddqn", "sac") for f in ("buffer_size", "batch_size", "train_freq", "target_update_interval")],
@@ -431,7 +471,8 @@ _POSITIVE = [
 _NON_NEGATIVE = [
     "env.num_threads", "vae.kl_tolerance", "vae.kl_weight", "mdn_rnn.grad_clip",
     "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "controller.dream_epochs",
-    "controller.real_epochs", "controller.warmup_steps", "eval.seed", "seed", "baselines.validation_seed",
+    "controller.real_epochs", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
+    "eval.seed", "seed", "baselines.validation_seed",
     *[f"{a}.{f}" for a in ("ddqn", "ppo", "sac") for f in ("total_timesteps", "num_episodes", "gamma")],
     "ddqn.learning_starts", "sac.learning_starts", "ppo.ent_coef", "ppo.vf_coef",
 ]
@@ -456,6 +497,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError("--data.action_hold_min must be <= --data.action_hold_max")
     if cfg.mdn_rnn.reward_target not in ("symlog", "sign"):
         raise ConfigError(f"--mdn_rnn.reward_target must be symlog or sign (got {cfg.mdn_rnn.reward_target!r})")
+    if not 0.0 <= cfg.iterate.epsilon <= 1.0:
+        raise ConfigError(f"--iterate.epsilon must be in [0, 1] (got {cfg.iterate.epsilon})")
     if cfg.controller.population_size < 2:
         raise ConfigError("--controller.population_size must be at least 2 for CMA-ES")
     if cfg.device not in ("auto", "cpu", "cuda"):

@@ -19,6 +19,7 @@ import functools
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -47,7 +48,7 @@ from utils.resume import (
 )
 from utils.run_paths import RunPaths
 from utils.runner import run_episodes
-from utils.world_model import WorldModel, WorldModelPolicy
+from utils.world_model import WorldModel, WorldModelPolicy, load_controller
 
 # Seeds of real training episodes live far from evaluation seeds (EvalConfig.seed, default 10,000).
 TRAIN_SEED_BASE = 1_000_000
@@ -204,6 +205,9 @@ class ControllerTraining:
         record_config(cfg, self.paths.root)
         timer = Timer()
         x = np.zeros(self.ctrl.num_params)
+        if cc.init_from:  # iterative training: CMA-ES starts from the previous round's controller
+            x = load_controller(Path(cc.init_from), self.device, self.wm.vae.latent_dim, self.wm.mdn.hidden_size,
+                                self.wm.mdn.action_dim).get_flat().astype(np.float64)
         metrics: dict = {"num_params": self.ctrl.num_params}
         try:
             if cc.dream_epochs > 0:

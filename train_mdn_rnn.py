@@ -15,6 +15,7 @@ import utils.omp  # noqa: F401  (first: sets GOMP_SPINCOUNT before torch loads O
 
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -32,7 +33,7 @@ from utils.common import (
     train_epochs,
 )
 from utils.data import SequenceSampler, data_signature
-from utils.io import WEIGHTS_NAME, UserError, atomic_write_json, save_model
+from utils.io import WEIGHTS_NAME, UserError, atomic_write_json, load_weights, save_model
 from utils.latents import encode_dataset
 from utils.logger import RunLogger
 from utils.resume import (
@@ -85,7 +86,10 @@ def _train(cfg: Config, paths: RunPaths, device: torch.device, signature: dict, 
     mc = cfg.mdn_rnn
     model = MDNRNN(latent_dim, num_actions(cfg.env), mc.hidden_size, mc.num_mixtures, reward_target=mc.reward_target,
                    life_head=mc.life_head,
-                   event_logit_offset=math.log(mc.done_pos_weight) if mc.calibrate_events else 0.0).to(device)
+                   event_logit_offset=math.log(mc.done_pos_weight) if mc.calibrate_events else 0.0)
+    if mc.init_from:  # fine-tuning (iterative training): the given weights, same sizes and heads
+        load_weights(model, Path(mc.init_from), "mdn_rnn")
+    model = model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=mc.learning_rate)
     sampler = SequenceSampler(latents, mc.seq_len)
     rng = np.random.default_rng(cfg.seed)

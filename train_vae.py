@@ -32,7 +32,7 @@ from utils.common import (
     train_epochs,
 )
 from utils.data import FrameDataset, collect_rollouts, data_signature
-from utils.io import UserError, atomic_write_json, save_model
+from utils.io import UserError, atomic_write_json, load_weights, save_model
 from utils.logger import RunLogger
 from utils.resume import (
     RESUME_NAME,
@@ -98,7 +98,9 @@ def _train(cfg: Config, run: Path, out: Path, device: torch.device, timer: Timer
 
     model = ConvVAE(cfg.vae.latent_dim, cfg.env.frame_size)
     mean, mean_frame_error = mean_frame(dataset, rng=np.random.default_rng(cfg.seed))
-    if cfg.vae.pixel_bias:
+    if cfg.vae.init_from:  # fine-tuning (iterative training): the given weights, pixel bias included
+        load_weights(model, Path(cfg.vae.init_from), "vae")
+    elif cfg.vae.pixel_bias:
         model.set_pixel_bias(torch.from_numpy(mean))
     model = model.to(device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.vae.learning_rate)

@@ -5,7 +5,15 @@ import pytest
 
 from config import EnvConfig
 from utils.io import UserError
-from utils.wrappers import make_single_env, make_vector_env, num_actions, preprocess_frame, register_ale, rom_name, squeeze_obs
+from utils.wrappers import (
+    make_single_env,
+    make_vector_env,
+    num_actions,
+    preprocess_frame,
+    register_ale,
+    rom_name,
+    squeeze_obs,
+)
 
 
 @pytest.mark.parametrize("maxpool", [True, False])

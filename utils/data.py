@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -151,6 +151,51 @@ def collect_rollouts(cfg: Config, progress: bool = True) -> dict[str, Any]:
         finally:
             recorder.bar.close()
         manifest["collect_seconds"] = round(time.time() - t0, 2)
+    manifest["complete"] = True
+    atomic_write_json(data_dir / MANIFEST, manifest)
+    return manifest
+
+
+def collect_with_policy(cfg: Config, data_dir: Path, make_policy: Callable[[np.ndarray], Any], seed: int,
+                        signature: dict[str, Any], min_frames: int, progress: bool = True) -> dict[str, Any]:
+    """Play games with ``make_policy(episode_ids)`` into shards in ``data_dir`` until they hold at least
+    ``min_frames`` emulator frames, and return the manifest (same shard format as :func:`collect_rollouts`).
+
+    Games go in chunks of whole shards (``data.num_envs`` games, rounded up to ``episodes_per_shard``);
+    after each chunk the frame count is checked, so where it stops depends on the games alone, not on
+    timing. Episode e is reset with ``episode_seed(seed, e)``; a killed collection resumes per shard, and
+    data on disk made under another ``signature`` is refused.
+    """
+    from utils.resume import diff, remove_stale_temps
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(data_dir)
+    manifest = read_manifest(data_dir)
+    if manifest is not None:
+        diffs = diff(manifest["signature"], signature, "on disk", "asked")
+        if diffs:
+            raise UserError(f"data in {data_dir} was collected under other settings ({'; '.join(diffs[:3])}); "
+                            "delete it or pass --restart")
+        if manifest.get("complete"):
+            return manifest
+    else:
+        manifest = {"signature": signature, "shards": [], "complete": False}
+        atomic_write_json(data_dir / MANIFEST, manifest)
+    dc = cfg.data
+    per_shard = dc.episodes_per_shard
+    chunk = per_shard * -(-dc.num_envs // per_shard)
+    t0 = time.time()
+    while sum(sh["steps"] for sh in manifest["shards"]) * cfg.env.frameskip < min_frames:
+        first = len(manifest["shards"]) * per_shard
+        end = (first // chunk + 1) * chunk
+        todo = np.arange(first, end)
+        recorder = _ShardWriter(data_dir, manifest, todo, per_shard, end // per_shard, end, seed, progress)
+        try:
+            run_episodes(cfg.env, make_policy(todo), [episode_seed(seed, int(e)) for e in todo], num_envs=min(dc.num_envs, len(todo)),
+                         max_steps=dc.max_steps_per_rollout, recorder=recorder)
+        finally:
+            recorder.bar.close()
+    manifest["collect_seconds"] = round(manifest.get("collect_seconds", 0.0) + time.time() - t0, 2)
     manifest["complete"] = True
     atomic_write_json(data_dir / MANIFEST, manifest)
     return manifest

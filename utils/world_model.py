@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -71,6 +72,13 @@ class WorldModel:
         return cls(vae, mdn, ctrl, device)
 
 
+class Explorer(Protocol):
+    """Replaces some of a policy's actions (per emulator; ``start`` tells which job each emulator now plays)."""
+
+    def start(self, envs: np.ndarray, jobs: np.ndarray) -> None: ...
+    def __call__(self, actions: np.ndarray) -> np.ndarray: ...
+
+
 class WorldModelPolicy:
     """VAE encode -> controller -> LSTM step for every emulator at once, whatever candidate it plays.
 
@@ -79,11 +87,13 @@ class WorldModelPolicy:
     per-emulator weights, and one LSTM step, for the whole population.
     """
 
-    def __init__(self, vae: ConvVAE, mdn: MDNRNN, params: torch.Tensor, job_candidates: np.ndarray | None = None):
+    def __init__(self, vae: ConvVAE, mdn: MDNRNN, params: torch.Tensor, job_candidates: np.ndarray | None = None,
+                 explore: Explorer | None = None):
         self.vae, self.mdn = vae, mdn
         self.device = next(mdn.parameters()).device
         self.params = params.to(self.device, torch.float32)
         self.job_candidates = job_candidates
+        self.explore = explore  # replaces some of the controller's actions; the LSTM is fed the action played
         self.action_counts = np.zeros(mdn.action_dim, dtype=np.int64)
 
     @classmethod
@@ -101,6 +111,8 @@ class WorldModelPolicy:
         self.candidate[idx] = torch.as_tensor(cands, device=self.device)
         for s in self.state:
             s[idx] = 0.0
+        if self.explore is not None:
+            self.explore.start(envs, jobs)
 
     @torch.no_grad()
     def act(self, frames: np.ndarray) -> np.ndarray:
@@ -111,6 +123,8 @@ class WorldModelPolicy:
         else:  # each emulator with its own candidate's weights
             logits = batched_logits(self.params[self.candidate], z[:, None], h[:, None], self.mdn.action_dim)[:, 0]
         a = logits.argmax(-1)
+        if self.explore is not None:
+            a = torch.as_tensor(self.explore(a.cpu().numpy()), device=self.device)
         self.state = self.mdn.step(z, a, (h, c))
         a_np = a.cpu().numpy()
         self.action_counts += np.bincount(a_np, minlength=self.mdn.action_dim)

@@ -1,0 +1,196 @@
+"""Iterative training (World Models section 5): rounds of real play -> more data -> fine-tuned world model
+-> controller trained again, so the dream learns the states the controller itself reaches.
+
+The run folder of round k >= 1 is a complete run folder of its own (every script reads it)::
+
+    <run>/rounds/round_01/
+        collected/      this round's real games (shards + manifest.json), played by round 0's controller
+        data/           every round's shards so far (hard links, a copy where links fail): r00_shard_*, r01_shard_*
+        vae/ mdn_rnn/ controller/   fine-tuned from the previous round's (vae.init_from, ...)
+        round.json      written last: the round is done (real frames, validation score)
+    <run>/rounds/curve.json    validation score against real frames, round 0 (the first pass) included
+
+Round 0 is the ordinary pipeline in ``<run>``. A killed run resumes at the round (and inside the round at
+the phase, shard, epoch or generation) where it stopped. The orchestration lives in train_world_model.py
+(which may call the phases' ``main``); this module holds the pieces.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from config import Config
+from utils.data import MANIFEST, collect_with_policy, complete_manifest, data_signature
+from utils.evaluation import evaluate_policy
+from utils.io import atomic_path, atomic_write_json, read_json
+from utils.resume import file_digest
+from utils.run_paths import RunPaths
+from utils.world_model import WorldModel, WorldModelPolicy
+from utils.wrappers import num_actions
+
+ROUND_FILE = "round.json"
+CURVE_FILE = "curve.json"
+
+
+def round_dir(root: Path, k: int) -> Path:
+    """Round k's run folder (round 0 is the run folder itself)."""
+    return root if k == 0 else root / "rounds" / f"round_{k:02d}"
+
+
+def round_seed(seed: int, k: int) -> int:
+    """The seed of round k's real games and exploration (apart from collection's and evaluation's)."""
+    return int(np.random.SeedSequence([seed, 7_000 + k]).generate_state(1)[0] % (2**31 - 1))
+
+
+def round_config(cfg: Config, k: int) -> Config:
+    """The config of round k >= 1: its own run folder, everything fine-tuned from round k - 1."""
+    prev = RunPaths(round_dir(cfg.run_path, k - 1))
+    it = cfg.iterate
+    r = copy.deepcopy(cfg)
+    r.run_dir, r.data.dir, r.restart = str(round_dir(cfg.run_path, k)), "", False
+    r.vae.num_epochs, r.vae.init_from = it.vae_epochs, str(prev.vae)
+    r.mdn_rnn.num_epochs, r.mdn_rnn.init_from = it.mdn_rnn_epochs, str(prev.mdn_rnn)
+    r.controller.dream_epochs, r.controller.real_epochs = it.dream_epochs, it.real_epochs
+    r.controller.init_from = str(prev.controller)
+    return r
+
+
+class EpsilonHeld:
+    """Exploration on top of a controller: per step, unless a random action is being held, switch with
+    probability ``epsilon`` to a uniform random action held ``hold_min..hold_max`` steps (the collection's
+    habit). Each job (episode) draws from its own RNG, so the games do not depend on the emulator count."""
+
+    def __init__(self, n_actions: int, epsilon: float, hold_min: int, hold_max: int, seed: int, episode_ids: np.ndarray):
+        self.n, self.eps, self.lo, self.hi, self.seed, self.ids = n_actions, epsilon, hold_min, hold_max, seed, episode_ids
+        self.rngs: dict[int, np.random.Generator] = {}
+        self.held: dict[int, int] = {}
+        self.left: dict[int, int] = {}
+        self.random_steps = 0
+
+    def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
+        for e, j in zip(envs, jobs):
+            self.rngs[int(e)] = np.random.default_rng([self.seed, int(self.ids[int(j)]), 2])
+            self.left[int(e)] = 0
+
+    def __call__(self, actions: np.ndarray) -> np.ndarray:
+        out = np.asarray(actions, dtype=np.int64).copy()
+        for e in range(len(out)):
+            rng = self.rngs.get(e)
+            if rng is None:
+                continue
+            if self.left[e] == 0 and rng.random() < self.eps:
+                self.held[e] = int(rng.integers(self.n))
+                self.left[e] = int(rng.integers(self.lo, self.hi + 1))
+            if self.left[e] > 0:
+                out[e] = self.held[e]
+                self.left[e] -= 1
+                self.random_steps += 1
+        return out
+
+
+def collect_round(cfg: Config, k: int, wm: WorldModel, progress: bool) -> dict[str, Any]:
+    """Round k's real games, played by round k - 1's controller (``wm``) with exploration, into
+    ``round_k/collected/`` (at least ``iterate.frames_per_round`` frames)."""
+    it, dc = cfg.iterate, cfg.data
+    assert wm.controller is not None
+    x = torch.as_tensor(wm.controller.get_flat(), dtype=torch.float32)[None]
+    seed = round_seed(cfg.seed, k)
+    prev = RunPaths(round_dir(cfg.run_path, k - 1))
+    signature = {**data_signature(cfg), "round": k, "epsilon": it.epsilon, "frames_per_round": it.frames_per_round,
+                 "controller": file_digest(prev.controller / "model.safetensors")}
+
+    def policy(episode_ids: np.ndarray) -> WorldModelPolicy:
+        explore = EpsilonHeld(num_actions(cfg.env), it.epsilon, dc.action_hold_min, dc.action_hold_max, seed, episode_ids)
+        return WorldModelPolicy(wm.vae, wm.mdn, x, explore=explore)
+
+    return collect_with_policy(cfg, round_dir(cfg.run_path, k) / "collected", policy, seed, signature, it.frames_per_round,
+                               progress)
+
+
+def _link(src: Path, dst: Path) -> None:
+    """dst becomes src's content: a hard link (no space), or a copy across file systems; atomic either way."""
+    if dst.exists() and dst.stat().st_size == src.stat().st_size:
+        return
+    with atomic_path(dst) as tmp:
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(src, tmp)
+        except OSError:
+            shutil.copyfile(src, tmp)
+
+
+def assemble_round_data(cfg: Config, k: int) -> dict[str, Any]:
+    """``round_k/data/``: round k - 1's data plus round k's collected games, each shard tagged with its round."""
+    prev_paths = RunPaths.of(cfg) if k == 1 else RunPaths(round_dir(cfg.run_path, k - 1))
+    prev = complete_manifest(prev_paths.data)
+    here = round_dir(cfg.run_path, k)
+    collected = complete_manifest(here / "collected")
+    out = here / "data"
+    out.mkdir(parents=True, exist_ok=True)
+    shards = []
+    for s in prev["shards"]:
+        name = s["file"] if "round" in s else f"r00_{s['file']}"
+        _link(prev_paths.data / s["file"], out / name)
+        shards.append({**s, "file": name, "round": s.get("round", 0)})
+    for s in collected["shards"]:
+        name = f"r{k:02d}_{s['file']}"
+        _link(here / "collected" / s["file"], out / name)
+        shards.append({**s, "file": name, "round": k})
+    frames = {}
+    for s in shards:
+        frames[str(s["round"])] = frames.get(str(s["round"]), 0) + s["steps"] * cfg.env.frameskip
+    manifest = {"signature": data_signature(cfg), "shards": shards, "complete": True, "rounds": frames}
+    atomic_write_json(out / MANIFEST, manifest)
+    return manifest
+
+
+def real_frames_of(cfg: Config, k: int) -> int:
+    """Emulator frames of real play that round k used for training: its collection (round 0: the random
+    data) and its controller's real-game CMA-ES, if any."""
+    paths = RunPaths(round_dir(cfg.run_path, k))
+    data = paths.data if k else RunPaths.of(cfg).data
+    manifest = read_json(data / MANIFEST, "data manifest") if k == 0 else read_json(paths.root / "collected" / MANIFEST, "data manifest")
+    frames = sum(s["steps"] for s in manifest["shards"]) * cfg.env.frameskip
+    metrics = read_json(paths.controller / "metrics.json", "controller metrics")
+    return int(frames + metrics.get("env_frames", {}).get("real", 0))
+
+
+def validate_round(cfg: Config, k: int, device: torch.device) -> dict[str, Any]:
+    """Round k's controller on the validation games (not the evaluation games)."""
+    wm = WorldModel.load(round_dir(cfg.run_path, k), device, env=cfg.env)
+    seeds = [cfg.baselines.validation_seed + i for i in range(cfg.iterate.eval_episodes)]
+    return evaluate_policy(cfg.env, WorldModelPolicy.from_world_model(wm), seeds)
+
+
+def finish_round(cfg: Config, k: int, device: torch.device, seconds: float) -> dict[str, Any]:
+    """Score round k, write its ``round.json`` (last: the round is done) and the curve so far."""
+    frames = real_frames_of(cfg, k)
+    curve = read_curve(cfg.run_path)
+    total = frames + (curve[-1]["real_frames_total"] if k and curve else 0)
+    val = validate_round(cfg, k, device)
+    top = max(val["action_share"], key=val["action_share"].get)
+    rec = {"round": k, "real_frames": frames, "real_frames_total": total, "validation_mean": val["mean"],
+           "validation_std": val["std"], "validation_games": val["num_episodes"], "top_action": top,
+           "top_action_share": val["action_share"][top], "seconds": round(seconds, 1)}
+    curve = [c for c in curve if c["round"] < k] + [rec]
+    atomic_write_json(cfg.run_path / "rounds" / CURVE_FILE, curve)
+    atomic_write_json(round_dir(cfg.run_path, k) / ROUND_FILE if k else cfg.run_path / "rounds" / "round_00.json", rec)
+    return rec
+
+
+def read_curve(root: Path) -> list[dict[str, Any]]:
+    path = root / "rounds" / CURVE_FILE
+    return read_json(path, "iterative-training curve") if path.exists() else []
+
+
+def finished_round(root: Path, k: int) -> dict[str, Any] | None:
+    path = round_dir(root, k) / ROUND_FILE if k else root / "rounds" / "round_00.json"
+    return read_json(path, f"round {k} record") if path.exists() else None
+
