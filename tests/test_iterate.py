@@ -173,3 +173,20 @@ def test_sigkill_after_a_round_then_the_same_command_resumes_and_matches(tmp_pat
         for name in ("vae", "mdn_rnn", "controller"):
             p = f"rounds/round_{k:02d}/{name}/model.safetensors"
             assert digest(killed / p) == digest(whole / p), p
+
+
+def test_compare_plays_the_last_round_with_every_rounds_frames(dry_run, tmp_path):
+    import train_world_model
+    from utils.agents import load_world_models
+
+    src, _ = dry_run
+    shutil.copytree(src.run_path, tmp_path / "run")
+    cfg = tiny_config(tmp_path, **{"iterate.rounds": 1, "iterate.frames_per_round": 100, "iterate.eval_episodes": 1,
+                                   "eval.num_episodes": 1})
+    first = load_world_models(cfg, torch.device("cpu"))
+    s = train_world_model.main(cfg)
+    agent = load_world_models(cfg, torch.device("cpu"))
+    assert agent.checkpoint == str(round_dir(cfg.run_path, 1) / "controller") != first.checkpoint
+    assert agent.env_frames == s["rounds"][-1]["real_frames_total"] > first.env_frames
+    assert agent.curve["x"] == [r["real_frames_total"] for r in s["rounds"]]
+    assert agent.curve["y"] == [r["validation_mean"] for r in s["rounds"]]

@@ -59,7 +59,30 @@ def _get(path: Path, key: str) -> Any:
     return read_json(path, str(path)).get(key) if path.exists() else None
 
 
+def _first_pass_seconds(paths: RunPaths) -> float | None:
+    return _sum_seconds(_get(paths.manifest, "collect_seconds"), *(_get(paths.phase(p) / "metrics.json", "train_seconds")
+                                                                   for p in ("vae", "mdn_rnn", "controller")))
+
+
 def load_world_models(cfg: Config, device: Any) -> Agent:
+    """The run's World Models agent: the last finished round's when it trained iteratively (its frames are
+    every round's real frames, its curve the rounds' validation score), else the first pass's."""
+    from utils.iterate import read_curve, round_dir
+
+    rounds = read_curve(RunPaths.of(cfg).root)
+    if rounds and rounds[-1]["round"] > 0:
+        last = rounds[-1]
+        paths = RunPaths(round_dir(RunPaths.of(cfg).root, last["round"]))
+        wm = WorldModel.load(paths.root, device, env=cfg.env)
+        agent = Agent("world-models", WorldModelPolicy.from_world_model(wm), str(paths.controller),
+                      video_policy=lambda: WorldModelPolicy.from_world_model(wm))
+        agent.env_frames = last["real_frames_total"]
+        first = _first_pass_seconds(RunPaths.of(cfg))
+        agent.train_seconds = None if first is None else first + sum(r["seconds"] for r in rounds)
+        agent.curve = {"x": [r["real_frames_total"] for r in rounds], "y": [r["validation_mean"] for r in rounds],
+                       "band": [r["validation_std"] for r in rounds],
+                       "label": f"World Models (iterative rounds 0-{last['round']}, validation games)"}
+        return agent
     paths = RunPaths.of(cfg)
     missing = [p.name for p in (paths.vae, paths.mdn_rnn, paths.controller) if not (p / "model.safetensors").exists()]
     if missing:
@@ -69,8 +92,7 @@ def load_world_models(cfg: Config, device: Any) -> Agent:
                   video_policy=lambda: WorldModelPolicy.from_world_model(wm))
     metrics = read_json(paths.controller / "metrics.json", "controller metrics")
     agent.env_frames = metrics.get("env_frames", {}).get("total")
-    agent.train_seconds = _sum_seconds(_get(paths.manifest, "collect_seconds"), _get(paths.vae / "metrics.json", "train_seconds"),
-                                       _get(paths.mdn_rnn / "metrics.json", "train_seconds"), metrics.get("train_seconds"))
+    agent.train_seconds = _first_pass_seconds(paths)
     hist = metrics.get("real", {}).get("history", [])
     if hist and "env_frames" in hist[0]:
         agent.curve = {"x": [h["env_frames"] for h in hist], "y": [h["mean"] for h in hist], "band": [h["std"] for h in hist],
