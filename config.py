@@ -80,6 +80,9 @@ class VAEConfig:
     """Weight of the KL term (beta)."""
     pixel_bias: bool = True
     """Start the decoder's output at the mean training frame (without it the VAE can settle on a black screen)."""
+    foreground_weight: float = 0.0
+    """Extra weight of the reconstruction error on foreground pixels, those that differ from the median
+    training frame (cannon, shots, bombs, invaders): 0 = the plain error; w counts them 1 + w times."""
     init_from: str = ""
     """A VAE checkpoint folder to start from instead of fresh weights (iterative training fine-tunes this way)."""
 
@@ -469,7 +472,7 @@ _POSITIVE = [
     "ppo.n_steps", "ppo.n_epochs", "ppo.batch_size", "ppo.clip_range", "sac.tau", "sac.target_entropy_scale",
 ]
 _NON_NEGATIVE = [
-    "env.num_threads", "vae.kl_tolerance", "vae.kl_weight", "mdn_rnn.grad_clip",
+    "env.num_threads", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "mdn_rnn.grad_clip",
     "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "controller.dream_epochs",
     "controller.real_epochs", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
     "eval.seed", "seed", "baselines.validation_seed",

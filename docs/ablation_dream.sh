@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Issue 11's ablation of the dream: each arm trains data -> VAE -> MDN-RNN -> controller in the dream only
 # (no real-game CMA-ES), plays the 30 evaluation games with the dream controller, and writes the dream
-# report (evaluate.py --visualize). Arms that differ only in the MDN-RNN reuse the "all" arm's data and VAE.
+# report (evaluate.py --visualize). Arms that differ only in the MDN-RNN reuse the "all" arm's data and VAE;
+# fg_weight reuses its data only.
 #
-#   bash docs/ablation_dream.sh [SEED] [ARM...]     # default: seed 0, arms all no_maxpool seed_heads no_life no_calibration sign_reward
+#   bash docs/ablation_dream.sh [SEED] [ARM...]     # default: seed 0, arms all seed_heads no_calibration no_life sign_reward no_maxpool fg_weight
 #   python docs/ablation_table.py runs/ablation     # the table
 #
 # The seed-era code's arm ("base") is run from its own checkout:
@@ -14,9 +15,9 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 SEED=${1:-0}
 shift || true
-ARMS=${*:-all no_maxpool seed_heads no_life no_calibration sign_reward}
+ARMS=${*:-all seed_heads no_calibration no_life sign_reward no_maxpool fg_weight}
 ROOT=${ROOT:-runs/ablation}
-COMMON=(--seed "$SEED" --controller.real_epochs 0 --logging.progress false --no-wandb)
+COMMON=(--seed "$SEED" --logging.progress false --no-wandb)
 
 flags_of() {
   case $1 in
@@ -26,6 +27,7 @@ flags_of() {
     no_life) echo --mdn_rnn.life_head false ;;
     no_calibration) echo --mdn_rnn.calibrate_events false ;;
     sign_reward) echo --mdn_rnn.reward_target sign ;;
+    fg_weight) echo --vae.foreground_weight 10 ;;
     *) echo "unknown arm $1" >&2; exit 2 ;;
   esac
 }
@@ -33,13 +35,15 @@ flags_of() {
 for arm in $ARMS; do
   run=$ROOT/${arm}_s$SEED
   flags=$(flags_of "$arm")
-  if [[ $arm != all && $arm != no_maxpool && ! -d $run/vae ]]; then  # same frames and VAE as "all"
-    src=$ROOT/all_s$SEED
+  src=$ROOT/all_s$SEED
+  if [[ $arm != all && $arm != no_maxpool && ! -d $run/data ]]; then  # the same frames as "all" (and its VAE unless fg_weight)
     [[ -f $src/vae/metrics.json ]] || { echo "run the 'all' arm first (its data and VAE are shared)" >&2; exit 1; }
     mkdir -p "$run"
-    cp -r "$src/data" "$src/vae" "$run/"
+    cp -r "$src/data" "$run/"
+    [[ $arm == fg_weight ]] || cp -r "$src/vae" "$run/"
   fi
   echo "=== arm $arm seed $SEED: $flags"
-  /usr/bin/time -f "$arm wall %e s" $PY train_world_model.py "${COMMON[@]}" --run-dir "$run" $flags
-  $PY evaluate.py --visualize "${COMMON[@]}" --run-dir "$run" $flags
+  /usr/bin/time -f "$arm wall %e s" $PY train_world_model.py "${COMMON[@]}" --controller.real_epochs 0 --run-dir "$run" $flags
+  # evaluate.py reads the env section (the other settings are in the trained models themselves)
+  $PY evaluate.py --visualize "${COMMON[@]}" --run-dir "$run" $(echo "$flags" | grep -o -- '--env\.[a-z_]* [a-z0-9.]*' || true)
 done

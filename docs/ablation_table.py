@@ -4,7 +4,9 @@
 
 One row per run folder (``<arm>_s<seed>``): the dream controller's score on the evaluation games (it
 is the final controller: the arms train no real-game phase), its top action, the dream report's rank
-agreement, dreamed and real game length, reward/life/game-over numbers, real frames used, wall time.
+agreement, dreamed and real game length, reward/life/game-over numbers, real frames used, training wall
+time (collection + VAE + MDN-RNN + controller, from each phase's metrics; arms that share the "all" arm's
+data and VAE carry its collection and VAE time).
 Arms with several seeds get a mean +/- std row across seeds.
 """
 
@@ -26,14 +28,19 @@ def fmt(v, nd=2):
 
 
 def row_of(run: Path) -> dict | None:
-    ev, vis, summ = run / "eval" / "results.json", run / "visuals" / "summary.json", run / "summary.json"
+    ev, vis = run / "eval" / "results.json", run / "visuals" / "summary.json"
     if not ev.exists():
         return None
     r = json.loads(ev.read_text())
     agent = r["agent"]
     top = max(agent["action_share"].items(), key=lambda kv: kv[1])
     d = json.loads(vis.read_text()).get("dream", {}) if vis.exists() else {}
-    s = json.loads(summ.read_text()) if summ.exists() else {}
+    def seconds(path: Path, key: str = "train_seconds") -> float:
+        return float(json.loads(path.read_text()).get(key, 0.0)) if path.exists() else 0.0
+
+    # Training wall time from each phase's own record (summary.json is rewritten when a rerun reuses the phases).
+    wall = seconds(run / "data" / "manifest.json", "collect_seconds") + sum(
+        seconds(run / p / "metrics.json") for p in ("vae", "mdn_rnn", "controller"))
     manifest = json.loads((run / "data" / "manifest.json").read_text())
     frames = sum(sh["steps"] for sh in manifest["shards"]) * 4
     return {"run": run.name, "score": agent["mean"], "std": agent["std"], "games": agent["num_episodes"],
@@ -41,7 +48,7 @@ def row_of(run: Path) -> dict | None:
             "real_len": d.get("real_length"), "reward_precision": d.get("reward_precision"), "reward_recall": d.get("reward_recall"),
             "life_recall": d.get("life_recall"), "life_calibration": d.get("life_calibration"),
             "done_calibration": d.get("done_calibration"), "vae_moving_se": d.get("vae_moving_pixel_se"),
-            "real_frames": frames, "wall_s": s.get("total_seconds")}
+            "real_frames": frames, "wall_s": wall}
 
 
 def main() -> None:

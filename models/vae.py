@@ -13,6 +13,8 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+FOREGROUND_THRESHOLD = 0.1  # summed |RGB - background| in [0, 1] units above which a pixel is foreground
+
 
 class ConvVAE(nn.Module, PyTorchModelHubMixin):
     """:param latent_dim: size of z.  :param frame_size: input height/width (64)."""
@@ -76,12 +78,26 @@ class ConvVAE(nn.Module, PyTorchModelHubMixin):
         """uint8 (B, H, W, 3) -> mu (B, Z): the deterministic code used by the controller."""
         return self.encode(self.to_input(frames))[0]
 
-    def compute_loss(self, frames: torch.Tensor, kl_tolerance: float = 0.5, kl_weight: float = 1.0) -> tuple[torch.Tensor, dict[str, float]]:
-        """frames: uint8 (B, H, W, 3). Returns the loss and {recon, kl, loss} (per image, in nats / squared error)."""
+    def compute_loss(self, frames: torch.Tensor, kl_tolerance: float = 0.5, kl_weight: float = 1.0,
+                     background: torch.Tensor | None = None, foreground_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
+        """frames: uint8 (B, H, W, 3). Returns the loss and {recon, kl, loss} (per image, in nats / squared error).
+
+        With ``background`` (3, H, W) in [0, 1] and ``foreground_weight`` w > 0, the squared error of a
+        foreground pixel (its RGB differs from the background's by more than FOREGROUND_THRESHOLD in all)
+        counts 1 + w times in the loss, so a few pixels of shots and bombs are not lost to the large static
+        screen; ``recon`` stays the plain error (comparable across settings), ``recon_weighted`` is the loss term.
+        """
         x = self.to_input(frames)
         recon, mu, logvar = self(x)
-        rec = F.mse_loss(recon, x, reduction="none").sum(dim=(1, 2, 3)).mean()
+        se = F.mse_loss(recon, x, reduction="none")
+        rec = se.sum(dim=(1, 2, 3)).mean()
         kl = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1)).mean()
         kl_term = torch.clamp(kl, min=kl_tolerance * self.latent_dim) if kl_tolerance > 0 else kl
-        loss = rec + kl_weight * kl_term
-        return loss, {"loss": loss.item(), "recon": rec.item(), "kl": kl.item()}
+        stats = {"recon": rec.item(), "kl": kl.item()}
+        rec_term = rec
+        if background is not None and foreground_weight > 0:
+            fg = ((x - background.to(x)).abs().sum(dim=1, keepdim=True) > FOREGROUND_THRESHOLD).to(x.dtype)  # (B, 1, H, W)
+            rec_term = ((1.0 + foreground_weight * fg) * se).sum(dim=(1, 2, 3)).mean()
+            stats["recon_weighted"] = rec_term.item()
+        loss = rec_term + kl_weight * kl_term
+        return loss, {"loss": loss.item(), **stats}

@@ -121,6 +121,7 @@ def test_rounds_add_data_and_resume_round_by_round(dry_run, tmp_path):
     assert s2["rounds"][2]["real_frames_total"] == curve[1]["real_frames_total"] + s2["rounds"][2]["real_frames"]
 
 
+@pytest.mark.slow
 def test_a_round_without_generations_keeps_the_previous_controller(dry_run, tmp_path):
     import train_world_model
 
@@ -175,6 +176,7 @@ def test_sigkill_after_a_round_then_the_same_command_resumes_and_matches(tmp_pat
             assert digest(killed / p) == digest(whole / p), p
 
 
+@pytest.mark.slow
 def test_compare_plays_the_last_round_with_every_rounds_frames(dry_run, tmp_path):
     import train_world_model
     from utils.agents import load_world_models

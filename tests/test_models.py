@@ -172,3 +172,28 @@ def test_symlog_reward_head_regresses_game_points():
     assert "life_logit" not in pred
     with pytest.raises(ValueError, match="reward_target"):
         MDNRNN(reward_target="clip")
+
+
+def test_foreground_weight_counts_pixels_off_the_background_more():
+    """Frames equal to the background but for a 2x3 patch: the weighted term is the plain error plus w times
+    the error on the patch's pixels (all 3 channels), and the plain ``recon`` does not change with w."""
+    from models.vae import ConvVAE
+
+    torch.manual_seed(0)
+    vae = ConvVAE(latent_dim=4, frame_size=64).eval()
+    bg = torch.full((3, 64, 64), 0.2)
+    frames = torch.full((2, 64, 64, 3), 51, dtype=torch.uint8)  # 51 / 255 = 0.2: background everywhere
+    frames[0, 10:12, 20:23] = 200  # 6 foreground pixels in frame 0
+    frames[1, 5, 5] = 55  # off by 4/255 per channel: 0.047 summed, under the threshold: background
+    x = vae.to_input(frames)
+    torch.manual_seed(1)
+    _, plain = vae.compute_loss(frames)
+    torch.manual_seed(1)
+    loss, weighted = vae.compute_loss(frames, background=bg, foreground_weight=9.0)
+    torch.manual_seed(1)
+    recon, _, _ = vae(x)
+    se = (recon - x) ** 2
+    patch = float(se[0, :, 10:12, 20:23].sum())
+    assert weighted["recon"] == pytest.approx(plain["recon"], rel=1e-6)
+    assert weighted["recon_weighted"] == pytest.approx(plain["recon"] + 9.0 * patch / 2, rel=1e-5)
+    assert patch > 0.01 and "recon_weighted" not in plain
