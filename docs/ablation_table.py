@@ -46,6 +46,7 @@ def row_of(run: Path) -> dict | None:
     return {"run": run.name, "score": agent["mean"], "std": agent["std"], "games": agent["num_episodes"],
             "top_action": f"{top[0]} {top[1]:.0%}", "rank": d.get("rank_spearman"), "dream_len": d.get("dream_length"),
             "real_len": d.get("real_length"), "reward_precision": d.get("reward_precision"), "reward_recall": d.get("reward_recall"),
+            "reward_corr16": d.get("reward_window_corr"),
             "life_recall": d.get("life_recall"), "life_calibration": d.get("life_calibration"),
             "done_calibration": d.get("done_calibration"), "vae_moving_se": d.get("vae_moving_pixel_se"),
             "real_frames": frames, "wall_s": wall}
@@ -58,7 +59,7 @@ def main() -> None:
     args = ap.parse_args()
     rows = [r for run in sorted(p for p in args.root.iterdir() if p.is_dir()) if (r := row_of(run))]
     cols = ["run", "score", "std", "games", "top_action", "rank", "dream_len", "real_len", "reward_precision", "reward_recall",
-            "life_recall", "life_calibration", "done_calibration", "vae_moving_se", "real_frames", "wall_s"]
+            "reward_corr16", "life_recall", "life_calibration", "done_calibration", "vae_moving_se", "real_frames", "wall_s"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for r in rows:

@@ -10,7 +10,8 @@
   training temperature, up to a long horizon) against its real games;
 - **reward events** on held-out games (fresh seeds, the collection's random policy, teacher forced):
   precision and recall of "this step pays" (predicted reward above half the smallest real reward),
-  and the predicted against the real total;
+  the predicted against the real total, and the correlation of predicted and real reward summed over
+  16-step windows (when a shot lands is uncertain by a few steps: an MSE head spreads it out);
 - **life loss and game over**: recall at p >= 0.5, and the sum of the calibrated probabilities against
   the number of events (1.0 = calibrated);
 - **what the VAE keeps**: reconstruction error on the pixels that moved since the previous frame
@@ -33,6 +34,7 @@ from utils.wrappers import num_actions
 
 HELDOUT_SEED = 777_777  # collection seed of the held-out games (training data uses cfg.seed)
 RANK_SEED_BASE = 3_000_000  # real games of the rank-agreement candidates
+REWARD_WINDOW = 16  # steps per window of the windowed reward correlation
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
@@ -102,12 +104,19 @@ def _rate(num: int, den: int) -> float | None:
     return num / den if den else None
 
 
+def _corr(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Pearson correlation; None if either side is constant."""
+    return float(np.corrcoef(a, b)[0, 1]) if len(a) > 1 and a.std() > 0 and b.std() > 0 else None
+
+
 @torch.no_grad()
 def teacher_forced(wm: WorldModel, games: list[dict[str, np.ndarray]], pay_threshold: float) -> dict[str, Any]:
     """Reward, life-loss and game-over prediction on real games, the true z and actions fed in."""
     mdn, vae, dev = wm.mdn, wm.vae, wm.device
     tp = fp = fn = 0
     pred_total = real_total = 0.0
+    win_hat: list[np.ndarray] = []
+    win_real: list[np.ndarray] = []
     ev = {k: {"hits": 0, "events": 0, "prob_sum": 0.0, "prob_on_events": 0.0} for k in ("life", "done")}
     moving_se = moving_n = frame_se = frame_n = 0.0
     for g in games:
@@ -121,6 +130,9 @@ def teacher_forced(wm: WorldModel, games: list[dict[str, np.ndarray]], pay_thres
         fp += int((pays_hat & ~pays).sum())
         fn += int((~pays_hat & pays).sum())
         pred_total += float(r_hat.sum())
+        n = len(r) // REWARD_WINDOW * REWARD_WINDOW  # reward in windows: when a shot will land is uncertain by a few steps
+        win_hat.append(r_hat[:n].reshape(-1, REWARD_WINDOW).sum(1))
+        win_real.append(r[:n].reshape(-1, REWARD_WINDOW).sum(1))
         real_total += float(r.sum())
         probs = {k: v[0].cpu().numpy() for k, v in mdn.event_probs(pred).items()}
         truth = {"life": g["lives"][1:] < g["lives"][:-1], "done": g["dones"].astype(bool)}
@@ -142,7 +154,8 @@ def teacher_forced(wm: WorldModel, games: list[dict[str, np.ndarray]], pay_thres
     out: dict[str, Any] = {
         "games": len(games), "steps": int(sum(len(g["actions"]) for g in games)),
         "reward": {"pay_threshold": pay_threshold, "paying_steps": tp + fn, "precision": _rate(tp, tp + fp),
-                   "recall": _rate(tp, tp + fn), "predicted_total": pred_total, "real_total": real_total},
+                   "recall": _rate(tp, tp + fn), "predicted_total": pred_total, "real_total": real_total,
+                   "window": REWARD_WINDOW, "window_corr": _corr(np.concatenate(win_hat), np.concatenate(win_real))},
         "vae": {"moving_pixels_per_frame": moving_n / max(1, sum(len(g["actions"]) for g in games)),
                 "moving_pixel_se": moving_se / max(1.0, moving_n), "pixel_se": frame_se / max(1.0, frame_n)},
     }

@@ -201,7 +201,7 @@ def dream_headline(q: dict[str, Any]) -> dict[str, Any]:
     h = q["heldout"]
     return {"rank_spearman": q["rank"]["spearman"], "dream_length": q["length"]["dream_mean"],
             "real_length": q["length"]["real_mean"], "reward_precision": h["reward"]["precision"],
-            "reward_recall": h["reward"]["recall"], "life_recall": h.get("life", {}).get("recall_at_0.5"),
+            "reward_recall": h["reward"]["recall"], "reward_window_corr": h["reward"].get("window_corr"), "life_recall": h.get("life", {}).get("recall_at_0.5"),
             "life_calibration": h.get("life", {}).get("calibration"), "done_recall": h.get("done", {}).get("recall_at_0.5"),
             "done_calibration": h.get("done", {}).get("calibration"), "vae_moving_pixel_se": h["vae"]["moving_pixel_se"],
             "vae_pixel_se": h["vae"]["pixel_se"]}
