@@ -110,7 +110,8 @@ class MDNRNNConfig:
     done_pos_weight: float = 10.0
     """Up-weighting of the rare terminal (and life-loss) steps in the event heads' loss."""
     reward_target: str = "symlog"
-    """Reward head target: symlog (of the game's points) or sign (the seed-era clipped reward)."""
+    """Reward head: symlog (regresses symlog of the game's points), twohot (categorical over symlog bins,
+    DreamerV3) or sign (the seed-era clipped reward)."""
     life_head: bool = True
     """Also predict life loss; the dream then ends when the lives run out."""
     calibrate_events: bool = True
@@ -498,8 +499,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError("--env.repeat_action_probability must be in [0, 1]")
     if cfg.data.action_hold_min > cfg.data.action_hold_max:
         raise ConfigError("--data.action_hold_min must be <= --data.action_hold_max")
-    if cfg.mdn_rnn.reward_target not in ("symlog", "sign"):
-        raise ConfigError(f"--mdn_rnn.reward_target must be symlog or sign (got {cfg.mdn_rnn.reward_target!r})")
+    if cfg.mdn_rnn.reward_target not in ("symlog", "twohot", "sign"):
+        raise ConfigError(f"--mdn_rnn.reward_target must be symlog, twohot or sign (got {cfg.mdn_rnn.reward_target!r})")
     if not 0.0 <= cfg.iterate.epsilon <= 1.0:
         raise ConfigError(f"--iterate.epsilon must be in [0, 1] (got {cfg.iterate.epsilon})")
     if cfg.controller.population_size < 2:

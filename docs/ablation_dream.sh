@@ -4,7 +4,7 @@
 # report (evaluate.py --visualize). Arms that differ only in the MDN-RNN reuse the "all" arm's data and VAE;
 # fg_weight reuses its data only.
 #
-#   bash docs/ablation_dream.sh [SEED] [ARM...]     # default: seed 0, arms all seed_heads no_calibration no_life sign_reward no_maxpool fg_weight
+#   bash docs/ablation_dream.sh [SEED] [ARM...]     # default: seed 0, arms all seed_heads no_calibration no_life sign_reward twohot no_maxpool fg_weight
 #   python docs/ablation_table.py runs/ablation     # the table
 #
 # The seed-era code's arm ("base") is run from its own checkout:
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 SEED=${1:-0}
 shift || true
-ARMS=${*:-all seed_heads no_calibration no_life sign_reward no_maxpool fg_weight}
+ARMS=${*:-all seed_heads no_calibration no_life sign_reward twohot no_maxpool fg_weight}
 ROOT=${ROOT:-runs/ablation}
 COMMON=(--seed "$SEED" --logging.progress false --no-wandb)
 
@@ -28,6 +28,7 @@ flags_of() {
     no_calibration) echo --mdn_rnn.calibrate_events false ;;
     sign_reward) echo --mdn_rnn.reward_target sign ;;
     fg_weight) echo --vae.foreground_weight 10 ;;
+    twohot) echo --mdn_rnn.reward_target twohot ;;
     *) echo "unknown arm $1" >&2; exit 2 ;;
   esac
 }

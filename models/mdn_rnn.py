@@ -2,7 +2,9 @@
 
 As in the paper, every latent dimension has its own mixture of ``num_mixtures`` Gaussians. Extra
 heads predict the reward of step t (``reward_target``: ``symlog`` regresses symlog(r), so a 200-point
-mothership is worth more than a 5-point invader; ``sign`` regresses sign(r), the seed-era target),
+mothership is worth more than a 5-point invader; ``twohot`` is a categorical over symlog bins trained on
+two-hot targets (DreamerV3), whose expected value in points is unbiased where symexp of a regressed mean
+of symlog(r) undershoots a rare reward; ``sign`` regresses sign(r), the seed-era target),
 whether the game ends after it, and (``life_head``) whether it loses a life. The event heads train
 with their positive class up-weighted by w = ``event_pos_weight``, which moves the optimal logit by
 log(w); :meth:`MDNRNN.event_probs` takes that back off, so the probabilities the dream samples from are
@@ -21,7 +23,9 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
-REWARD_TARGETS = ("symlog", "sign")
+REWARD_TARGETS = ("symlog", "sign", "twohot")
+# The two-hot head's bins, in symlog units: -2 .. 6 (-6.4 .. 402 points) in steps of 0.25.
+TWOHOT_LOW, TWOHOT_HIGH, TWOHOT_BINS = -2.0, 6.0, 33
 
 
 def symlog(x: torch.Tensor) -> torch.Tensor:
@@ -30,6 +34,19 @@ def symlog(x: torch.Tensor) -> torch.Tensor:
 
 def symexp(x: torch.Tensor) -> torch.Tensor:
     return torch.sign(x) * torch.expm1(x.abs())
+
+def twohot(y: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:
+    """y (...) -> (..., len(bins)): weight on the two bins around y (linear in the distance), y clipped to
+    the bins' range; sum(out * bins) == y inside it."""
+    y = y.clamp(float(bins[0]), float(bins[-1]))
+    step = float(bins[1] - bins[0])
+    lo = ((y - bins[0]) / step).floor().clamp(0, len(bins) - 2).long()
+    w_hi = (y - bins[lo]) / step
+    out = torch.zeros(*y.shape, len(bins), device=y.device, dtype=y.dtype)
+    out.scatter_(-1, lo[..., None], (1 - w_hi)[..., None])
+    out.scatter_add_(-1, lo[..., None] + 1, w_hi[..., None])
+    return out
+
 
 State = tuple[torch.Tensor, torch.Tensor]
 
@@ -48,7 +65,7 @@ def gmm_nll(y: torch.Tensor, logit_pi: torch.Tensor, mu: torch.Tensor, log_sigma
 class MDNRNN(nn.Module, PyTorchModelHubMixin):
     """:param latent_dim: size of z.  :param action_dim: number of discrete actions.
     :param hidden_size: LSTM units.  :param num_mixtures: Gaussians per latent dimension.
-    :param reward_target: ``symlog`` or ``sign`` (what the reward head regresses).
+    :param reward_target: ``symlog``, ``twohot`` or ``sign`` (what the reward head predicts).
     :param life_head: also predict life loss.  :param event_logit_offset: log of the positive-class
         weight the event heads trained with (subtracted by :meth:`event_probs`; 0 = no correction).
 
@@ -63,7 +80,9 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
         self.hidden_size, self.num_mixtures = hidden_size, num_mixtures
         self.reward_target, self.life_head, self.event_logit_offset = reward_target, life_head, float(event_logit_offset)
         self.lstm = nn.LSTM(latent_dim + action_dim, hidden_size, batch_first=True)
-        self.head = nn.Linear(hidden_size, 3 * latent_dim * num_mixtures + 2 + int(life_head))
+        self.reward_width = TWOHOT_BINS if reward_target == "twohot" else 1
+        self.head = nn.Linear(hidden_size, 3 * latent_dim * num_mixtures + self.reward_width + 1 + int(life_head))
+        self.register_buffer("bins", torch.linspace(TWOHOT_LOW, TWOHOT_HIGH, TWOHOT_BINS), persistent=False)
 
     def config(self) -> dict:
         return {"latent_dim": self.latent_dim, "action_dim": self.action_dim,
@@ -84,15 +103,22 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
             "logit_pi": mix[..., 0, :, :],
             "mu": mix[..., 1, :, :],
             "log_sigma": mix[..., 2, :, :].clamp(-7.0, 3.0),
-            "reward": rest[..., 0],
-            "done_logit": rest[..., 1],
+            "done_logit": rest[..., self.reward_width],
         }
+        if self.reward_target == "twohot":
+            pred["reward_logits"] = rest[..., :TWOHOT_BINS]
+            pred["reward"] = (pred["reward_logits"].softmax(-1) * self.bins).sum(-1)  # expected symlog(r)
+        else:
+            pred["reward"] = rest[..., 0]
         if self.life_head:
-            pred["life_logit"] = rest[..., 2]
+            pred["life_logit"] = rest[..., self.reward_width + 1]
         return pred
 
     def reward_value(self, pred: dict[str, torch.Tensor]) -> torch.Tensor:
-        """The predicted reward in game points (symlog head) or in clipped units (sign head)."""
+        """The predicted reward in game points (symlog head; two-hot: the expectation over the bins) or in
+        clipped units (sign head)."""
+        if self.reward_target == "twohot":
+            return (pred["reward_logits"].softmax(-1) * symexp(self.bins)).sum(-1)
         return symexp(pred["reward"]) if self.reward_target == "symlog" else pred["reward"]
 
     def event_probs(self, pred: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -157,8 +183,12 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
         mask = batch["mask"]
         denom = mask.sum().clamp(min=1.0)
         nll = (gmm_nll(z[:, 1:], pred["logit_pi"], pred["mu"], pred["log_sigma"]).mean(-1) * mask).sum() / denom
-        reward_target = symlog(batch["rewards"]) if self.reward_target == "symlog" else batch["rewards"].sign()
+        reward_target = batch["rewards"].sign() if self.reward_target == "sign" else symlog(batch["rewards"])
         reward_loss = (F.mse_loss(pred["reward"], reward_target, reduction="none") * mask).sum() / denom
+        reward_mse = reward_loss
+        if self.reward_target == "twohot":  # cross-entropy to the two-hot target; reward_mse stays a diagnostic
+            target = twohot(reward_target, self.bins)
+            reward_loss = (-(target * pred["reward_logits"].log_softmax(-1)).sum(-1) * mask).sum() / denom
         pos_weight = torch.tensor(done_pos_weight, device=z.device)
 
         def bce(logit: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -166,7 +196,9 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
 
         done_loss = bce(pred["done_logit"], batch["dones"])
         loss = nll + reward_weight * reward_loss + done_weight * done_loss
-        stats = {"nll": nll.item(), "reward_mse": reward_loss.item(), "done_bce": done_loss.item()}
+        stats = {"nll": nll.item(), "reward_mse": reward_mse.item(), "done_bce": done_loss.item()}
+        if self.reward_target == "twohot":
+            stats["reward_ce"] = reward_loss.item()
         if self.life_head:
             life_loss = bce(pred["life_logit"], batch["life_loss"])
             loss = loss + done_weight * life_loss

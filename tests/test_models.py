@@ -193,7 +193,44 @@ def test_foreground_weight_counts_pixels_off_the_background_more():
     torch.manual_seed(1)
     recon, _, _ = vae(x)
     se = (recon - x) ** 2
-    patch = float(se[0, :, 10:12, 20:23].sum())
+    patch = float(se[0, :, 10:12, 20:23].sum().detach())
     assert weighted["recon"] == pytest.approx(plain["recon"], rel=1e-6)
     assert weighted["recon_weighted"] == pytest.approx(plain["recon"] + 9.0 * patch / 2, rel=1e-5)
     assert patch > 0.01 and "recon_weighted" not in plain
+
+
+def test_twohot_targets_put_their_mass_on_the_two_nearest_bins():
+    from models.mdn_rnn import TWOHOT_BINS, twohot
+
+    bins = torch.linspace(-2.0, 6.0, TWOHOT_BINS)
+    y = torch.tensor([0.0, 0.1, 3.4340, 5.99, -2.0, 9.0, -7.0])
+    t = twohot(y, bins)
+    torch.testing.assert_close(t.sum(-1), torch.ones(len(y)))
+    torch.testing.assert_close((t * bins).sum(-1), y.clamp(-2.0, 6.0))  # exact inside, clipped outside
+    assert int((t > 0).sum(-1).max()) <= 2
+    assert float(t[1, 8]) == pytest.approx(0.6, abs=1e-5) and float(t[1, 9]) == pytest.approx(0.4, abs=1e-5)  # 0.1 = 0 + 0.4 * 0.25
+
+
+@pytest.mark.parametrize("target, expected", [("twohot", 3.0), ("symlog", 31 ** 0.1 - 1)])
+def test_reward_heads_expected_points_on_a_rare_reward(target, expected):
+    """30 points on 10% of the steps, whatever the input (mean 3 points per step): the two-hot head's
+    expectation is the mean; symexp of the symlog regression is symexp(0.1 log 31) = 31^0.1 - 1 = 0.41,
+    the bias that makes the symlog head undervalue rare rewards in the dream."""
+    torch.manual_seed(0)
+    m = MDNRNN(latent_dim=2, action_dim=2, hidden_size=8, num_mixtures=1, reward_target=target)
+    opt = torch.optim.Adam(m.parameters(), 3e-2)
+    g = torch.Generator().manual_seed(1)
+    B, T = 64, 16
+    for _ in range(300):
+        batch = {"mu": torch.randn(B, T + 1, 2, generator=g), "logvar": torch.full((B, T + 1, 2), -4.0),
+                 "actions": torch.randint(0, 2, (B, T), generator=g),
+                 "rewards": 30.0 * (torch.rand(B, T, generator=g) < 0.1).float(),
+                 "dones": torch.zeros(B, T), "mask": torch.ones(B, T)}
+        loss, stats = m.compute_loss(batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert ("reward_ce" in stats) == (target == "twohot")
+    with torch.no_grad():
+        pred, _ = m(torch.randn(256, T, 2, generator=g), torch.randint(0, 2, (256, T), generator=g))
+    assert float(m.reward_value(pred).mean()) == pytest.approx(expected, rel=0.15)
