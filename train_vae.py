@@ -50,10 +50,11 @@ from utils.run_paths import RunPaths
 SECTIONS = ("data", "vae")
 
 
-def mean_frame(dataset: FrameDataset, rng: np.random.Generator, max_frames: int = 5000) -> tuple[np.ndarray, float, np.ndarray]:
+def mean_frame(dataset: FrameDataset, rng: np.random.Generator, max_frames: int = 5000,
+               median: bool = False) -> tuple[np.ndarray, float, np.ndarray | None]:
     """Mean of up to ``max_frames`` training frames, (H, W, 3) in [0, 1], the reconstruction error
-    (summed squared error per frame) of always predicting it (the baseline a VAE must beat), and their
-    per-pixel median (the static background: moving objects occupy a pixel in few frames)."""
+    (summed squared error per frame) of always predicting it (the baseline a VAE must beat), and (if
+    ``median``) their per-pixel median (the static background: moving objects occupy a pixel in few frames)."""
     batches = []
     for batch in dataset.batches(min(len(dataset), 500), rng):
         batches.append(batch.astype(np.float32) / 255.0)
@@ -63,7 +64,7 @@ def mean_frame(dataset: FrameDataset, rng: np.random.Generator, max_frames: int 
         return np.full(dataset.frame_shape, 0.5, dtype=np.float32), float("nan"), np.full(dataset.frame_shape, 0.5, np.float32)
     sample = np.concatenate(batches)
     mean = sample.mean(0)
-    return mean, float(((sample - mean) ** 2).sum(axis=(1, 2, 3)).mean()), np.median(sample, axis=0)
+    return mean, float(((sample - mean) ** 2).sum(axis=(1, 2, 3)).mean()), np.median(sample, axis=0) if median else None
 
 
 def main(cfg: Config) -> dict:
@@ -98,8 +99,9 @@ def _train(cfg: Config, run: Path, out: Path, device: torch.device, timer: Timer
     trim_log(RunPaths(run).log("vae"), int(state["step"]) if state else 0)  # drop what a killed run's lost part logged
 
     model = ConvVAE(cfg.vae.latent_dim, cfg.env.frame_size)
-    mean, mean_frame_error, median = mean_frame(dataset, rng=np.random.default_rng(cfg.seed))
-    background = torch.from_numpy(median).permute(2, 0, 1).to(device) if cfg.vae.foreground_weight > 0 else None
+    weighted = cfg.vae.foreground_weight > 0
+    mean, mean_frame_error, median = mean_frame(dataset, rng=np.random.default_rng(cfg.seed), median=weighted)
+    background = torch.from_numpy(median).permute(2, 0, 1).to(device) if weighted else None
     if cfg.vae.init_from:  # fine-tuning (iterative training): the given weights, pixel bias included
         load_weights(model, Path(cfg.vae.init_from), "vae")
     elif cfg.vae.pixel_bias:

@@ -4,7 +4,7 @@
 
 One row per run folder (``<arm>_s<seed>``): the dream controller's score on the evaluation games (it
 is the final controller: the arms train no real-game phase), its top action, the dream report's rank
-agreement, dreamed and real game length, reward/life/game-over numbers, real frames used, training wall
+agreement (over all 24 candidates, and among the 12 around the trained controller), dreamed and real game length, reward/life/game-over numbers, real frames used, training wall
 time (collection + VAE + MDN-RNN + controller, from each phase's metrics; arms that share the "all" arm's
 data and VAE carry its collection and VAE time).
 Arms with several seeds get a mean +/- std row across seeds.
@@ -15,8 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from collections import defaultdict
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from utils.dream_quality import spearman  # noqa: E402  (numpy only)
 
 
 def fmt(v, nd=2):
@@ -35,6 +39,11 @@ def row_of(run: Path) -> dict | None:
     agent = r["agent"]
     top = max(agent["action_share"].items(), key=lambda kv: kv[1])
     d = json.loads(vis.read_text()).get("dream", {}) if vis.exists() else {}
+    q = run / "visuals" / "mdn_quality.json"
+    rank = json.loads(q.read_text()).get("dream", {}).get("rank") if q.exists() else None
+    # Rank agreement among the candidates around the trained controller alone (the first half, see
+    # utils.dream_quality.candidates): can the dream tell good from slightly worse, not only from random?
+    near = spearman(rank["dream_fitness"][:rank["candidates"] // 2], rank["real_score"][:rank["candidates"] // 2]) if rank else None
     def seconds(path: Path, key: str = "train_seconds") -> float:
         return float(json.loads(path.read_text()).get(key, 0.0)) if path.exists() else 0.0
 
@@ -44,7 +53,7 @@ def row_of(run: Path) -> dict | None:
     manifest = json.loads((run / "data" / "manifest.json").read_text())
     frames = sum(sh["steps"] for sh in manifest["shards"]) * 4
     return {"run": run.name, "score": agent["mean"], "std": agent["std"], "games": agent["num_episodes"],
-            "top_action": f"{top[0]} {top[1]:.0%}", "rank": d.get("rank_spearman"), "dream_len": d.get("dream_length"),
+            "top_action": f"{top[0]} {top[1]:.0%}", "rank": d.get("rank_spearman"), "rank_near": near, "dream_len": d.get("dream_length"),
             "real_len": d.get("real_length"), "reward_precision": d.get("reward_precision"), "reward_recall": d.get("reward_recall"),
             "reward_corr16": d.get("reward_window_corr"),
             "life_recall": d.get("life_recall"), "life_calibration": d.get("life_calibration"),
@@ -58,7 +67,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     rows = [r for run in sorted(p for p in args.root.iterdir() if p.is_dir()) if (r := row_of(run))]
-    cols = ["run", "score", "std", "games", "top_action", "rank", "dream_len", "real_len", "reward_precision", "reward_recall",
+    cols = ["run", "score", "std", "games", "top_action", "rank", "rank_near", "dream_len", "real_len", "reward_precision", "reward_recall",
             "reward_corr16", "life_recall", "life_calibration", "done_calibration", "vae_moving_se", "real_frames", "wall_s"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from config import Config
-from utils.data import MANIFEST, collect_with_policy, complete_manifest, data_signature
+from utils.data import MANIFEST, HeldRandomPolicy, collect_with_policy, complete_manifest, data_signature
 from utils.evaluation import evaluate_policy
 from utils.io import atomic_path, atomic_write_json, read_json
 from utils.resume import file_digest
@@ -64,33 +64,24 @@ def round_config(cfg: Config, k: int) -> Config:
 
 class EpsilonHeld:
     """Exploration on top of a controller: per step, unless a random action is being held, switch with
-    probability ``epsilon`` to a uniform random action held ``hold_min..hold_max`` steps (the collection's
-    habit). Each job (episode) draws from its own RNG, so the games do not depend on the emulator count."""
+    probability ``epsilon`` to the collection's random policy (:class:`utils.data.HeldRandomPolicy`: a
+    uniform action held ``hold_min..hold_max`` steps). Each job (episode) draws from its own RNG, so the
+    games do not depend on the emulator count."""
 
     def __init__(self, n_actions: int, epsilon: float, hold_min: int, hold_max: int, seed: int, episode_ids: np.ndarray):
-        self.n, self.eps, self.lo, self.hi, self.seed, self.ids = n_actions, epsilon, hold_min, hold_max, seed, episode_ids
-        self.rngs: dict[int, np.random.Generator] = {}
-        self.held: dict[int, int] = {}
-        self.left: dict[int, int] = {}
+        self.args, self.eps, self.seed, self.ids = (n_actions, hold_min, hold_max), epsilon, seed, episode_ids
+        self.held: dict[int, HeldRandomPolicy] = {}  # per emulator, for the job it plays
         self.random_steps = 0
 
     def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
         for e, j in zip(envs, jobs):
-            self.rngs[int(e)] = np.random.default_rng([self.seed, int(self.ids[int(j)]), 2])
-            self.left[int(e)] = 0
+            self.held[int(e)] = HeldRandomPolicy(*self.args, np.random.default_rng([self.seed, int(self.ids[int(j)]), 2]))
 
     def __call__(self, actions: np.ndarray) -> np.ndarray:
         out = np.asarray(actions, dtype=np.int64).copy()
-        for e in range(len(out)):
-            rng = self.rngs.get(e)
-            if rng is None:
-                continue
-            if self.left[e] == 0 and rng.random() < self.eps:
-                self.held[e] = int(rng.integers(self.n))
-                self.left[e] = int(rng.integers(self.lo, self.hi + 1))
-            if self.left[e] > 0:
-                out[e] = self.held[e]
-                self.left[e] -= 1
+        for e, p in self.held.items():
+            if p.left > 0 or p.rng.random() < self.eps:  # holding, or a new random hold starts now
+                out[e] = p()
                 self.random_steps += 1
         return out
 
@@ -155,9 +146,8 @@ def real_frames_of(cfg: Config, k: int) -> int:
     """Emulator frames of real play that round k used for training: its collection (round 0: the random
     data) and its controller's real-game CMA-ES, if any."""
     paths = RunPaths(round_dir(cfg.run_path, k))
-    data = paths.data if k else RunPaths.of(cfg).data
-    manifest = read_json(data / MANIFEST, "data manifest") if k == 0 else read_json(paths.root / "collected" / MANIFEST, "data manifest")
-    frames = sum(s["steps"] for s in manifest["shards"]) * cfg.env.frameskip
+    data = paths.root / "collected" if k else RunPaths.of(cfg).data
+    frames = sum(s["steps"] for s in read_json(data / MANIFEST, "data manifest")["shards"]) * cfg.env.frameskip
     metrics = read_json(paths.controller / "metrics.json", "controller metrics")
     return int(frames + metrics.get("env_frames", {}).get("real", 0))
 
@@ -172,16 +162,15 @@ def validate_round(cfg: Config, k: int, device: torch.device) -> dict[str, Any]:
 def finish_round(cfg: Config, k: int, device: torch.device, seconds: float) -> dict[str, Any]:
     """Score round k, write its ``round.json`` (last: the round is done) and the curve so far."""
     frames = real_frames_of(cfg, k)
-    curve = read_curve(cfg.run_path)
-    total = frames + (curve[-1]["real_frames_total"] if k and curve else 0)
+    curve = [c for c in read_curve(cfg.run_path) if c["round"] < k]
+    total = frames + (curve[-1]["real_frames_total"] if k else 0)  # curve[-1] is round k - 1
     val = validate_round(cfg, k, device)
     top = max(val["action_share"], key=val["action_share"].get)
     rec = {"round": k, "real_frames": frames, "real_frames_total": total, "validation_mean": val["mean"],
            "validation_std": val["std"], "validation_games": val["num_episodes"], "top_action": top,
            "top_action_share": val["action_share"][top], "seconds": round(seconds, 1)}
-    curve = [c for c in curve if c["round"] < k] + [rec]
-    atomic_write_json(cfg.run_path / "rounds" / CURVE_FILE, curve)
-    atomic_write_json(round_dir(cfg.run_path, k) / ROUND_FILE if k else cfg.run_path / "rounds" / "round_00.json", rec)
+    atomic_write_json(cfg.run_path / "rounds" / CURVE_FILE, [*curve, rec])
+    atomic_write_json(round_record(cfg.run_path, k), rec)
     return rec
 
 
@@ -190,7 +179,12 @@ def read_curve(root: Path) -> list[dict[str, Any]]:
     return read_json(path, "iterative-training curve") if path.exists() else []
 
 
+def round_record(root: Path, k: int) -> Path:
+    """Where round k's record lives (round 0's beside the curve: its folder is the run folder)."""
+    return round_dir(root, k) / ROUND_FILE if k else root / "rounds" / "round_00.json"
+
+
 def finished_round(root: Path, k: int) -> dict[str, Any] | None:
-    path = round_dir(root, k) / ROUND_FILE if k else root / "rounds" / "round_00.json"
+    path = round_record(root, k)
     return read_json(path, f"round {k} record") if path.exists() else None
 
