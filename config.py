@@ -30,6 +30,9 @@ class EnvConfig:
     """Emulator frames after which an episode is truncated (v5 default: 108,000 = 30 min of play)."""
     maxpool: bool = True
     """Observe the max of each step's last two emulator frames (Space Invaders' shots flicker)."""
+    dilate: int = 0
+    """Grow every raw pixel to a dilate x dilate square (a max filter) before resizing, so 1-pixel shots and
+    bombs keep their brightness at 64x64 (0: off; the vector env then resizes in Python, not C++)."""
     num_threads: int = 0
     """C++ threads for ale_py's vector env (0 = one per core)."""
 
@@ -56,6 +59,10 @@ class DataConfig:
     """A random action is held for between action_hold_min and action_hold_max steps."""
     action_hold_max: int = 8
     """Upper bound of the random hold length (plain per-step noise explores Space Invaders badly)."""
+    action_alpha: float = 0.0
+    """0: uniform random actions. > 0: each episode draws its own action preferences from Dirichlet(alpha)
+    (small alpha: a few actions dominate an episode), so the data also shows long stretches of one habit
+    (no firing, hugging a wall) and what they lead to."""
     episodes_per_shard: int = 8
     """Episodes per compressed .npz shard on disk."""
     max_in_memory_frames: int = 250_000
@@ -473,7 +480,7 @@ _POSITIVE = [
     "ppo.n_steps", "ppo.n_epochs", "ppo.batch_size", "ppo.clip_range", "sac.tau", "sac.target_entropy_scale",
 ]
 _NON_NEGATIVE = [
-    "env.num_threads", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "mdn_rnn.grad_clip",
+    "env.num_threads", "env.dilate", "data.action_alpha", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "mdn_rnn.grad_clip",
     "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "controller.dream_epochs",
     "controller.real_epochs", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
     "eval.seed", "seed", "baselines.validation_seed",

@@ -2,9 +2,10 @@
 # Issue 11's ablation of the dream: each arm trains data -> VAE -> MDN-RNN -> controller in the dream only
 # (no real-game CMA-ES), plays the 30 evaluation games with the dream controller, and writes the dream
 # report (evaluate.py --visualize). Arms that differ only in the MDN-RNN reuse the "all" arm's data and VAE;
-# fg_weight reuses its data only.
+# fg_weight reuses its data only; no_maxpool, dilate (other frames) and dirichlet (other actions) collect their own.
 #
 #   bash docs/ablation_dream.sh [SEED] [ARM...]     # default: seed 0, arms all seed_heads no_calibration no_life sign_reward twohot no_maxpool fg_weight
+#                                                   # (also: dilate seq128 mdn300 rw10 dirichlet)
 #   python docs/ablation_table.py runs/ablation     # the table
 #
 # The seed-era code's arm ("base") is run from its own checkout:
@@ -29,6 +30,11 @@ flags_of() {
     sign_reward) echo --mdn_rnn.reward_target sign ;;
     fg_weight) echo --vae.foreground_weight 10 ;;
     twohot) echo --mdn_rnn.reward_target twohot ;;
+    dilate) echo --env.dilate 3 ;;
+    seq128) echo --mdn_rnn.seq_len 128 ;;
+    mdn300) echo --mdn_rnn.num_epochs 300 ;;
+    rw10) echo --mdn_rnn.reward_weight 10 ;;
+    dirichlet) echo --data.action_alpha 0.5 ;;
     *) echo "unknown arm $1" >&2; exit 2 ;;
   esac
 }
@@ -37,7 +43,7 @@ for arm in $ARMS; do
   run=$ROOT/${arm}_s$SEED
   flags=$(flags_of "$arm")
   src=$ROOT/all_s$SEED
-  if [[ $arm != all && $arm != no_maxpool && ! -d $run/data ]]; then  # the same frames as "all" (and its VAE unless fg_weight)
+  if [[ $arm != all && $arm != no_maxpool && $arm != dilate && $arm != dirichlet && ! -d $run/data ]]; then  # the same frames as "all" (and its VAE unless fg_weight)
     [[ -f $src/vae/metrics.json ]] || { echo "run the 'all' arm first (its data and VAE are shared)" >&2; exit 1; }
     mkdir -p "$run"
     cp -r "$src/data" "$run/"

@@ -6,7 +6,8 @@ One row per run folder (``<arm>_s<seed>``): the dream controller's score on the 
 is the final controller: the arms train no real-game phase), its top action, the dream report's rank
 agreement (over all 24 candidates, and among the 12 around the trained controller), dreamed and real game length, reward/life/game-over numbers, real frames used, training wall
 time (collection + VAE + MDN-RNN + controller, from each phase's metrics; arms that share the "all" arm's
-data and VAE carry its collection and VAE time).
+data and VAE carry its collection and VAE time); noop_ratio = always-NOOP's dream fitness over the trained
+controller's (docs/dream_vs_real.py; the real game pays NOOP nothing, so 0 would be right).
 Arms with several seeds get a mean +/- std row across seeds.
 """
 
@@ -50,6 +51,14 @@ def row_of(run: Path) -> dict | None:
     # Training wall time from each phase's own record (summary.json is rewritten when a rerun reuses the phases).
     wall = seconds(run / "data" / "manifest.json", "collect_seconds") + sum(
         seconds(run / p / "metrics.json") for p in ("vae", "mdn_rnn", "controller"))
+    # docs/dream_vs_real.py RUN CTRL --constants --json RUN/visuals/dream_vs_real.json: always-NOOP's dream
+    # fitness over the trained controller's on the same 256 dream starts (in the real game NOOP scores 0).
+    dvr = run / "visuals" / "dream_vs_real.json"
+    noop = None
+    if dvr.exists():
+        fit = {r["controller"]: r["dream_fitness"] for r in json.loads(dvr.read_text())}
+        trained = next(iter(fit.values()))
+        noop = fit.get("always NOOP", 0.0) / trained if trained else None
     manifest = json.loads((run / "data" / "manifest.json").read_text())
     frames = sum(sh["steps"] for sh in manifest["shards"]) * 4
     return {"run": run.name, "score": agent["mean"], "std": agent["std"], "games": agent["num_episodes"],
@@ -58,7 +67,7 @@ def row_of(run: Path) -> dict | None:
             "reward_corr16": d.get("reward_window_corr"),
             "life_recall": d.get("life_recall"), "life_calibration": d.get("life_calibration"),
             "done_calibration": d.get("done_calibration"), "vae_moving_se": d.get("vae_moving_pixel_se"),
-            "real_frames": frames, "wall_s": wall}
+            "noop_ratio": noop, "real_frames": frames, "wall_s": wall}
 
 
 def main() -> None:
@@ -68,7 +77,7 @@ def main() -> None:
     args = ap.parse_args()
     rows = [r for run in sorted(p for p in args.root.iterdir() if p.is_dir()) if (r := row_of(run))]
     cols = ["run", "score", "std", "games", "top_action", "rank", "rank_near", "dream_len", "real_len", "reward_precision", "reward_recall",
-            "reward_corr16", "life_recall", "life_calibration", "done_calibration", "vae_moving_se", "real_frames", "wall_s"]
+            "reward_corr16", "life_recall", "life_calibration", "done_calibration", "vae_moving_se", "noop_ratio", "real_frames", "wall_s"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for r in rows:

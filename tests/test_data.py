@@ -48,6 +48,50 @@ def test_held_random_policy_holds_actions(collected):
     assert len(np.unique(actions)) > 2
 
 
+def test_dirichlet_preferences_concentrate_an_episode_on_few_actions():
+    """alpha = 0 is the uniform policy, draw for draw as before the setting existed (an old manifest's data
+    is the same data); a small alpha gives each episode its own few favourite actions (top action's
+    share well above uniform's 1/6), a different mix per episode, and the same stream for the same RNG."""
+    from utils.data import HeldRandomPolicy
+
+    def stream(alpha, seed, n=3000):
+        p = HeldRandomPolicy(6, 1, 8, np.random.default_rng(seed), alpha)
+        return np.array([p() for _ in range(n)])
+
+    rng, expected, left, a = np.random.default_rng(4), [], 0, 0  # the uniform policy written out
+    for _ in range(3000):
+        if left == 0:
+            a, left = int(rng.integers(6)), int(rng.integers(1, 9))
+        left -= 1
+        expected.append(a)
+    np.testing.assert_array_equal(stream(0.0, 4), expected)
+    uniform_top = np.mean([np.bincount(stream(0.0, s), minlength=6).max() / 3000 for s in range(20)])
+    skewed = [np.bincount(stream(0.2, s), minlength=6) / 3000 for s in range(20)]
+    assert uniform_top < 0.22 and np.mean([c.max() for c in skewed]) > 0.5
+    assert len({int(c.argmax()) for c in skewed}) >= 3  # episodes favour different actions
+    np.testing.assert_array_equal(stream(0.2, 9), stream(0.2, 9))
+
+
+def test_action_alpha_is_part_of_the_data_signature(collected, tmp_path):
+    """Data collected with other action preferences is not reused (one clear line); the default (0) keeps
+    the signature of data collected before the setting existed."""
+    from utils.data import data_signature
+
+    cfg, _ = collected
+    assert "action_alpha" not in data_signature(cfg)["data"] and "dilate" not in data_signature(cfg)["env"]
+    changed = tiny_config(tmp_path, **{"data.num_rollouts": 5, "data.episodes_per_shard": 2,
+                                       "data.action_alpha": 0.5, "data.dir": str(cfg.data_path)})
+    with pytest.raises(UserError, match="different config.*action_alpha"):
+        collect_rollouts(changed, progress=False)
+    # Collected with a small alpha (into its own dir): episodes lean on their favourite actions.
+    skewed = tiny_config(tmp_path / "skewed", **{"data.num_rollouts": 4, "data.max_steps_per_rollout": 300,
+                                                  "data.action_alpha": 0.1})
+    shard = load_shard(shard_paths(skewed.data_path, collect_rollouts(skewed, progress=False))[0])
+    starts = np.concatenate([[0], np.cumsum(shard["lengths"])])
+    tops = [np.bincount(shard["actions"][a:b], minlength=6).max() / (b - a) for a, b in zip(starts[:-1], starts[1:])]
+    assert np.mean(tops) > 0.5  # uniform: about 0.25 on 300 held steps
+
+
 def test_collection_is_reproducible_and_independent_of_num_envs(collected, tmp_path):
     cfg, _ = collected
     other = tiny_config(tmp_path, **{"data.num_rollouts": 5, "data.episodes_per_shard": 2, "data.num_envs": 2})

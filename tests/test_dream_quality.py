@@ -79,3 +79,19 @@ def test_teacher_forced_numbers_for_constant_heads():
     never = teacher_forced(forced_model(reward=0.0, done_logit=3.0, life_logit=3.0, offset=0.0), games, pay_threshold=2.5)
     assert never["reward"]["recall"] == 0.0 and never["reward"]["precision"] is None
     assert never["life"]["recall_at_0.5"] == 1.0 and never["done"]["recall_at_0.5"] == 1.0
+
+
+def test_constant_controllers_take_their_action_and_are_paid_only_for_the_paying_one():
+    """Row a of constant_controllers always plays action a (bias one-hot, zero weights); in a dream whose
+    reward pays 1 per step of action 1 only, constant 1 earns the horizon and the others nothing."""
+    from tests.test_dream import A, H, Z, action_paying_mdn, tiny_data
+    from utils.dream import Dream
+    from utils.dream_quality import constant_controllers
+
+    X = constant_controllers(np.zeros((Z + H + 1) * A), A)
+    assert X.shape == (A, (Z + H + 1) * A)
+    dream = Dream(action_paying_mdn(1), tiny_data(), 3, torch.device("cpu"))
+    g = torch.Generator().manual_seed(0)
+    res = dream.rollout(torch.as_tensor(X, dtype=torch.float32), dream.sample_starts(4, np.random.default_rng(0), g), 10, 1.0, g)
+    np.testing.assert_array_equal(res.action_counts, [4 * 10] * A)  # summed over the candidates: 40 steps of each action
+    np.testing.assert_allclose(res.fitness.numpy(), [0.0, 10.0, 0.0], atol=1e-4)

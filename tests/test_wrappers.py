@@ -16,9 +16,9 @@ from utils.wrappers import (
 )
 
 
-@pytest.mark.parametrize("maxpool", [True, False])
-def test_vector_and_single_env_give_identical_frames(maxpool):
-    cfg = EnvConfig(repeat_action_probability=0.0, maxpool=maxpool)
+@pytest.mark.parametrize("maxpool,dilate", [(True, 0), (False, 0), (True, 3)])
+def test_vector_and_single_env_give_identical_frames(maxpool, dilate):
+    cfg = EnvConfig(repeat_action_probability=0.0, maxpool=maxpool, dilate=dilate)
     venv = make_vector_env(cfg, 2)
     env = make_single_env(cfg)
     obs_v, _ = venv.reset(seed=np.array([123, 7]))
@@ -69,3 +69,17 @@ def test_frame_max_pool_against_two_raw_frames():
     assert differs > 50 and more > 0  # the pool changes most frames (moving sprites, flicker)
     raw.close()
     env.close()
+
+
+def test_dilate_keeps_a_one_pixel_shot_bright():
+    """A 1-pixel-wide vertical shot (8 pixels tall) on a black frame: area interpolation to 64x64 spreads it to
+    under half its brightness (160 columns -> 64); a 3x3 max filter first keeps it at full brightness, 3 rows
+    below it stay black, and the filter changes nothing on a uniform frame."""
+    frame = np.zeros((210, 160, 3), np.uint8)
+    frame[100:108, 81] = 200
+    plain, dilated = preprocess_frame(frame, 64), preprocess_frame(frame, 64, dilate=3)
+    assert plain.max() < 100
+    assert dilated.max() == 200
+    assert dilated[:25].max() == 0 and dilated[40:].max() == 0  # the shot stays where it was (rows ~30-34 of 64)
+    flat = np.full((210, 160, 3), 37, np.uint8)
+    np.testing.assert_array_equal(preprocess_frame(flat, 64, dilate=3), preprocess_frame(flat, 64))

@@ -42,9 +42,13 @@ def data_signature(cfg: Config) -> dict[str, Any]:
     """Every setting that changes the collected data (and nothing that does not, e.g. num_envs)."""
     env = asdict(cfg.env)
     env.pop("num_threads")
+    if not env["dilate"]:  # off: the frames of data collected before the setting existed
+        env.pop("dilate")
     d = asdict(cfg.data)
     for k in ("num_envs", "max_in_memory_frames", "dir"):
         d.pop(k)
+    if not d["action_alpha"]:  # off: the uniform policy of data collected before the setting existed
+        d.pop("action_alpha")
     return {"format": DATA_FORMAT_VERSION, "seed": cfg.seed, "env": env, "data": d}
 
 
@@ -77,15 +81,17 @@ def episode_seed(seed: int, episode: int) -> int:
 
 
 class HeldRandomPolicy:
-    """Uniform random actions, each held for a random number of steps in [hold_min, hold_max]."""
+    """Random actions, each held for a random number of steps in [hold_min, hold_max]: uniform, or with
+    ``alpha`` > 0 from this episode's own preferences p ~ Dirichlet(alpha) (drawn first from ``rng``)."""
 
-    def __init__(self, n_actions: int, hold_min: int, hold_max: int, rng: np.random.Generator):
+    def __init__(self, n_actions: int, hold_min: int, hold_max: int, rng: np.random.Generator, alpha: float = 0.0):
         self.n, self.lo, self.hi, self.rng = n_actions, hold_min, hold_max, rng
+        self.prefs = rng.dirichlet(np.full(n_actions, alpha)) if alpha > 0 else None
         self.action, self.left = 0, 0
 
     def __call__(self) -> int:
         if self.left == 0:
-            self.action = int(self.rng.integers(self.n))
+            self.action = int(self.rng.integers(self.n)) if self.prefs is None else int(self.rng.choice(self.n, p=self.prefs))
             self.left = int(self.rng.integers(self.lo, self.hi + 1))
         self.left -= 1
         return self.action
@@ -144,7 +150,7 @@ def collect_rollouts(cfg: Config, progress: bool = True) -> dict[str, Any]:
                   "(--restart collects again)")
         t0 = time.time()
         recorder = _ShardWriter(data_dir, manifest, todo, per_shard, n_shards, dc.num_rollouts, cfg.seed, progress)
-        policy = _HeldRandomJobs(num_actions(cfg.env), dc.action_hold_min, dc.action_hold_max, cfg.seed, todo)
+        policy = _HeldRandomJobs(num_actions(cfg.env), dc.action_hold_min, dc.action_hold_max, cfg.seed, todo, dc.action_alpha)
         try:
             run_episodes(cfg.env, policy, [episode_seed(cfg.seed, int(e)) for e in todo], num_envs=dc.num_envs,
                          max_steps=dc.max_steps_per_rollout, recorder=recorder)
@@ -204,15 +210,15 @@ def collect_with_policy(cfg: Config, data_dir: Path, make_policy: Callable[[np.n
 class _HeldRandomJobs:
     """Held random actions; episode ``e`` draws from its own RNG, so data is independent of scheduling."""
 
-    def __init__(self, n_actions: int, hold_min: int, hold_max: int, seed: int, episode_ids: np.ndarray):
-        self.args, self.seed, self.ids = (n_actions, hold_min, hold_max), seed, episode_ids
+    def __init__(self, n_actions: int, hold_min: int, hold_max: int, seed: int, episode_ids: np.ndarray, alpha: float = 0.0):
+        self.args, self.seed, self.ids, self.alpha = (n_actions, hold_min, hold_max), seed, episode_ids, alpha
 
     def reset(self, num_envs: int) -> None:
         self.policies: list[HeldRandomPolicy | None] = [None] * num_envs
 
     def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
         for e, j in zip(envs, jobs):
-            self.policies[e] = HeldRandomPolicy(*self.args, np.random.default_rng([self.seed, int(self.ids[j]), 1]))
+            self.policies[e] = HeldRandomPolicy(*self.args, np.random.default_rng([self.seed, int(self.ids[j]), 1]), self.alpha)
 
     def act(self, frames: np.ndarray) -> np.ndarray:
         return np.array([p() for p in self.policies], dtype=np.int64)

@@ -5,7 +5,8 @@
 
 - **rank agreement**: Spearman correlation between the dream fitness and the real-game score of the same
   candidates (half drawn like a first CMA-ES generation, half around the trained controller), each
-  scored on R dream starts and on a few real games;
+  scored on R dream starts and on a few real games; beside them every constant-action controller, whose
+  dream fitness against its real score says whether the dream's reward depends on the actions at all;
 - **episode length**: the trained controller's dreamed games (from the start of real games, at the
   training temperature, up to a long horizon) against its real games;
 - **reward events** on held-out games (fresh seeds, the collection's random policy, teacher forced):
@@ -30,7 +31,7 @@ from utils.data import HeldRandomPolicy, episode_seed
 from utils.dream import Dream
 from utils.runner import run_episodes
 from utils.world_model import WorldModel, WorldModelPolicy
-from utils.wrappers import num_actions
+from utils.wrappers import action_meanings, num_actions
 
 HELDOUT_SEED = 777_777  # collection seed of the held-out games (training data uses cfg.seed)
 RANK_SEED_BASE = 3_000_000  # real games of the rank-agreement candidates
@@ -167,6 +168,14 @@ def teacher_forced(wm: WorldModel, games: list[dict[str, np.ndarray]], pay_thres
     return out
 
 
+def constant_controllers(x: np.ndarray, action_dim: int) -> np.ndarray:
+    """(A, len(x)) flat controllers that always take action a: zero weights, bias one-hot a (the bias is
+    the last A entries of the flat vector)."""
+    X = np.zeros((action_dim, len(x)))
+    X[:, len(x) - action_dim:] = np.eye(action_dim)
+    return X
+
+
 def candidates(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """n controllers: half like a first CMA-ES generation (independent normal weights), half around x
     (noise of half x's weight spread); row 0 is x itself."""
@@ -178,20 +187,30 @@ def candidates(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
 
 @torch.no_grad()
 def rank_agreement(cfg: Config, wm: WorldModel, dream: Dream, x: np.ndarray, n: int, games: int, rollouts: int) -> dict[str, Any]:
+    """Spearman of dream fitness vs real score over n candidates; the constant-action controllers are
+    scored beside them on the same starts and noise (they change none of the candidates' numbers): when
+    always-NOOP, which never scores in Space Invaders, earns nearly as much in the dream as the trained
+    controller, the dream's reward does not depend on what the agent does."""
     cc = cfg.controller
     rng = np.random.default_rng(cfg.seed + 11)
-    X = candidates(x, n, rng)
+    consts = constant_controllers(x, wm.mdn.action_dim)
+    X = np.concatenate([candidates(x, n, rng), consts])
+    m = len(X)
     g = torch.Generator(device=wm.device).manual_seed(cfg.seed + 11)
     starts = dream.sample_starts(rollouts, rng, g)
     res = dream.rollout(torch.as_tensor(X, dtype=torch.float32, device=wm.device), starts, cc.dream_horizon, cc.temperature, g,
                         cc.alive_bonus)
     seeds = [RANK_SEED_BASE + cfg.seed * 1000 + i for i in range(games)]
-    policy = WorldModelPolicy(wm.vae, wm.mdn, torch.as_tensor(X, dtype=torch.float32), job_candidates=np.repeat(np.arange(n), games))
-    stats = run_episodes(cfg.env, policy, np.tile(seeds, n), num_envs=min(cc.real_num_envs, n * games), max_steps=cc.real_max_steps)
-    real = stats.returns.reshape(n, games).mean(1)
+    policy = WorldModelPolicy(wm.vae, wm.mdn, torch.as_tensor(X, dtype=torch.float32), job_candidates=np.repeat(np.arange(m), games))
+    stats = run_episodes(cfg.env, policy, np.tile(seeds, m), num_envs=min(cc.real_num_envs, m * games), max_steps=cc.real_max_steps)
+    real = stats.returns.reshape(m, games).mean(1)
     dream_fit = res.fitness.cpu().numpy()
-    return {"candidates": n, "real_games_each": games, "dream_rollouts": rollouts, "spearman": spearman(dream_fit, real),
-            "dream_fitness": dream_fit.tolist(), "real_score": real.tolist(), "real_frames": int(stats.lengths.sum()) * cfg.env.frameskip}
+    names = action_meanings(cfg.env)
+    constants = {names[a]: {"dream_fitness": float(dream_fit[n + a]), "real_score": float(real[n + a])} for a in range(len(consts))}
+    return {"candidates": n, "real_games_each": games, "dream_rollouts": rollouts, "spearman": spearman(dream_fit[:n], real[:n]),
+            "dream_fitness": dream_fit[:n].tolist(), "real_score": real[:n].tolist(), "constants": constants,
+            "constant_spearman": spearman(dream_fit[n:], real[n:]),
+            "real_frames": int(stats.lengths.sum()) * cfg.env.frameskip}
 
 
 @torch.no_grad()

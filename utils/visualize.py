@@ -199,7 +199,12 @@ def dream_report(cfg: Config, wm: WorldModel, latents: Any, run: Path, path: Pat
 def dream_headline(q: dict[str, Any]) -> dict[str, Any]:
     """The few numbers of the dream report that the summary and the ablation table show."""
     h = q["heldout"]
+    consts = q["rank"].get("constants", {})
+    noop = consts.get("NOOP", {}).get("dream_fitness")
     return {"rank_spearman": q["rank"]["spearman"], "dream_length": q["length"]["dream_mean"],
+            "constant_spearman": q["rank"].get("constant_spearman"),
+            # always-NOOP's dream fitness over the trained controller's (Space Invaders: NOOP never scores)
+            "noop_over_trained": noop / q["rank"]["dream_fitness"][0] if noop is not None and q["rank"]["dream_fitness"][0] else None,
             "real_length": q["length"]["real_mean"], "reward_precision": h["reward"]["precision"],
             "reward_recall": h["reward"]["recall"], "reward_window_corr": h["reward"].get("window_corr"), "life_recall": h.get("life", {}).get("recall_at_0.5"),
             "life_calibration": h.get("life", {}).get("calibration"), "done_recall": h.get("done", {}).get("recall_at_0.5"),

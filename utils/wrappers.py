@@ -3,7 +3,7 @@
 Preprocessing: with ``env.maxpool`` (the default) the pixel-wise max of the last two raw emulator frames
 of each agent step (Space Invaders draws shots and bombs on alternate frames: the last frame alone
 loses them), then resized to ``frame_size`` x ``frame_size`` x 3 with area interpolation, kept as
-uint8 RGB. ``ale_py``'s C++ vector env does exactly this when built by :func:`make_vector_env`
+uint8 RGB; ``env.dilate`` first grows every pixel to a square so thin sprites survive the resize. ``ale_py``'s C++ vector env does exactly this when built by :func:`make_vector_env`
 (``grayscale=False, stack_num=1, maxpool=True``); the single env path (:func:`make_single_env`, used
 for video) steps the emulator one frame at a time and applies :class:`MaxPoolSkip` and
 :func:`preprocess_frame` in Python. A test checks that both give identical frames for the same seed
@@ -60,21 +60,49 @@ def rom_name(env_id: str) -> str:
     return name
 
 
-def preprocess_frame(frame: np.ndarray, size: int) -> np.ndarray:
-    """(210, 160, 3) uint8 RGB -> (size, size, 3) uint8 RGB, area interpolation."""
+def preprocess_frame(frame: np.ndarray, size: int, dilate: int = 0) -> np.ndarray:
+    """(210, 160, 3) uint8 RGB -> (size, size, 3) uint8 RGB, area interpolation (after a ``dilate`` x
+    ``dilate`` max filter when ``dilate`` > 1)."""
+    if dilate > 1:
+        frame = cv2.dilate(frame, np.ones((dilate, dilate), np.uint8))
     return cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
 
 
 class PreprocessFrame(gym.ObservationWrapper):
     """Applies :func:`preprocess_frame` to every observation of a single ALE env."""
 
-    def __init__(self, env: gym.Env, size: int):
+    def __init__(self, env: gym.Env, size: int, dilate: int = 0):
         super().__init__(env)
-        self.size = size
+        self.size, self.dilate = size, dilate
         self.observation_space = gym.spaces.Box(0, 255, (size, size, 3), np.uint8)
 
     def observation(self, observation: np.ndarray) -> np.ndarray:
-        return preprocess_frame(observation, self.size)
+        return preprocess_frame(observation, self.size, self.dilate)
+
+
+class PreprocessVector:
+    """ale_py's vector env emitting raw (N, 1, 210, 160, 3) frames, preprocessed here frame by frame with
+    :func:`preprocess_frame` (the C++ resize has no max filter). Everything else passes through."""
+
+    def __init__(self, venv, size: int, dilate: int):
+        self.venv, self.size, self.dilate = venv, size, dilate
+
+    def _obs(self, obs: np.ndarray) -> np.ndarray:
+        out = np.empty((obs.shape[0], 1, self.size, self.size, 3), np.uint8)
+        for i in range(obs.shape[0]):
+            out[i, 0] = preprocess_frame(obs[i, 0], self.size, self.dilate)
+        return out
+
+    def reset(self, **kwargs):
+        obs, info = self.venv.reset(**kwargs)
+        return self._obs(obs), info
+
+    def step(self, actions):
+        obs, *rest = self.venv.step(actions)
+        return (self._obs(obs), *rest)
+
+    def __getattr__(self, name):
+        return getattr(self.venv, name)
 
 
 class MaxPoolSkip(gym.Wrapper):
@@ -111,7 +139,7 @@ def make_single_env(cfg: EnvConfig, render_mode: str | None = None) -> gym.Env:
     )
     if cfg.maxpool:
         env = MaxPoolSkip(env, cfg.frameskip)
-    return PreprocessFrame(env, cfg.frame_size)
+    return PreprocessFrame(env, cfg.frame_size, cfg.dilate)
 
 
 def make_vector_env(cfg: EnvConfig, num_envs: int):
@@ -121,14 +149,15 @@ def make_vector_env(cfg: EnvConfig, num_envs: int):
     """
     from ale_py.vector_env import AtariVectorEnv
 
-    return AtariVectorEnv(
+    raw = cfg.dilate > 1  # the max filter needs the full frame: resize here, not in C++
+    venv = AtariVectorEnv(
         rom_name(cfg.env_id),
         num_envs,
         num_threads=min(cfg.num_threads, num_envs) if cfg.num_threads else 0,
         max_num_frames_per_episode=cfg.max_episode_frames,
         repeat_action_probability=cfg.repeat_action_probability,
-        img_height=cfg.frame_size,
-        img_width=cfg.frame_size,
+        img_height=210 if raw else cfg.frame_size,
+        img_width=160 if raw else cfg.frame_size,
         grayscale=False,
         stack_num=1,
         frameskip=cfg.frameskip,
@@ -139,6 +168,7 @@ def make_vector_env(cfg: EnvConfig, num_envs: int):
         use_fire_reset=False,
         autoreset_mode="NextStep",
     )
+    return PreprocessVector(venv, cfg.frame_size, cfg.dilate) if raw else venv
 
 
 def squeeze_obs(obs: np.ndarray) -> np.ndarray:

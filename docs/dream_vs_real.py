@@ -1,0 +1,74 @@
+"""Does the dream rank two controllers as the game does? Dream fitness of several controllers of one world model.
+
+    python docs/dream_vs_real.py RUN CONTROLLER_DIR... [--starts 256]
+
+Every controller is scored on the same dream starts with the same per-step random numbers (the training
+horizon and temperature of RUN's config), beside its real score from the results file next to it
+(``eval/results.json`` of the run it belongs to, or ``--real FILE`` per controller in the same order).
+If a controller that is better in the game (e.g. the real-game CMA-ES result) is worse in the dream than
+the dream-trained one, more search in the dream cannot find it: the model, not the optimizer, is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from config import config_from_dict  # noqa: E402
+from utils.dream import Dream  # noqa: E402
+from utils.latents import encode_dataset  # noqa: E402
+from utils.run_paths import RunPaths  # noqa: E402
+from utils.world_model import WorldModel, load_controller  # noqa: E402
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("run")
+    p.add_argument("controllers", nargs="+")
+    p.add_argument("--real", nargs="*", default=[], help="results.json per controller (its agent.mean)")
+    p.add_argument("--starts", type=int, default=256)
+    p.add_argument("--constants", action="store_true", help="also every constant-action controller (bias only)")
+    p.add_argument("--json")
+    args = p.parse_args()
+    run = Path(args.run)
+    cfg = config_from_dict(json.loads((run / "config.json").read_text()))
+    cfg.run_dir = str(run)
+    device = torch.device("cpu")
+    wm = WorldModel.load(run, device)
+    dream = Dream(wm.mdn, encode_dataset(cfg, RunPaths(run), device, False), cfg.controller.warmup_steps, device)
+    ctrls = [load_controller(Path(c), device, wm.vae.latent_dim, wm.mdn.hidden_size, wm.mdn.action_dim) for c in args.controllers]
+    flats, names = [c.get_flat() for c in ctrls], list(args.controllers)
+    if args.constants:
+        from utils.wrappers import action_meanings
+
+        A, n_w = wm.mdn.action_dim, len(flats[0]) - wm.mdn.action_dim if flats else None
+        n_w = n_w if n_w is not None else A * (wm.vae.latent_dim + wm.mdn.hidden_size)
+        for a, name in enumerate(action_meanings(cfg.env)):
+            x = np.zeros(n_w + A)
+            x[n_w + a] = 1.0
+            flats.append(x)
+            names.append(f"always {name}")
+    X = torch.as_tensor(np.stack(flats), dtype=torch.float32)
+    rng, g = np.random.default_rng(12345), torch.Generator().manual_seed(12345)
+    res = dream.rollout(X, dream.sample_starts(args.starts, rng, g), cfg.controller.dream_horizon, cfg.controller.temperature, g)
+    rows = []
+    for i, c in enumerate(names):
+        real = json.loads(Path(args.real[i]).read_text())["agent"]["mean"] if i < len(args.real) else None
+        rows.append({"controller": c, "dream_fitness": round(float(res.fitness[i]), 3),
+                     "dream_length": round(float(res.lengths[i].float().mean()), 1), "real_score": real})
+    print(f"dream: {args.starts} starts, horizon {cfg.controller.dream_horizon}, temperature {cfg.controller.temperature}")
+    print("| controller | dream fitness | dream length | real score |\n|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['controller']} | {r['dream_fitness']} | {r['dream_length']} | {r['real_score']} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
