@@ -123,6 +123,10 @@ class MDNRNNConfig:
     """Also predict life loss; the dream then ends when the lives run out."""
     calibrate_events: bool = True
     """Sample done/life from calibrated probabilities (false: the up-weighted logits, as the seed era)."""
+    calibration_episodes: int = 0
+    """With calibrate_events: keep the last N episodes out of training and fit each event head's logit offset
+    on them, so that its predicted events there sum to the real count (0: offset = log done_pos_weight, exact
+    only for a head that does not overfit its few events)."""
     init_from: str = ""
     """An MDN-RNN checkpoint folder to start from instead of fresh weights (same sizes and heads)."""
 
@@ -481,7 +485,7 @@ _POSITIVE = [
 ]
 _NON_NEGATIVE = [
     "env.num_threads", "env.dilate", "data.action_alpha", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "mdn_rnn.grad_clip",
-    "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "controller.dream_epochs",
+    "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "mdn_rnn.calibration_episodes", "controller.dream_epochs",
     "controller.real_epochs", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
     "eval.seed", "seed", "baselines.validation_seed",
     *[f"{a}.{f}" for a in ("ddqn", "ppo", "sac") for f in ("total_timesteps", "num_episodes", "gamma")],

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from config import Config
-from models.mdn_rnn import MDNRNN
+from models.mdn_rnn import MDNRNN, fit_logit_offset
 from utils.cli import run_cli
 from utils.common import (
     Timer,
@@ -32,7 +32,7 @@ from utils.common import (
     seed_everything,
     train_epochs,
 )
-from utils.data import SequenceSampler, data_signature
+from utils.data import LatentData, SequenceSampler, data_signature, read_manifest
 from utils.io import WEIGHTS_NAME, UserError, atomic_write_json, load_weights, save_model
 from utils.latents import encode_dataset
 from utils.logger import RunLogger
@@ -54,9 +54,17 @@ from utils.wrappers import num_actions
 SECTIONS = ("data", "mdn_rnn")
 
 
+def check_calibration_episodes(n_held: int, n_episodes: int) -> None:
+    if n_held >= n_episodes:
+        raise UserError(f"--mdn_rnn.calibration-episodes {n_held} leaves no episode to train on (the data has {n_episodes})")
+
+
 def main(cfg: Config) -> dict:
     paths = RunPaths.of(cfg)
     out = paths.mdn_rnn
+    mc = cfg.mdn_rnn
+    if mc.calibrate_events and mc.calibration_episodes and (m := read_manifest(cfg.data_path)) is not None:
+        check_calibration_episodes(mc.calibration_episodes, sum(s["episodes"] for s in m["shards"]))  # before --restart drops anything
     if (done := finished_phase(out, "mdn_rnn", cfg.restart)) is not None:
         return done
     if not (paths.vae / WEIGHTS_NAME).exists():
@@ -91,6 +99,12 @@ def _train(cfg: Config, paths: RunPaths, device: torch.device, signature: dict, 
         load_weights(model, Path(mc.init_from), "mdn_rnn")
     model = model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=mc.learning_rate)
+    held = None
+    if mc.calibrate_events and mc.calibration_episodes:  # the last episodes fit the event offsets, not the weights
+        n = len(latents.lengths)
+        check_calibration_episodes(mc.calibration_episodes, n)
+        held = latents.episodes(np.arange(n - mc.calibration_episodes, n))
+        latents = latents.episodes(np.arange(n - mc.calibration_episodes))
     sampler = SequenceSampler(latents, mc.seq_len)
     rng = np.random.default_rng(cfg.seed)
     per_epoch = sampler.batches_per_epoch(mc.batch_size)
@@ -121,14 +135,52 @@ def _train(cfg: Config, paths: RunPaths, device: torch.device, signature: dict, 
     train_epochs(model, optimizer, range(done, mc.num_epochs), batches, loss_fn, "mdn_rnn", logger,
                  grad_clip=mc.grad_clip, progress=cfg.logging.progress, total_batches=per_epoch,
                  on_epoch_end=on_epoch_end, first_step=step)
+    calibration = None
+    if held is not None:
+        calibration = calibrate_on(model, held, device)
+        save_model(model, out, model.config(), "mdn_rnn")
+        c = calibration
+        print(f"[mdn_rnn] event offsets fitted on {c['episodes']} held-out episodes: done {c['done']['offset']:.2f} "
+              f"(class weight {c['done']['class_weight_offset']:.2f}: {c['done']['predicted_with_class_weight_offset']:.1f} "
+              f"predicted vs {c['done']['events']} real)" + (
+                  f", life {c['life']['offset']:.2f} ({c['life']['predicted_with_class_weight_offset']:.1f} predicted vs "
+                  f"{c['life']['events']} real)" if "life" in c else ""))
     logger.log_artifact(out, "mdn_rnn")
     seconds = seconds_before + timer.seconds
     metrics = {"epochs": history, "final_nll": history[-1]["nll"], "train_seconds": seconds,
                "steps_per_second": sum(h["steps"] for h in history) / seconds, "latent_dim": latent_dim,
-               "resumed_at_epoch": done if state is not None else None}
+               "resumed_at_epoch": done if state is not None else None, "calibration": calibration}
     atomic_write_json(out / "metrics.json", metrics)
     clear_state(out)
     return metrics
+
+
+@torch.no_grad()
+def calibrate_on(model: MDNRNN, held: LatentData, device: torch.device) -> dict:
+    """Fit the done (and life) head's logit offset on held-out episodes, teacher forced from a zero state on the
+    VAE means (as the dream report does): afterwards each head's probabilities there sum to its real events."""
+    model.eval()
+    logits: dict[str, list[torch.Tensor]] = {"done": [], "life": []}
+    for e in range(len(held.lengths)):
+        f, s, T = int(held.frame_start[e]), int(held.step_start[e]), int(held.lengths[e])
+        pred, _ = model(torch.from_numpy(held.mu[f:f + T]).float()[None].to(device),
+                        torch.from_numpy(held.actions[s:s + T].astype(np.int64))[None].to(device))
+        logits["done"].append(pred["done_logit"][0].cpu())
+        if model.life_head:
+            logits["life"].append(pred["life_logit"][0].cpu())
+    events = {"done": float(held.dones.sum()), "life": float(held.life_loss.sum())}
+    out = {}
+    for head in ("done", "life") if model.life_head else ("done",):
+        lg = torch.cat(logits[head])
+        before = model.event_logit_offset if head == "done" else model.life_logit_offset
+        offset = fit_logit_offset(lg, events[head])
+        out[head] = {"offset": offset, "class_weight_offset": before, "events": int(events[head]), "steps": int(lg.numel()),
+                     "predicted_with_class_weight_offset": float(torch.sigmoid(lg - before).sum())}
+    model.event_logit_offset = out["done"]["offset"]
+    if model.life_head:
+        model.life_logit_offset = out["life"]["offset"]
+    model.train()
+    return {"episodes": len(held.lengths), **out}
 
 
 def cli(argv: list[str] | None = None) -> int:

@@ -5,7 +5,8 @@
 # fg_weight reuses its data only; no_maxpool, dilate (other frames) and dirichlet (other actions) collect their own.
 #
 #   bash docs/ablation_dream.sh [SEED] [ARM...]     # default: seed 0, arms all seed_heads no_calibration no_life sign_reward twohot no_maxpool fg_weight
-#                                                   # (also: dilate seq128 mdn300 rw10 dirichlet)
+#                                                   # (also: dilate seq128 mdn300 rw10 dirichlet cal8 mdn300_cal8
+#                                                   #  dirichlet_mdn300_cal8)
 #   python docs/ablation_table.py runs/ablation     # the table
 #
 # The seed-era code's arm ("base") is run from its own checkout:
@@ -35,6 +36,9 @@ flags_of() {
     mdn300) echo --mdn_rnn.num_epochs 300 ;;
     rw10) echo --mdn_rnn.reward_weight 10 ;;
     dirichlet) echo --data.action_alpha 0.5 ;;
+    cal8) echo --mdn_rnn.calibration_episodes 8 ;;
+    mdn300_cal8) echo --mdn_rnn.num_epochs 300 --mdn_rnn.calibration_episodes 8 ;;
+    dirichlet_mdn300_cal8) echo --data.action_alpha 0.5 --mdn_rnn.num_epochs 300 --mdn_rnn.calibration_episodes 8 ;;
     *) echo "unknown arm $1" >&2; exit 2 ;;
   esac
 }
@@ -42,9 +46,11 @@ flags_of() {
 for arm in $ARMS; do
   run=$ROOT/${arm}_s$SEED
   flags=$(flags_of "$arm")
-  src=$ROOT/all_s$SEED
-  if [[ $arm != all && $arm != no_maxpool && $arm != dilate && $arm != dirichlet && ! -d $run/data ]]; then  # the same frames as "all" (and its VAE unless fg_weight)
-    [[ -f $src/vae/metrics.json ]] || { echo "run the 'all' arm first (its data and VAE are shared)" >&2; exit 1; }
+  base=all
+  [[ $arm == dirichlet_* ]] && base=dirichlet  # dirichlet_<...>: the dirichlet arm's data and VAE
+  src=$ROOT/${base}_s$SEED
+  if [[ $arm != all && $arm != no_maxpool && $arm != dilate && $arm != dirichlet && ! -d $run/data ]]; then  # the same frames as "$base" (and its VAE unless fg_weight)
+    [[ -f $src/vae/metrics.json ]] || { echo "run the '$base' arm first (its data and VAE are shared)" >&2; exit 1; }
     mkdir -p "$run"
     cp -r "$src/data" "$run/"
     [[ $arm == fg_weight ]] || cp -r "$src/vae" "$run/"

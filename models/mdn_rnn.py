@@ -62,23 +62,44 @@ def gmm_nll(y: torch.Tensor, logit_pi: torch.Tensor, mu: torch.Tensor, log_sigma
     return -torch.logsumexp(F.log_softmax(logit_pi, dim=-1) + log_n, dim=-1)
 
 
+def fit_logit_offset(logits: torch.Tensor, events: float, iters: int = 100) -> float:
+    """The offset b with ``sum(sigmoid(logits - b)) == events`` (bisection: the sum falls as b grows).
+
+    ``events`` is clamped to [0.5, len - 0.5]: a held-out set without any event still gets a finite,
+    small rate (half an event), not minus infinity."""
+    n = logits.numel()
+    target = min(max(float(events), 0.5), n - 0.5)
+    lo, hi = float(logits.min()) - 40.0, float(logits.max()) + 40.0
+    for _ in range(iters):
+        mid = 0.5 * (lo + hi)
+        if float(torch.sigmoid(logits - mid).sum()) > target:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
 class MDNRNN(nn.Module, PyTorchModelHubMixin):
     """:param latent_dim: size of z.  :param action_dim: number of discrete actions.
     :param hidden_size: LSTM units.  :param num_mixtures: Gaussians per latent dimension.
     :param reward_target: ``symlog``, ``twohot`` or ``sign`` (what the reward head predicts).
-    :param life_head: also predict life loss.  :param event_logit_offset: log of the positive-class
-        weight the event heads trained with (subtracted by :meth:`event_probs`; 0 = no correction).
+    :param life_head: also predict life loss.  :param event_logit_offset: subtracted from the done logit by
+        :meth:`event_probs`: the log of the positive-class weight the event heads trained with, or an offset
+        fitted on held-out episodes (0 = no correction).  :param life_logit_offset: the same for the life
+        head (None: ``event_logit_offset``).
 
-    The defaults of the last three are the seed-era model's, so checkpoints saved before they existed load as they were."""
+    The defaults of the last four are the seed-era model's, so checkpoints saved before they existed load as they were."""
 
     def __init__(self, latent_dim: int = 32, action_dim: int = 6, hidden_size: int = 256, num_mixtures: int = 5,
-                 reward_target: str = "sign", life_head: bool = False, event_logit_offset: float = 0.0):
+                 reward_target: str = "sign", life_head: bool = False, event_logit_offset: float = 0.0,
+                 life_logit_offset: float | None = None):
         super().__init__()
         if reward_target not in REWARD_TARGETS:
             raise ValueError(f"reward_target must be one of {REWARD_TARGETS}, got {reward_target!r}")
         self.latent_dim, self.action_dim = latent_dim, action_dim
         self.hidden_size, self.num_mixtures = hidden_size, num_mixtures
         self.reward_target, self.life_head, self.event_logit_offset = reward_target, life_head, float(event_logit_offset)
+        self.life_logit_offset = self.event_logit_offset if life_logit_offset is None else float(life_logit_offset)
         self.lstm = nn.LSTM(latent_dim + action_dim, hidden_size, batch_first=True)
         self.reward_width = TWOHOT_BINS if reward_target == "twohot" else 1
         self.head = nn.Linear(hidden_size, 3 * latent_dim * num_mixtures + self.reward_width + 1 + int(life_head))
@@ -87,7 +108,8 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
     def config(self) -> dict:
         return {"latent_dim": self.latent_dim, "action_dim": self.action_dim,
                 "hidden_size": self.hidden_size, "num_mixtures": self.num_mixtures, "reward_target": self.reward_target,
-                "life_head": self.life_head, "event_logit_offset": self.event_logit_offset}
+                "life_head": self.life_head, "event_logit_offset": self.event_logit_offset,
+                "life_logit_offset": self.life_logit_offset}
 
     def initial_state(self, batch: int, device: torch.device | str = "cpu") -> State:
         z = torch.zeros(batch, self.hidden_size, device=device)
@@ -125,7 +147,7 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
         """Calibrated per-step probabilities of ``done`` and (with the life head) ``life`` loss."""
         out = {"done": torch.sigmoid(pred["done_logit"] - self.event_logit_offset)}
         if "life_logit" in pred:
-            out["life"] = torch.sigmoid(pred["life_logit"] - self.event_logit_offset)
+            out["life"] = torch.sigmoid(pred["life_logit"] - self.life_logit_offset)
         return out
 
     def forward(self, z: torch.Tensor, actions: torch.Tensor, state: State | None = None) -> tuple[dict[str, torch.Tensor], State]:

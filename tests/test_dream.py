@@ -80,7 +80,7 @@ def reference_rollout(mdn: MDNRNN, params: torch.Tensor, starts: DreamStarts, ho
                       torch.randn(R, Z, generator=g)))
     fitness, counts, lengths = torch.zeros(P), np.zeros(A, dtype=np.int64), np.zeros((P, R), dtype=np.int64)
     ctrl = Controller(Z, H, A)
-    off = mdn.event_logit_offset
+    off, life_off = mdn.event_logit_offset, mdn.life_logit_offset
     for p in range(P):
         ctrl.set_flat(params[p].numpy())
         for r in range(R):
@@ -99,7 +99,7 @@ def reference_rollout(mdn: MDNRNN, params: torch.Tensor, starts: DreamStarts, ho
                     total += (math.copysign(math.expm1(abs(rew)), rew) if mdn.reward_target == "symlog" else rew) + alive_bonus
                     ended = float(u_done[r]) < float(torch.sigmoid(pred["done_logit"][0, 0] - off))
                     if lives is not None:
-                        lives -= float(u_life[r]) < float(torch.sigmoid(pred["life_logit"][0, 0] - off))
+                        lives -= float(u_life[r]) < float(torch.sigmoid(pred["life_logit"][0, 0] - life_off))
                         ended = ended or lives <= 0
                     alive = not ended
                 logit_pi, mu, log_sigma = (pred[k][0, 0] for k in ("logit_pi", "mu", "log_sigma"))  # (Z, K)
@@ -116,7 +116,8 @@ def test_rollout_equals_per_candidate_loop(kind):
     if kind == "seed-era":  # p(done) ~ 0.18 per step: some rollouts die mid-way, some survive
         mdn = tiny_mdn(done_bias=-1.5)
     else:  # p(done) = sigmoid(-1 - log 4) ~ 0.08, p(life) ~ 0.2 per step, 1-3 lives per start
-        mdn = tiny_mdn(done_bias=-1.0, life_bias=0.0, reward_target="symlog", event_logit_offset=math.log(4.0))
+        mdn = tiny_mdn(done_bias=-1.0, life_bias=0.0, reward_target="symlog", event_logit_offset=math.log(4.0),
+                       life_logit_offset=-0.5)
     dream = Dream(mdn, tiny_data(), warmup_steps=3, device=torch.device("cpu"))
     P, R, horizon, tau, bonus = 4, 3, 8, 1.3, 0.25
     params, starts = random_params(P), random_starts(R)

@@ -509,3 +509,24 @@ def test_wandb_online_without_a_network_is_one_line(run, tmp_path):
     assert {k: after[k] for k in before} == before
     assert not [k for k in after if k not in before and not k.startswith(("wandb/", "logs/"))]
     assert not (run / "logs" / "controller.jsonl").exists()  # nothing logged, no log file made
+
+
+def test_held_out_calibration_trains_on_the_rest_and_refuses_to_hold_out_everything(run, capsys):
+    """--mdn_rnn.calibration-episodes N: the MDN-RNN trains without the last N episodes, the fitted offsets are
+    in its saved config and metrics (and differ from the class-weight offset); holding out every episode is
+    one line, exit 1, and the trained MDN-RNN is left as it was."""
+    from utils.io import load_model_config
+
+    n = sum(s["episodes"] for s in json.loads((run / "data" / "manifest.json").read_text())["shards"])
+    before = snapshot(run / "mdn_rnn")
+    rc, err = run_script(capsys, "train_mdn_rnn", "--run-dir", str(run), "--restart", "--mdn-rnn.calibration-episodes", str(n))
+    assert_one_line(err, f"--mdn_rnn.calibration-episodes {n} leaves no episode to train on")
+    assert rc == 1 and snapshot(run / "mdn_rnn") == before
+    rc, err = run_script(capsys, "train_mdn_rnn", "--run-dir", str(run), "--restart", "--mdn-rnn.calibration-episodes", "2")
+    assert rc == 0, err
+    cal = json.loads((run / "mdn_rnn" / "metrics.json").read_text())["calibration"]
+    saved = load_model_config(run / "mdn_rnn", "mdn_rnn")
+    assert cal["episodes"] == 2 and saved["event_logit_offset"] == cal["done"]["offset"]
+    assert saved["event_logit_offset"] != cal["done"]["class_weight_offset"]
+    if "life" in cal:
+        assert saved["life_logit_offset"] == cal["life"]["offset"]

@@ -234,3 +234,53 @@ def test_reward_heads_expected_points_on_a_rare_reward(target, expected):
     with torch.no_grad():
         pred, _ = m(torch.randn(256, T, 2, generator=g), torch.randint(0, 2, (256, T), generator=g))
     assert float(m.reward_value(pred).mean()) == pytest.approx(expected, rel=0.15)
+
+
+def test_fit_logit_offset_matches_the_event_count():
+    from models.mdn_rnn import fit_logit_offset
+
+    logits = torch.randn(500, generator=torch.Generator().manual_seed(0)) * 2 - 3
+    for events in (3.0, 40.0):
+        b = fit_logit_offset(logits, events)
+        assert abs(float(torch.sigmoid(logits - b).sum()) - events) < 1e-3
+    assert abs(float(torch.sigmoid(logits - fit_logit_offset(logits, 0.0)).sum()) - 0.5) < 1e-3  # no event: half of one
+
+
+def test_calibration_on_held_out_episodes_gives_their_event_rates():
+    """Done logit forced to 2 and life logit to -1 everywhere: fitted on held-out episodes with 2 game overs and
+    5 life losses in 40 steps, the offsets are 2 - logit(2/40) and -1 - logit(5/40), whatever the training
+    class weight was; LatentData.episodes keeps each episode's frames, steps and lives together."""
+    import math
+
+    from train_mdn_rnn import calibrate_on
+    from utils.data import LatentData
+
+    rng = np.random.default_rng(0)
+    lengths = np.array([15, 25, 10])
+    F, S = int(lengths.sum() + 3), int(lengths.sum())
+    lives = np.concatenate([np.array([3] * 6 + [2] * 5 + [1] * 5), np.array([3] * 8 + [2] * 8 + [1] * 4 + [0] * 6),
+                            np.array([3] * 5 + [2] * 6)]).astype(np.uint8)
+    dones = np.zeros(S, bool)
+    dones[[14, 39]] = True
+    data = LatentData(mu=rng.normal(size=(F, 4)).astype(np.float32), logvar=np.zeros((F, 4), np.float32),
+                      actions=rng.integers(3, size=S).astype(np.uint8), rewards=np.zeros(S, np.float32), dones=dones,
+                      lives=lives, lengths=lengths)
+    held = data.episodes(np.array([0, 1]))
+    assert held.lengths.tolist() == [15, 25] and int(held.dones.sum()) == 2 and int(held.life_loss.sum()) == 5
+    np.testing.assert_array_equal(held.mu, data.mu[:16 + 26])
+    np.testing.assert_array_equal(data.episodes(np.array([2])).lives, lives[-11:])
+    m = MDNRNN(latent_dim=4, action_dim=3, hidden_size=8, num_mixtures=2, life_head=True, event_logit_offset=math.log(10.0))
+    base = 3 * 4 * 2
+    with torch.no_grad():
+        m.head.weight[base + 1:].zero_()
+        m.head.bias[base + 1], m.head.bias[base + 2] = 2.0, -1.0
+    steps, deaths, losses = int(held.lengths.sum()), float(held.dones.sum()), float(held.life_loss.sum())
+    out = calibrate_on(m, held, torch.device("cpu"))
+    logit = lambda p: math.log(p / (1 - p))  # noqa: E731
+    assert out["done"]["events"] == deaths and out["life"]["events"] == losses and out["done"]["steps"] == steps
+    assert m.event_logit_offset == pytest.approx(2.0 - logit(deaths / steps), abs=1e-4)
+    assert m.life_logit_offset == pytest.approx(-1.0 - logit(losses / steps), abs=1e-4)
+    assert out["done"]["class_weight_offset"] == pytest.approx(math.log(10.0))
+    # The fitted offsets travel with the model's config (what load_mdn_rnn rebuilds it from).
+    again = MDNRNN(**m.config())
+    assert again.event_logit_offset == m.event_logit_offset and again.life_logit_offset == m.life_logit_offset

@@ -393,6 +393,14 @@ class LatentData:
         f = self.step_frames
         return self.lives[f + 1].astype(np.int64) < self.lives[f].astype(np.int64)
 
+    def episodes(self, idx: np.ndarray) -> LatentData:
+        """The episodes ``idx`` (in that order) as a LatentData of their own."""
+        idx = np.asarray(idx, dtype=np.int64)
+        frames = np.concatenate([np.arange(f, f + n + 1) for f, n in zip(self.frame_start[idx], self.lengths[idx])])
+        steps = np.concatenate([np.arange(s, s + n) for s, n in zip(self.step_start[idx], self.lengths[idx])])
+        return LatentData(mu=self.mu[frames], logvar=self.logvar[frames], actions=self.actions[steps], rewards=self.rewards[steps],
+                          dones=self.dones[steps], lives=self.lives[frames], lengths=self.lengths[idx].copy())
+
     def save(self, path: Path, meta: dict[str, Any]) -> None:
         buf = io.BytesIO()
         np.savez(buf, **{k: getattr(self, k) for k in LATENT_KEYS})
