@@ -45,15 +45,11 @@ def main() -> None:
     ctrls = [load_controller(Path(c), device, wm.vae.latent_dim, wm.mdn.hidden_size, wm.mdn.action_dim) for c in args.controllers]
     flats, names = [c.get_flat() for c in ctrls], list(args.controllers)
     if args.constants:
+        from utils.dream_quality import constant_controllers
         from utils.wrappers import action_meanings
 
-        A, n_w = wm.mdn.action_dim, len(flats[0]) - wm.mdn.action_dim if flats else None
-        n_w = n_w if n_w is not None else A * (wm.vae.latent_dim + wm.mdn.hidden_size)
-        for a, name in enumerate(action_meanings(cfg.env)):
-            x = np.zeros(n_w + A)
-            x[n_w + a] = 1.0
-            flats.append(x)
-            names.append(f"always {name}")
+        flats += list(constant_controllers(flats[0], wm.mdn.action_dim))
+        names += [f"always {name}" for name in action_meanings(cfg.env)]
     X = torch.as_tensor(np.stack(flats), dtype=torch.float32)
     rng, g = np.random.default_rng(12345), torch.Generator().manual_seed(12345)
     res = dream.rollout(X, dream.sample_starts(args.starts, rng, g), cfg.controller.dream_horizon, cfg.controller.temperature, g)
