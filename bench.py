@@ -35,7 +35,7 @@ from utils.world_model import WorldModelPolicy
 from utils.wrappers import make_vector_env, num_actions, squeeze_obs
 
 # The config sections this script reads (its --help shows them, with env, logging and the run's fields).
-SECTIONS = ("vae", "mdn_rnn", "controller")
+SECTIONS = ("vae", "mdn_rnn", "controller", "rollout")
 
 
 def timed(fn, min_seconds: float) -> tuple[int, float]:
@@ -63,6 +63,8 @@ class BenchOptions:
     """Envs for the env/agent loops (0 = population size x real rollouts)."""
     output: str | None = None
     """Also write the figures as JSON here."""
+    generation: bool = True
+    """Also play one whole real CMA-ES generation on the rollout engine (the phase-level figure; about a minute)."""
 
 
 def bench_env_and_agent_loop(cfg: Config, vae: ConvVAE, mdn: MDNRNN, n_envs: int, dur: float) -> dict:
@@ -91,6 +93,29 @@ def bench_env_and_agent_loop(cfg: Config, vae: ConvVAE, mdn: MDNRNN, n_envs: int
     out["agent_loop_steps_per_s"] = rate(*timed(agent_step, dur))
     venv.close()
     return out
+
+
+def bench_real_generation(cfg: Config, vae: ConvVAE, mdn: MDNRNN, loop_rate: float) -> dict:
+    """One real CMA-ES generation as the real phase plays it: population x real_rollouts seeded games (capped
+    at real_max_steps) queued on the rollout engine (``--rollout.backend``; local: real_num_envs emulators),
+    by random controllers. Whole-phase agent steps/s, its ratio to the agent loop's, and the emulators'
+    utilization (the share of their steps that played a game, not an idle tail)."""
+    from utils.es import generation_seeds
+    from utils.rollout import Candidates, Models, make_engine
+
+    cc, A, Z, H = cfg.controller, mdn.action_dim, vae.latent_dim, mdn.hidden_size
+    X = np.random.default_rng(cfg.seed).normal(0, 0.1, (cc.population_size, (Z + H + 1) * A)).astype(np.float32)
+    seeds = generation_seeds(cfg, 0)
+    spec = Candidates(X, np.repeat(np.arange(cc.population_size), len(seeds)))
+    with make_engine(cfg, cc.real_num_envs, Models(vae, mdn)) as engine:
+        stats = engine.play(spec, np.tile(seeds, cc.population_size), max_steps=cc.real_max_steps)
+    return {"generation_steps_per_s": stats.steps_per_second, "generation_utilization": stats.utilization,
+            "generation_reset_seconds": stats.reset_seconds,
+            "generation_seconds": stats.seconds, "generation_games": len(stats.lengths),
+            "generation_mean_length": float(stats.lengths.mean()), "generation_max_length": int(stats.lengths.max()),
+            "ratio_generation_to_agent_loop": stats.steps_per_second / loop_rate,
+            "generation_emulators": cc.real_num_envs if cfg.rollout.backend == "local"
+            else cfg.rollout.workers * cfg.rollout.envs_per_worker, "backend": cfg.rollout.backend}
 
 
 def bench_dream(cfg: Config, mdn: MDNRNN, device: torch.device, dur: float) -> dict:
@@ -205,7 +230,14 @@ def report(out: dict, cfg: Config) -> None:
             ("MDN-RNN train", out["mdn_rnn_train_seq_steps_per_s"], "sequence steps/s")]
     for name, v, unit in rows:
         print(f"  {name:<36} {v:>12,.0f} {unit}")
+    if "generation_steps_per_s" in out:
+        print(f"  {'real generation, whole phase':<36} {out['generation_steps_per_s']:>12,.0f} env steps/s "
+              f"({out['generation_games']} games on {out['generation_emulators']} emulators, {out['backend']}; "
+              f"emulators busy {out['generation_utilization']:.0%}; {out['generation_seconds']:.1f} s, "
+              f"{out['generation_reset_seconds']:.1f} s of it seeded resets)")
     print(f"  {'agent loop / raw env':<36} {out['ratio_agent_loop_to_env']:>12.2f}")
+    if "generation_steps_per_s" in out:
+        print(f"  {'real generation / agent loop':<36} {out['ratio_generation_to_agent_loop']:>12.2f}")
     print(f"  {'dream / agent loop':<36} {out['ratio_dream_to_agent_loop']:>12.1f}")
     print(f"  {'VAE encode / train':<36} {out['ratio_vae_encode_to_train']:>12.1f}")
     print(f"  {'VAE resume state, per epoch':<36} {out['vae_resume_save_seconds']:>12.2f} s ({out['vae_resume_megabytes']:.0f} MB)")
@@ -232,6 +264,8 @@ def main(cfg: Config, args: BenchOptions | None = None) -> dict:
     vae = ConvVAE(Z, cfg.env.frame_size).to(device).eval().to(memory_format=torch.channels_last)
     mdn = MDNRNN(Z, A, mc.hidden_size, mc.num_mixtures).to(device).eval()
     out.update(bench_env_and_agent_loop(cfg, vae, mdn, n_envs, args.duration))
+    if args.generation:
+        out.update(bench_real_generation(cfg, vae, mdn, out["agent_loop_steps_per_s"]))
     out.update(bench_dream(cfg, mdn, device, args.duration))
     vae_figures, opt_vae = bench_vae(cfg, vae, device, args.duration)
     out.update(vae_figures)

@@ -156,8 +156,9 @@ class ControllerConfig:
     best's (rescaled to unit logit std on real data) by about this much."""
     real_max_steps: int = 3000
     """Cap on agent steps per real training episode."""
-    real_num_envs: int = 32
-    """Emulators that work through a real generation's population x real_rollouts episodes."""
+    real_num_envs: int = 64
+    """Emulators that work through a real generation's population x real_rollouts episodes (the local
+    rollout backend's; all of a default generation's 64 games at once)."""
     alive_bonus: float = 0.0
     """Fitness per surviving dream step (0: reward only)."""
     init_from: str = ""
@@ -193,11 +194,34 @@ class IterateConfig:
 
 
 @dataclass
+class RolloutConfig:
+    """Where real games are played (the real CMA-ES phase, data collection, evaluation): see utils/rollout.py."""
+
+    backend: str = "local"
+    """local (this process's emulators) or ray (Ray actors, on this machine or a cluster)."""
+    address: str = ""
+    """ray: an existing cluster to join (auto, ray://host:10001, host:6379); empty starts a local Ray."""
+    workers: int = 2
+    """ray: rollout actors (each owns its emulators and CPU copies of the VAE and MDN-RNN)."""
+    envs_per_worker: int = 16
+    """ray: emulators per actor."""
+    cpus_per_worker: int = 1
+    """ray: CPUs reserved per actor (its torch and emulator threads)."""
+    jobs_per_task: int = 0
+    """ray: games per task handed to an actor (0: 2 x envs_per_worker, fewer so that every worker gets one)."""
+    group_size: int = 2
+    """Emulators per ale_py vector env (both backends): a step runs only the vector envs with a game in
+    progress, so the tail of a queue idles at most group_size - 1 emulators per game still playing."""
+
+
+@dataclass
 class EvalConfig:
     num_episodes: int = 30
     """Seeded full games for evaluation."""
     seed: int = 10_000
     """First evaluation seed (episode i uses seed + i); independent of the training seed."""
+    num_envs: int = 0
+    """Emulators of the local rollout backend that work through the games (0: one per game, all at once)."""
     record_video: bool = False
     """Write an mp4 of the first evaluation episode."""
 
@@ -336,6 +360,7 @@ class Config:
     controller: ControllerConfig = field(default_factory=ControllerConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     iterate: IterateConfig = field(default_factory=IterateConfig)
+    rollout: RolloutConfig = field(default_factory=RolloutConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     baselines: BaselinesConfig = field(default_factory=BaselinesConfig)
     ddqn: DDQNConfig = field(default_factory=DDQNConfig)
@@ -477,7 +502,8 @@ _POSITIVE = [
     "controller.population_size", "controller.dream_rollouts", "controller.real_rollouts",
     "controller.dream_horizon", "controller.temperature", "controller.sigma0", "controller.real_sigma0",
     "controller.real_max_steps", "controller.real_num_envs", "eval.num_episodes",
-    "iterate.frames_per_round", "iterate.vae_epochs", "iterate.mdn_rnn_epochs", "iterate.eval_episodes",
+    "iterate.frames_per_round", "iterate.vae_epochs", "rollout.workers", "rollout.envs_per_worker", "rollout.cpus_per_worker",
+    "rollout.group_size", "iterate.mdn_rnn_epochs", "iterate.eval_episodes",
     "baselines.frame_budget", "baselines.eval_freq_frames", "baselines.periodic_eval_episodes", "baselines.eval_envs",
     *[f"{a}.{f}" for a in ("ddqn", "ppo", "sac") for f in ("n_envs", "learning_rate")],
     *[f"{a}.{f}" for a in ("ddqn", "sac") for f in ("buffer_size", "batch_size", "train_freq", "target_update_interval")],
@@ -487,7 +513,7 @@ _NON_NEGATIVE = [
     "env.num_threads", "env.dilate", "data.action_alpha", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "mdn_rnn.grad_clip",
     "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "mdn_rnn.calibration_episodes", "controller.dream_epochs",
     "controller.real_epochs", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
-    "eval.seed", "seed", "baselines.validation_seed",
+    "eval.seed", "eval.num_envs", "seed", "baselines.validation_seed", "rollout.jobs_per_task",
     *[f"{a}.{f}" for a in ("ddqn", "ppo", "sac") for f in ("total_timesteps", "num_episodes", "gamma")],
     "ddqn.learning_starts", "sac.learning_starts", "ppo.ent_coef", "ppo.vf_coef",
 ]
@@ -514,6 +540,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"--mdn_rnn.reward_target must be symlog, twohot or sign (got {cfg.mdn_rnn.reward_target!r})")
     if not 0.0 <= cfg.iterate.epsilon <= 1.0:
         raise ConfigError(f"--iterate.epsilon must be in [0, 1] (got {cfg.iterate.epsilon})")
+    if cfg.rollout.backend not in ("local", "ray"):
+        raise ConfigError(f"--rollout.backend must be local or ray (got {cfg.rollout.backend!r})")
     if cfg.controller.population_size < 2:
         raise ConfigError("--controller.population_size must be at least 2 for CMA-ES")
     if cfg.device not in ("auto", "cpu", "cuda"):

@@ -22,14 +22,15 @@ from pathlib import Path
 from config import Config, EnvConfig
 from utils.cli import run_cli
 from utils.common import Timer, resolve_device, seed_everything
-from utils.evaluation import evaluate_policy, record_video, reference_policies
+from utils.evaluation import evaluate_on, record_video, reference_policies
 from utils.hub import hub_folder
 from utils.io import UserError, atomic_write_json, check_writable_dir, read_json
+from utils.rollout import Models, controller_spec, make_engine
 from utils.run_paths import RunPaths
 from utils.world_model import WorldModel, WorldModelPolicy
 
 # The config sections this script reads (its --help shows them, with env, logging and the run's fields).
-SECTIONS = ("eval", "baselines")
+SECTIONS = ("eval", "baselines", "rollout")
 
 
 @dataclass
@@ -62,7 +63,8 @@ def evaluate_published(cfg: Config, source: str, output: str | None) -> dict:
     timer = Timer()
     if agent == "world-models":
         wm = WorldModel.load(folder, resolve_device(cfg.device), env=cfg.env)
-        res = evaluate_policy(cfg.env, WorldModelPolicy.from_world_model(wm), seeds)
+        with make_engine(cfg, cfg.eval.num_envs or None, Models(wm.vae, wm.mdn)) as engine:
+            res = evaluate_on(engine, controller_spec(wm), cfg.env, seeds)
     else:
         from baselines.checkpoints import load_model
         from baselines.training import evaluate_model
@@ -112,14 +114,15 @@ def main(cfg: Config, opts: EvaluateOptions | None = None) -> dict:
     seeds = cfg.eval.seeds()
     timer = Timer()
     results = {"env_id": cfg.env.env_id, "run_dir": str(paths.root), "controller": str(opts.controller or paths.controller),
-               "eval_seed": cfg.eval.seed, "train_seed": cfg.seed, "protocol": cfg.env.protocol(),
-               "agent": evaluate_policy(cfg.env, WorldModelPolicy.from_world_model(wm), seeds)}
+               "eval_seed": cfg.eval.seed, "train_seed": cfg.seed, "protocol": cfg.env.protocol()}
+    with make_engine(cfg, cfg.eval.num_envs or None, Models(wm.vae, wm.mdn)) as engine:
+        results["agent"] = evaluate_on(engine, controller_spec(wm), cfg.env, seeds)
     results["agent"]["seconds"] = timer.seconds
     a = results["agent"]
     top = max(a["action_share"], key=a["action_share"].get)
     print(f"[eval] agent: mean {a['mean']:.1f} +/- {a['std']:.1f} (min {a['min']:.0f}, max {a['max']:.0f}) "
           f"over {a['num_episodes']} games; mean length {a['mean_length']:.0f} steps; "
-          f"top action {top} {a['action_share'][top]:.0%}")
+          f"top action {top} {a['action_share'][top]:.0%}; emulators busy {a['emulator_utilization']:.0%} of their steps")
     if opts.reference:
         results["reference"] = ref = reference_policies(cfg.env, seeds, cfg.eval.seed)
         print(f"[eval] random: mean {ref['random']['mean']:.1f} +/- {ref['random']['std']:.1f}; best constant "

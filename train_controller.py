@@ -30,7 +30,7 @@ from utils.cli import run_cli
 from utils.common import Timer, finished_phase, prepare_run_dir, record_config, resolve_device, seed_everything
 from utils.data import collection_frames
 from utils.dream import Dream
-from utils.es import calibrate, pick_best, run_cma
+from utils.es import calibrate, generation_seeds, pick_best, run_cma, selection_seeds
 from utils.io import WEIGHTS_NAME, UserError, atomic_write_json, save_model
 from utils.latents import encode_dataset
 from utils.logger import RunLogger
@@ -46,26 +46,12 @@ from utils.resume import (
     signature_of,
     trim_log,
 )
+from utils.rollout import Candidates, Models, make_engine
 from utils.run_paths import RunPaths
-from utils.runner import run_episodes
-from utils.world_model import WorldModel, WorldModelPolicy, load_controller
-
-# Seeds of real training episodes live far from evaluation seeds (EvalConfig.seed, default 10,000).
-TRAIN_SEED_BASE = 1_000_000
+from utils.world_model import WorldModel, load_controller
 
 # The config sections this script reads (its --help shows them, with env, logging and the run's fields).
-SECTIONS = ("data", "controller")
-
-
-def generation_seeds(cfg: Config, gen: int) -> list[int]:
-    """The real games of generation ``gen``, the same for every candidate (common random numbers)."""
-    r = cfg.controller.real_rollouts
-    return [TRAIN_SEED_BASE + cfg.seed * 100_000 + gen * r + i for i in range(r)]
-
-
-def selection_seeds(cfg: Config) -> list[int]:
-    """The 8 real games on which the real phase's finalists are re-scored."""
-    return [TRAIN_SEED_BASE // 2 + cfg.seed * 100 + i for i in range(8)]
+SECTIONS = ("data", "controller", "rollout")
 
 
 def main(cfg: Config) -> dict:
@@ -95,6 +81,7 @@ class ControllerTraining:
         # The cached latents (re-encoded if missing or made by another VAE or data).
         self.dream = Dream(self.wm.mdn, encode_dataset(cfg, paths, device, cfg.logging.progress), self.cc.warmup_steps, device)
         self.env_steps = 0  # agent steps played in the real phase
+        self.engine = None  # the rollout engine of the real phase, started at its first generation
         env_sig = {k: v for k, v in asdict(cfg.env).items() if k != "num_threads"}
         self.signature = {"seed": cfg.seed, "controller": signature_of(self.cc), "env": env_sig,
                           "vae": file_digest(paths.vae / WEIGHTS_NAME), "mdn_rnn": file_digest(paths.mdn_rnn / WEIGHTS_NAME)}
@@ -142,15 +129,16 @@ class ControllerTraining:
                                  self.cc.dream_horizon, self.cc.temperature, self.gen_torch, self.cc.alive_bonus)
         return res.fitness.cpu().numpy().astype(np.float64), res.action_counts, {"dream_length": float(res.lengths.mean())}
 
-    def real_score(self, X: np.ndarray, seeds: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Every candidate on the same seeded real games: (mean score (P,), action histogram)."""
-        # Job k = candidate k // R playing seed k % R; cc.real_num_envs emulators work through the jobs.
-        policy = WorldModelPolicy(self.wm.vae, self.wm.mdn, torch.as_tensor(X, dtype=torch.float32),
-                                  job_candidates=np.repeat(np.arange(len(X)), len(seeds)))
-        stats = run_episodes(self.cfg.env, policy, np.tile(seeds, len(X)), num_envs=self.cc.real_num_envs,
-                             max_steps=self.cc.real_max_steps)
+    def real_score(self, X: np.ndarray, seeds: list[int]) -> tuple[np.ndarray, np.ndarray, dict]:
+        """Every candidate on the same seeded real games: (mean score (P,), action histogram, {emulator
+        utilization, agent steps/s})."""
+        # Job k = candidate k // R playing seed k % R, queued on the rollout engine's emulators.
+        if self.engine is None:
+            self.engine = make_engine(self.cfg, self.cc.real_num_envs, Models(self.wm.vae, self.wm.mdn))
+        spec = Candidates(np.asarray(X, dtype=np.float32), np.repeat(np.arange(len(X)), len(seeds)))
+        stats = self.engine.play(spec, np.tile(seeds, len(X)), max_steps=self.cc.real_max_steps)
         self.env_steps += int(stats.lengths.sum())
-        return stats.returns.reshape(len(X), len(seeds)).mean(1), stats.action_counts
+        return stats.returns.reshape(len(X), len(seeds)).mean(1), stats.action_counts, stats.log_fields()
 
     def dream_phase(self, x: np.ndarray, logger: RunLogger) -> tuple[np.ndarray, dict]:
         cc = self.cc
@@ -185,9 +173,13 @@ class ControllerTraining:
                                      step_offset=cc.dream_epochs, resume=progress,
                                      checkpoint=functools.partial(self.save, "real", x, sigma))
         x, rescored = pick_best(elites, mean, lambda X: self.real_score(X, selection_seeds(cfg))[0])
+        played = [h for h in hist if "emulator_utilization" in h]
+        util = {"emulator_utilization": float(np.mean([h["emulator_utilization"] for h in played])),
+                "agent_steps_per_s": float(np.mean([h["agent_steps_per_s"] for h in played]))} if played else {}
         print(f"[controller] real phase done in {t.seconds:.1f}s; finalists' mean score on 8 games "
-              f"{np.round(rescored, 1).tolist()}")
-        real = {"history": hist, "rescored": rescored, "seconds": t.seconds, "env_steps": self.env_steps}
+              f"{np.round(rescored, 1).tolist()}" + (f"; emulators busy {util['emulator_utilization']:.0%} of their steps, "
+                                                     f"{util['agent_steps_per_s']:.0f} agent steps/s" if util else ""))
+        real = {"history": hist, "rescored": rescored, "seconds": t.seconds, "env_steps": self.env_steps, **util}
         frames = {"collection": collected, "real": self.env_steps * cfg.env.frameskip,
                   "total": collected + self.env_steps * cfg.env.frameskip}
         return x, {"real": real, "env_frames": frames}
@@ -219,6 +211,8 @@ class ControllerTraining:
             logger.log_artifact(out, "controller")
         finally:
             logger.close()
+            if self.engine is not None:
+                self.engine.close()
         metrics["train_seconds"] = timer.seconds
         metrics["resumed"] = self.state is not None
         atomic_write_json(out / "metrics.json", metrics)

@@ -62,7 +62,7 @@ class SB3Policy:
     def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
         self.fresh[envs] = True
 
-    def act(self, frames: np.ndarray) -> np.ndarray:
+    def act(self, frames: np.ndarray, envs: np.ndarray | None = None) -> np.ndarray:
         """(N, 84, 84, 1) frames -> (N,) actions."""
         if self.stacks is None:
             self.stacks = np.zeros((*frames.shape[:-1], N_STACK * frames.shape[-1]), dtype=np.uint8)

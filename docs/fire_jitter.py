@@ -35,7 +35,7 @@ class FireJitter:
         for e, j in zip(envs, jobs):
             self.rngs[int(e)] = np.random.default_rng([self.seed, int(j)])
 
-    def act(self, frames: np.ndarray) -> np.ndarray:
+    def act(self, frames: np.ndarray, envs: np.ndarray | None = None) -> np.ndarray:
         out = np.full(len(frames), self.fire, dtype=np.int64)
         for e, rng in enumerate(self.rngs[:len(frames)]):
             if rng.random() < self.eps:

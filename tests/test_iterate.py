@@ -35,18 +35,18 @@ def test_epsilon_zero_changes_nothing_and_jobs_draw_their_own_numbers():
     off = EpsilonHeld(6, 0.0, 1, 8, seed=5, episode_ids=np.arange(4))
     off.start(np.arange(4), np.arange(4))
     for _ in range(20):
-        np.testing.assert_array_equal(off(greedy), greedy)
+        np.testing.assert_array_equal(off(greedy, np.arange(4)), greedy)
     assert off.random_steps == 0
 
     # epsilon 1, hold exactly 2: every step random, each drawn action kept for 2 steps.
     ids = np.array([10, 11, 12])
     a = EpsilonHeld(6, 1.0, 2, 2, seed=5, episode_ids=ids)
     a.start(np.array([0, 1, 2]), np.array([0, 1, 2]))
-    seq_a = np.stack([a(np.zeros(3, np.int64)) for _ in range(10)])  # (10 steps, 3 envs)
+    seq_a = np.stack([a(np.zeros(3, np.int64), np.arange(3)) for _ in range(10)])  # (10 steps, 3 envs)
     # The same job (episode 12) on emulator 0 of a one-emulator batch: the same actions.
     b = EpsilonHeld(6, 1.0, 2, 2, seed=5, episode_ids=ids)
     b.start(np.array([0]), np.array([2]))
-    seq_b = np.stack([b(np.zeros(1, np.int64)) for _ in range(10)])
+    seq_b = np.stack([b(np.zeros(1, np.int64), np.arange(1)) for _ in range(10)])
     np.testing.assert_array_equal(seq_a[:, 2], seq_b[:, 0])
     # By hand: episode 12's RNG draws (random(), integers(6), integers(2, 3)) once per hold.
     rng = np.random.default_rng([5, 12, 2])
@@ -58,6 +58,10 @@ def test_epsilon_zero_changes_nothing_and_jobs_draw_their_own_numbers():
         expected += [act, act]
     np.testing.assert_array_equal(seq_b[:, 0], expected)
     assert len(set(seq_a[::2].flatten().tolist())) > 1  # not one constant action
+    # Asked for emulator 2 alone (the others idle), it draws what it drew in the full batch.
+    c = EpsilonHeld(6, 1.0, 2, 2, seed=5, episode_ids=ids)
+    c.start(np.array([0, 1, 2]), np.array([0, 1, 2]))
+    np.testing.assert_array_equal(np.concatenate([c(np.zeros(1, np.int64), np.array([2])) for _ in range(10)]), seq_a[:, 2])
 
 
 def test_policy_feeds_the_lstm_the_played_action(dry_run):

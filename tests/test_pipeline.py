@@ -114,7 +114,7 @@ def test_runner_on_single_envs_refills_them_and_never_steps_a_finished_game():
     from utils.wrappers import make_single_env
 
     class FramePolicy(ConstantPolicy):  # a deterministic function of the frame, so sticky actions matter
-        def act(self, frames):
+        def act(self, frames, envs=None):
             return frames.reshape(len(frames), -1).sum(1) // 7 % 6
 
     env = EnvConfig(max_episode_frames=600)

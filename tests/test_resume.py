@@ -24,6 +24,7 @@ from models.vae import ConvVAE
 from utils.io import UserError
 from utils.logger import read_log
 from utils.resume import RESUME_NAME
+from utils.rollout import LocalEngine
 
 
 class Killed(BaseException):
@@ -132,7 +133,7 @@ def test_mdn_rnn_resumes_and_ends_identical(reference, tmp_path, monkeypatch, ca
 def test_cma_es_resumes_per_generation_and_ends_identical(reference_controller, tmp_path, monkeypatch, capsys, where):
     reference = reference_controller
     cfg = copy_run(reference, tmp_path, ("data", "vae", "mdn_rnn", "latents.npz", "latents.json", "config.json"))
-    target = (train_controller.Dream, "rollout", 2) if where == "dream" else (train_controller, "run_episodes", 1)
+    target = (train_controller.Dream, "rollout", 2) if where == "dream" else (LocalEngine, "play", 1)
     with monkeypatch.context() as m:
         kill_after(m, *target)  # dies in dream generation 3, or in real generation 2
         with pytest.raises(Killed):

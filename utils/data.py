@@ -26,7 +26,6 @@ import numpy as np
 
 from config import Config
 from utils.io import UserError, atomic_path, atomic_write_json, read_json
-from utils.runner import run_episodes
 from utils.wrappers import num_actions
 
 MANIFEST = "manifest.json"
@@ -150,22 +149,29 @@ def collect_rollouts(cfg: Config, progress: bool = True) -> dict[str, Any]:
                   "(--restart collects again)")
         t0 = time.time()
         recorder = _ShardWriter(data_dir, manifest, todo, per_shard, n_shards, dc.num_rollouts, cfg.seed, progress)
-        policy = _HeldRandomJobs(num_actions(cfg.env), dc.action_hold_min, dc.action_hold_max, cfg.seed, todo, dc.action_alpha)
+        spec = HeldRandomJobs(num_actions(cfg.env), dc.action_hold_min, dc.action_hold_max, cfg.seed, todo, dc.action_alpha)
+        from utils.rollout import make_engine
+
         try:
-            run_episodes(cfg.env, policy, [episode_seed(cfg.seed, int(e)) for e in todo], num_envs=dc.num_envs,
-                         max_steps=dc.max_steps_per_rollout, recorder=recorder)
+            with make_engine(cfg, dc.num_envs) as engine:
+                stats = engine.play(spec, [episode_seed(cfg.seed, int(e)) for e in todo], max_steps=dc.max_steps_per_rollout,
+                                    recorder=recorder)
         finally:
             recorder.bar.close()
         manifest["collect_seconds"] = round(time.time() - t0, 2)
+        manifest.update(stats.log_fields())
+        print(f"[data] {len(todo)} games in {manifest['collect_seconds']:.0f}s: {stats.steps_per_second:.0f} agent steps/s, "
+              f"emulators busy {stats.utilization:.0%} of their steps")
     manifest["complete"] = True
     atomic_write_json(data_dir / MANIFEST, manifest)
     return manifest
 
 
-def collect_with_policy(cfg: Config, data_dir: Path, make_policy: Callable[[np.ndarray], Any], seed: int,
-                        signature: dict[str, Any], min_frames: int, progress: bool = True) -> dict[str, Any]:
-    """Play games with ``make_policy(episode_ids)`` into shards in ``data_dir`` until they hold at least
-    ``min_frames`` emulator frames, and return the manifest (same shard format as :func:`collect_rollouts`).
+def collect_with_policy(cfg: Config, data_dir: Path, make_spec: Callable[[np.ndarray], Any], seed: int,
+                        signature: dict[str, Any], min_frames: int, progress: bool = True, models: Any = None) -> dict[str, Any]:
+    """Play games with the policy ``make_spec(episode_ids)`` builds (a :class:`utils.rollout.PolicySpec`; world-model
+    policies play ``models``) into shards in ``data_dir`` until they hold at least ``min_frames`` emulator
+    frames, and return the manifest (same shard format as :func:`collect_rollouts`).
 
     Games go in chunks of whole shards (``data.num_envs`` games, rounded up to ``episodes_per_shard``);
     after each chunk the frame count is checked, so where it stops depends on the games alone, not on
@@ -191,20 +197,40 @@ def collect_with_policy(cfg: Config, data_dir: Path, make_policy: Callable[[np.n
     per_shard = dc.episodes_per_shard
     chunk = per_shard * -(-dc.num_envs // per_shard)
     t0 = time.time()
-    while sum(sh["steps"] for sh in manifest["shards"]) * cfg.env.frameskip < min_frames:
-        first = len(manifest["shards"]) * per_shard
-        end = (first // chunk + 1) * chunk
-        todo = np.arange(first, end)
-        recorder = _ShardWriter(data_dir, manifest, todo, per_shard, end // per_shard, end, seed, progress)
-        try:
-            run_episodes(cfg.env, make_policy(todo), [episode_seed(seed, int(e)) for e in todo], num_envs=min(dc.num_envs, len(todo)),
-                         max_steps=dc.max_steps_per_rollout, recorder=recorder)
-        finally:
-            recorder.bar.close()
+    from utils.rollout import make_engine
+
+    with make_engine(cfg, dc.num_envs, models) as engine:
+        while sum(sh["steps"] for sh in manifest["shards"]) * cfg.env.frameskip < min_frames:
+            first = len(manifest["shards"]) * per_shard
+            end = (first // chunk + 1) * chunk
+            todo = np.arange(first, end)
+            recorder = _ShardWriter(data_dir, manifest, todo, per_shard, end // per_shard, end, seed, progress)
+            try:
+                stats = engine.play(make_spec(todo), [episode_seed(seed, int(e)) for e in todo], max_steps=dc.max_steps_per_rollout,
+                                    recorder=recorder)
+            finally:
+                recorder.bar.close()
+            manifest.update(stats.log_fields())  # the last chunk's
+            atomic_write_json(data_dir / MANIFEST, manifest)
     manifest["collect_seconds"] = round(manifest.get("collect_seconds", 0.0) + time.time() - t0, 2)
     manifest["complete"] = True
     atomic_write_json(data_dir / MANIFEST, manifest)
     return manifest
+
+
+@dataclass
+class HeldRandomJobs:
+    """The rollout engine's spec of :class:`_HeldRandomJobs`: job k plays episode ``episode_ids[k]``."""
+
+    n_actions: int
+    hold_min: int
+    hold_max: int
+    seed: int
+    episode_ids: np.ndarray
+    alpha: float = 0.0
+
+    def build(self, models: Any, jobs: np.ndarray) -> _HeldRandomJobs:
+        return _HeldRandomJobs(self.n_actions, self.hold_min, self.hold_max, self.seed, self.episode_ids[jobs], self.alpha)
 
 
 class _HeldRandomJobs:
@@ -220,8 +246,10 @@ class _HeldRandomJobs:
         for e, j in zip(envs, jobs):
             self.policies[e] = HeldRandomPolicy(*self.args, np.random.default_rng([self.seed, int(self.ids[j]), 1]), self.alpha)
 
-    def act(self, frames: np.ndarray) -> np.ndarray:
-        return np.array([p() for p in self.policies], dtype=np.int64)
+    active_only = True
+
+    def act(self, frames: np.ndarray, envs: np.ndarray) -> np.ndarray:
+        return np.array([self.policies[e]() for e in envs], dtype=np.int64)
 
 
 class _ShardWriter:

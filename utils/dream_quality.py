@@ -89,7 +89,7 @@ class _HeldRandom:
         for e, j in zip(envs, jobs):
             self.p[e] = self.make(int(j))
 
-    def act(self, frames: np.ndarray) -> np.ndarray:
+    def act(self, frames: np.ndarray, envs: np.ndarray | None = None) -> np.ndarray:
         return np.array([p() for p in self.p], dtype=np.int64)
 
 

@@ -15,6 +15,20 @@ from config import Config
 from utils.common import action_share
 from utils.io import UserError
 
+# Seeds of real training episodes live far from evaluation seeds (EvalConfig.seed, default 10,000).
+TRAIN_SEED_BASE = 1_000_000
+
+
+def generation_seeds(cfg: Config, gen: int) -> list[int]:
+    """The real games of generation ``gen``, the same for every candidate (common random numbers)."""
+    r = cfg.controller.real_rollouts
+    return [TRAIN_SEED_BASE + cfg.seed * 100_000 + gen * r + i for i in range(r)]
+
+
+def selection_seeds(cfg: Config) -> list[int]:
+    """The 8 real games on which the real phase's finalists are re-scored."""
+    return [TRAIN_SEED_BASE // 2 + cfg.seed * 100 + i for i in range(8)]
+
 
 def x_digest(X: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(X, dtype=np.float64).tobytes()).hexdigest()[:16]

@@ -35,7 +35,7 @@ class RandomPolicy:
     def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
         pass
 
-    def act(self, frames: np.ndarray) -> np.ndarray:
+    def act(self, frames: np.ndarray, envs: np.ndarray | None = None) -> np.ndarray:
         return self.rng.integers(self.n, size=len(frames))
 
 
@@ -51,7 +51,9 @@ class ConstantPolicy:
     def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
         pass
 
-    def act(self, frames: np.ndarray) -> np.ndarray:
+    active_only = True
+
+    def act(self, frames: np.ndarray, envs: np.ndarray | None = None) -> np.ndarray:
         return np.full(len(frames), self.action, dtype=np.int64)
 
 
@@ -66,6 +68,7 @@ def summarize(stats: EpisodeStats, seeds: list[int], action_names: list[str]) ->
                      for s, r, n in zip(seeds, stats.returns, stats.lengths, strict=True)],
         "action_share": {n: round(float(s), 4) for n, s in zip(action_names, share, strict=True)},
         "top_action_share": float(share.max()),
+        **stats.log_fields(),
     }
 
 
@@ -74,6 +77,11 @@ def evaluate_policy(env_cfg: EnvConfig, policy: Policy, seeds: list[int], make_e
     """One full game per seed (see :func:`summarize`); ``make_env`` for preprocessing other than the vector env's."""
     stats = run_episodes(env_cfg, policy, seeds, num_envs=num_envs, make_env=make_env)
     return summarize(stats, seeds, action_meanings(env_cfg))
+
+
+def evaluate_on(engine: Any, spec: Any, env_cfg: EnvConfig, seeds: list[int]) -> dict[str, Any]:
+    """:func:`evaluate_policy` on a rollout engine (:mod:`utils.rollout`): ``spec`` builds the policy."""
+    return summarize(engine.play(spec, seeds), seeds, action_meanings(env_cfg))
 
 
 def reference_policies(env_cfg: EnvConfig, seeds: list[int], rng_seed: int) -> dict[str, Any]:

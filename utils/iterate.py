@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from utils.data import MANIFEST, HeldRandomPolicy, collect_with_policy, complete
 from utils.evaluation import evaluate_policy
 from utils.io import atomic_path, atomic_write_json, read_json
 from utils.resume import file_digest
+from utils.rollout import Models
 from utils.run_paths import RunPaths
 from utils.world_model import WorldModel, WorldModelPolicy
 from utils.wrappers import num_actions
@@ -77,13 +79,33 @@ class EpsilonHeld:
         for e, j in zip(envs, jobs):
             self.held[int(e)] = HeldRandomPolicy(*self.args, np.random.default_rng([self.seed, int(self.ids[int(j)]), 2]))
 
-    def __call__(self, actions: np.ndarray) -> np.ndarray:
+    def __call__(self, actions: np.ndarray, envs: np.ndarray) -> np.ndarray:
         out = np.asarray(actions, dtype=np.int64).copy()
-        for e, p in self.held.items():
+        for i, e in enumerate(envs):
+            p = self.held[int(e)]
             if p.left > 0 or p.rng.random() < self.eps:  # holding, or a new random hold starts now
-                out[e] = p()
+                out[i] = p()
                 self.random_steps += 1
         return out
+
+
+@dataclass
+class Exploring:
+    """The rollout engine's spec of a controller (``params`` (1, n)) played with :class:`EpsilonHeld`
+    exploration; job k plays episode ``episode_ids[k]``."""
+
+    params: np.ndarray
+    n_actions: int
+    epsilon: float
+    hold_min: int
+    hold_max: int
+    seed: int
+    episode_ids: np.ndarray
+
+    def build(self, models: Models | None, jobs: np.ndarray) -> WorldModelPolicy:
+        assert models is not None
+        explore = EpsilonHeld(self.n_actions, self.epsilon, self.hold_min, self.hold_max, self.seed, self.episode_ids[jobs])
+        return WorldModelPolicy(models.vae, models.mdn, torch.as_tensor(self.params), explore=explore)
 
 
 def collect_round(cfg: Config, k: int, wm: WorldModel, progress: bool) -> dict[str, Any]:
@@ -91,18 +113,17 @@ def collect_round(cfg: Config, k: int, wm: WorldModel, progress: bool) -> dict[s
     ``round_k/collected/`` (at least ``iterate.frames_per_round`` frames)."""
     it, dc = cfg.iterate, cfg.data
     assert wm.controller is not None
-    x = torch.as_tensor(wm.controller.get_flat(), dtype=torch.float32)[None]
+    x = np.asarray(wm.controller.get_flat(), dtype=np.float32)[None]
     seed = round_seed(cfg.seed, k)
     prev = RunPaths(round_dir(cfg.run_path, k - 1))
     signature = {**data_signature(cfg), "round": k, "epsilon": it.epsilon, "frames_per_round": it.frames_per_round,
                  "controller": file_digest(prev.controller / "model.safetensors")}
 
-    def policy(episode_ids: np.ndarray) -> WorldModelPolicy:
-        explore = EpsilonHeld(num_actions(cfg.env), it.epsilon, dc.action_hold_min, dc.action_hold_max, seed, episode_ids)
-        return WorldModelPolicy(wm.vae, wm.mdn, x, explore=explore)
+    def spec(episode_ids: np.ndarray) -> Exploring:
+        return Exploring(x, num_actions(cfg.env), it.epsilon, dc.action_hold_min, dc.action_hold_max, seed, episode_ids)
 
-    return collect_with_policy(cfg, round_dir(cfg.run_path, k) / "collected", policy, seed, signature, it.frames_per_round,
-                               progress)
+    return collect_with_policy(cfg, round_dir(cfg.run_path, k) / "collected", spec, seed, signature, it.frames_per_round,
+                               progress, models=Models(wm.vae, wm.mdn))
 
 
 def _link(src: Path, dst: Path) -> None:

@@ -13,6 +13,9 @@ gymnasium envs, which :class:`GameBatch` steps as one batch.
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -24,6 +27,10 @@ from config import EnvConfig
 from utils.io import UserError
 from utils.wrappers import make_vector_env, squeeze_obs
 
+# Emulators per ale_py vector env in :func:`run_episodes`: a step runs only the groups with a game in
+# progress, so the idle tail of a queue costs at most group - 1 idle emulators per game still playing.
+GROUP = 2
+
 
 class Policy(Protocol):
     def reset(self, num_envs: int) -> None:
@@ -32,8 +39,10 @@ class Policy(Protocol):
     def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
         """Emulators ``envs`` begin the episodes ``jobs`` (indices into the job list)."""
 
-    def act(self, frames: np.ndarray) -> np.ndarray:
-        """(N, H, W, 3) uint8 frames of every emulator -> (N,) int actions."""
+    def act(self, frames: np.ndarray, envs: np.ndarray) -> np.ndarray:
+        """(M, H, W, 3) uint8 frames of emulators ``envs`` (M,) -> (M,) int actions. Every emulator's,
+        unless the policy sets ``active_only = True``: then only those playing a game (an idle emulator
+        costs it no work, so its per-emulator state must be indexed by ``envs``)."""
 
 
 class Recorder(Protocol):
@@ -49,8 +58,33 @@ class EpisodeStats:
     returns: np.ndarray  # (K,) summed raw reward per job
     lengths: np.ndarray  # (K,) agent steps per job
     terminated: np.ndarray  # (K,) True if the game ended (not cut by a step cap or truncation)
-    env_steps: int  # emulator steps run, including idle emulators at the end
+    env_steps: int  # emulator steps run, idle ones included (an idle emulator in a group still playing is stepped)
     action_counts: np.ndarray  # (A,) actions taken in the episodes (idle emulators' steps not counted)
+    seconds: float = 0.0  # wall time of the whole call (emulators made, games played, emulators closed)
+    reset_seconds: float = 0.0  # of which seeded resets (each reloads the ROM)
+
+    @property
+    def utilization(self) -> float:
+        """Share of the emulator steps run that played a game (the rest stepped idle emulators)."""
+        return float(self.lengths.sum()) / self.env_steps if self.env_steps else 0.0
+
+    @property
+    def steps_per_second(self) -> float:
+        """Agent steps of the games per second of wall time (the phase-level throughput)."""
+        return float(self.lengths.sum()) / self.seconds if self.seconds > 0 else 0.0
+
+    def log_fields(self) -> dict[str, float]:
+        """What every phase logs about its emulators."""
+        return {"emulator_utilization": round(self.utilization, 4), "agent_steps_per_s": round(self.steps_per_second, 1),
+                "reset_share": round(self.reset_seconds / self.seconds, 4) if self.seconds > 0 else 0.0}
+
+
+@dataclass
+class Models:
+    """The VAE and MDN-RNN that world-model policies play with (None for policies without a model)."""
+
+    vae: Any
+    mdn: Any
 
 
 class GameBatch:
@@ -64,6 +98,8 @@ class GameBatch:
         self.obs: list[Any] = [None] * len(envs)
         self.lives = np.zeros(len(envs), dtype=np.int64)
         self.over = np.zeros(len(envs), dtype=bool)
+        self.stepped = 0  # env steps run (a finished game is never stepped)
+        self.num_envs = len(envs)
 
     def reset(self, seed: np.ndarray, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
         """Reset the envs in ``options["reset_mask"]`` (default: all), the i-th of them with ``seed[i]``."""
@@ -74,9 +110,10 @@ class GameBatch:
             self.over[e] = False
         return np.stack(self.obs)[:, None], {"lives": self.lives.copy()}  # (N, 1, ...) as the vector env's observations
 
-    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+    def step(self, actions: np.ndarray, live: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
         rew, term, trunc = np.zeros(len(self.envs)), np.zeros(len(self.envs), bool), np.zeros(len(self.envs), bool)
         for e in np.flatnonzero(~self.over):
+            self.stepped += 1
             self.obs[e], rew[e], term[e], trunc[e], info = self.envs[e].step(int(actions[e]))
             self.lives[e] = info.get("lives", 0)
         self.over |= term | trunc
@@ -87,40 +124,143 @@ class GameBatch:
             env.close()
 
 
+class VectorGroups:
+    """ale_py vector envs of ``group`` emulators each, behind the slice of one vector env's API that
+    :func:`run_episodes` uses, run so that idle emulators cost nothing.
+
+    - ``step(actions, live)`` runs only the groups in which some emulator is live (every group's C++
+      thread at once: ``send`` to all, then ``recv``): an idle group keeps its last frames and costs nothing,
+      so the tail of a queue no longer steps every emulator.
+    - ``reset`` resets the groups concerned in parallel on a thread pool (a seeded reset reloads the ROM:
+      ~0.12 s of a core, 25x an unseeded one; ale_py releases the GIL meanwhile).
+
+    ``stepped`` counts the emulator steps run."""
+
+    def __init__(self, cfg: EnvConfig, num_envs: int, group: int):
+        from concurrent.futures import ThreadPoolExecutor
+
+        sizes = [min(group, num_envs - i) for i in range(0, num_envs, group)]
+        if len(sizes) > 1:  # one C++ thread each: the groups step side by side
+            cfg = dataclasses.replace(cfg, num_threads=1)
+        self.envs = [make_vector_env(cfg, s) for s in sizes]
+        self.bounds = np.cumsum([0, *sizes])
+        self.num_envs = num_envs
+        self.single_action_space = self.envs[0].single_action_space
+        self.obs: np.ndarray | None = None
+        self.lives = np.zeros(num_envs, dtype=np.int64)
+        self.stepped = 0
+        self.started = [False] * len(self.envs)
+        self.pool = ThreadPoolExecutor(max_workers=max(1, min(len(sizes), os.cpu_count() or 1)))
+
+    def _slices(self):
+        return [(env, slice(int(lo), int(hi))) for env, lo, hi in zip(self.envs, self.bounds[:-1], self.bounds[1:], strict=True)]
+
+    def _reset_group(self, g: int, m: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        env = self.envs[g]
+        if not self.started[g] and not m.all():  # ale_py: a partial reset needs a full one before it
+            env.reset(seed=np.zeros(len(m), dtype=np.int64))
+        self.started[g] = True
+        obs, info = env.reset(seed=s) if m.all() else env.reset(seed=s, options={"reset_mask": m})
+        return obs, np.asarray(info["lives"])
+
+    def reset(self, seed: np.ndarray, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        """Reset the emulators in ``options["reset_mask"]`` (default: all), the i-th of them with ``seed[i]``."""
+        mask = np.ones(self.num_envs, dtype=bool) if options is None else options["reset_mask"]
+        todo, pos = [], 0
+        for g, (_, sl) in enumerate(self._slices()):
+            if (k := int(mask[sl].sum())):
+                todo.append((g, sl, mask[sl], np.asarray(seed[pos:pos + k])))
+                pos += k
+        for (_, sl, m, _), (obs, lives) in zip(todo, self.pool.map(lambda t: self._reset_group(t[0], t[2], t[3]), todo), strict=True):
+            if self.obs is None:
+                self.obs = np.zeros((self.num_envs, *obs.shape[1:]), dtype=obs.dtype)
+            self.obs[sl][m] = obs[m]
+            self.lives[sl][m] = lives[m]
+        return self.obs.copy(), {"lives": self.lives.copy()}
+
+    def step(self, actions: np.ndarray, live: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+        n = self.num_envs
+        run = [(env, sl) for env, sl in self._slices() if live is None or live[sl].any()]
+        for env, sl in run:
+            env.send(np.ascontiguousarray(actions[sl]))
+        rew, term, trunc = np.zeros(n), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        for env, sl in run:
+            obs, rew[sl], term[sl], trunc[sl], info = env.recv()
+            self.obs[sl] = obs
+            self.lives[sl] = info["lives"]
+            self.stepped += sl.stop - sl.start
+        return self.obs.copy(), rew, term, trunc, {"lives": self.lives.copy()}
+
+    def close(self) -> None:
+        self.pool.shutdown()
+        for env in self.envs:
+            env.close()
+
+
 def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarray, num_envs: int | None = None,
                  max_steps: int | None = None, recorder: Recorder | None = None,
-                 make_env: Callable[[], gym.Env] | None = None) -> EpisodeStats:
+                 make_env: Callable[[], gym.Env] | None = None, group: int = GROUP,
+                 venv: VectorGroups | None = None) -> EpisodeStats:
     """Play one episode per seed (job k uses ``seeds[k]``), ``num_envs`` at a time (default: all), on
-    ale_py's vector env, or on ``make_env()``'s single envs when given."""
+    ale_py's vector envs of ``group`` emulators (:class:`VectorGroups`, made for the call, or ``venv``'s,
+    kept between calls: making an emulator loads its ROM), or on ``make_env()``'s single envs when given.
+
+    A policy with ``active_only`` acts only for the emulators playing a game; any other sees every emulator
+    at every step (as it always did: a policy with one RNG for all emulators draws the same numbers)."""
+    t0 = time.perf_counter()
     seeds = np.asarray(seeds, dtype=np.int64)
     K = len(seeds)
-    n = min(num_envs or K, K)
+    n = min(num_envs or K, K, venv.num_envs if venv is not None else K)
     returns, lengths = np.zeros(K), np.zeros(K, dtype=np.int64)
     terminated = np.zeros(K, dtype=bool)
-    job = np.arange(n)  # job of each emulator, -1 when idle
+    own = venv is None
+    if own:
+        venv = VectorGroups(env_cfg, n, group) if make_env is None else GameBatch([make_env() for _ in range(n)])
+    N = venv.num_envs  # emulators; those past the first n stay idle (never stepped)
+    job = np.full(N, -1)  # job of each emulator, -1 when idle
     next_job = n
-    venv = make_vector_env(env_cfg, n) if make_env is None else GameBatch([make_env() for _ in range(n)])
     counts = np.zeros(int(venv.single_action_space.n), dtype=np.int64)
-    try:
-        obs, info = venv.reset(seed=seeds[:n])
-        obs = squeeze_obs(obs)
-        lives = np.asarray(info.get("lives", np.zeros(n)), dtype=np.int64).copy()
-        policy.reset(n)
-        policy.start(np.arange(n), job.copy())
+    stepped = venv.stepped
+    policy.reset(N)
+    active_only = getattr(policy, "active_only", False)
+    lives = np.zeros(N, dtype=np.int64)
+    obs = None
+    reset_time = [0.0]
+
+    def assign(envs: np.ndarray, new: np.ndarray) -> None:
+        """Emulators ``envs`` start jobs ``new``: seeded resets (their groups in parallel), then the policy."""
+        nonlocal obs
+        job[envs] = new
+        mask = np.zeros(N, dtype=bool)
+        mask[envs] = True
+        t = time.perf_counter()
+        fresh, info = venv.reset(seed=seeds[new], options={"reset_mask": mask})
+        reset_time[0] += time.perf_counter() - t
+        fresh = squeeze_obs(fresh)
+        if obs is None:
+            obs = fresh.copy()
+        obs[envs] = fresh[envs]
+        lives[envs] = np.asarray(info.get("lives", lives))[envs]
+        policy.start(envs, new)
         if recorder:
-            for i in range(n):
-                recorder.begin(i, obs[i], int(lives[i]))
-        steps = 0
+            for e, k in zip(envs, new):
+                recorder.begin(int(k), obs[e], int(lives[e]))
+
+    try:
+        assign(np.arange(n), np.arange(n))
         while (job >= 0).any():
-            actions = np.asarray(policy.act(obs), dtype=np.int64)
+            live = job >= 0
+            rows = np.flatnonzero(live) if active_only else np.arange(N)
+            actions = np.zeros(N, dtype=np.int64)
+            actions[rows] = np.asarray(policy.act(obs[rows], rows), dtype=np.int64)
             if actions.size and (actions.min() < 0 or actions.max() >= len(counts)):  # ale_py would hang, not fail
                 raise UserError(f"the agent chose action {int(actions.max())} but {env_cfg.env_id} has {len(counts)} "
                                 "actions: it was trained for another game; check --env.env_id")
-            obs, rew, term, trunc, info = venv.step(actions)
-            obs = squeeze_obs(obs)
-            lives = np.asarray(info.get("lives", lives), dtype=np.int64).copy()
-            steps += 1
-            active = np.flatnonzero(job >= 0)
+            new_obs, rew, term, trunc, info = venv.step(actions, live)
+            new_obs = squeeze_obs(new_obs)
+            active = np.flatnonzero(live)
+            obs[active] = new_obs[active]
+            lives[active] = np.asarray(info.get("lives", lives))[active]
             counts += np.bincount(actions[active], minlength=len(counts))
             j = job[active]
             returns[j] += rew[active]
@@ -141,20 +281,24 @@ def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarr
             take = min(len(done_envs), K - next_job)
             job[done_envs[take:]] = -1
             if take:
-                envs = done_envs[:take]
-                new = np.arange(next_job, next_job + take)
+                assign(done_envs[:take], np.arange(next_job, next_job + take))
                 next_job += take
-                job[envs] = new
-                mask = np.zeros(n, dtype=bool)
-                mask[envs] = True
-                fresh, info = venv.reset(seed=seeds[new], options={"reset_mask": mask})
-                obs = obs.copy()
-                obs[envs] = squeeze_obs(fresh)[envs]
-                lives[envs] = np.asarray(info.get("lives", lives))[envs]
-                policy.start(envs, new)
-                if recorder:
-                    for e, k in zip(envs, new):
-                        recorder.begin(int(k), obs[e], int(lives[e]))
     finally:
-        venv.close()
-    return EpisodeStats(returns, lengths, terminated, steps * n, counts)
+        if own:
+            venv.close()
+    return EpisodeStats(returns, lengths, terminated, venv.stepped - stepped, counts, time.perf_counter() - t0, reset_time[0])
+
+
+def merge_stats(parts: list[tuple[np.ndarray, EpisodeStats]], num_jobs: int, num_actions: int, seconds: float) -> EpisodeStats:
+    """Per-task results (the task's job indices, its stats) -> one :class:`EpisodeStats` in job order."""
+    returns, lengths = np.zeros(num_jobs), np.zeros(num_jobs, dtype=np.int64)
+    terminated = np.zeros(num_jobs, dtype=bool)
+    counts = np.zeros(num_actions, dtype=np.int64)
+    env_steps = 0
+    for jobs, st in parts:
+        returns[jobs], lengths[jobs], terminated[jobs] = st.returns, st.lengths, st.terminated
+        counts += st.action_counts
+        env_steps += st.env_steps
+    worker_seconds = sum(st.seconds for _, st in parts)
+    resets = sum(st.reset_seconds for _, st in parts) * seconds / worker_seconds if worker_seconds > 0 else 0.0
+    return EpisodeStats(returns, lengths, terminated, env_steps, counts, seconds, resets)  # resets: their share of the workers' time

@@ -76,7 +76,8 @@ class Explorer(Protocol):
     """Replaces some of a policy's actions (per emulator; ``start`` tells which job each emulator now plays)."""
 
     def start(self, envs: np.ndarray, jobs: np.ndarray) -> None: ...
-    def __call__(self, actions: np.ndarray) -> np.ndarray: ...
+    def __call__(self, actions: np.ndarray, envs: np.ndarray) -> np.ndarray:
+        """The actions of emulators ``envs`` -> the ones played."""
 
 
 class WorldModelPolicy:
@@ -114,18 +115,29 @@ class WorldModelPolicy:
         if self.explore is not None:
             self.explore.start(envs, jobs)
 
+    active_only = True  # the runner gives it only the emulators playing a game
+
     @torch.no_grad()
-    def act(self, frames: np.ndarray) -> np.ndarray:
-        z = self.vae.encode_frames(torch.from_numpy(frames).to(self.device))
-        h, c = self.state
+    def act(self, frames: np.ndarray, envs: np.ndarray | None = None) -> np.ndarray:
+        """Frames of emulators ``envs`` (default: all) -> their actions; only their LSTM states move."""
+        z = self.vae.encode_frames(torch.from_numpy(np.ascontiguousarray(frames)).to(self.device))
+        every = envs is None or len(envs) == len(self.candidate)
+        idx = None if every else torch.as_tensor(envs, device=self.device)
+        h, c = self.state if every else (self.state[0][idx], self.state[1][idx])
+        cand = self.candidate if every else self.candidate[idx]
         if self.params.shape[0] == 1:  # one controller: a plain matmul
             logits = batched_logits(self.params, z[None], h[None], self.mdn.action_dim)[0]
         else:  # each emulator with its own candidate's weights
-            logits = batched_logits(self.params[self.candidate], z[:, None], h[:, None], self.mdn.action_dim)[:, 0]
+            logits = batched_logits(self.params[cand], z[:, None], h[:, None], self.mdn.action_dim)[:, 0]
         a = logits.argmax(-1)
         if self.explore is not None:
-            a = torch.as_tensor(self.explore(a.cpu().numpy()), device=self.device)
-        self.state = self.mdn.step(z, a, (h, c))
+            rows = np.arange(len(self.candidate)) if envs is None else np.asarray(envs)
+            a = torch.as_tensor(self.explore(a.cpu().numpy(), rows), device=self.device)
+        new = self.mdn.step(z, a, (h, c))
+        if every:
+            self.state = new
+        else:
+            self.state[0][idx], self.state[1][idx] = new
         a_np = a.cpu().numpy()
         self.action_counts += np.bincount(a_np, minlength=self.mdn.action_dim)
         return a_np

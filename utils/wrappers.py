@@ -101,6 +101,10 @@ class PreprocessVector:
         obs, *rest = self.venv.step(actions)
         return (self._obs(obs), *rest)
 
+    def recv(self):
+        obs, *rest = self.venv.recv()
+        return (self._obs(obs), *rest)
+
     def __getattr__(self, name):
         return getattr(self.venv, name)
 

@@ -1,0 +1,112 @@
+"""The ray rollout backend on a local Ray with 2 workers: the same games as the local backend (a real
+CMA-ES phase's fitness per generation, evaluation scores, collected data), and a worker process killed
+mid-generation is restarted and its games replayed with no change to the result."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+
+import numpy as np
+import pytest
+from conftest import ROOT
+from test_rollout import population, tiny_models
+
+pytestmark = pytest.mark.slow
+
+RAY = {"rollout.backend": "ray", "rollout.workers": 2, "rollout.envs_per_worker": 2, "rollout.jobs_per_task": 2}
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="warning", log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
+    yield
+    ray.shutdown()
+
+
+def test_ray_plays_the_same_games_and_survives_a_killed_worker(local_ray):
+    from config import make_config
+    from utils.ray_backend import RayEngine
+    from utils.rollout import Candidates, LocalEngine
+
+    cfg = make_config("dry-run", **RAY, **{"env.max_episode_frames": 2400})
+    models = tiny_models()
+    spec = Candidates(population(models, 4), np.repeat(np.arange(4), 2))
+    seeds = np.tile([11, 12], 4)
+    want = LocalEngine(cfg.env, 3, models).play(spec, seeds, max_steps=150)
+    with RayEngine(cfg, models) as engine:
+        got = engine.play(spec, seeds, max_steps=150)
+        for f in ("returns", "lengths", "terminated", "action_counts"):
+            np.testing.assert_array_equal(getattr(got, f), getattr(want, f), err_msg=f)
+        # The other worker is killed (SIGKILL) when the first task comes back: it is mid-task or about to get one.
+        pids = sorted(engine.pids)
+        assert len(pids) == 2
+        killed: list[int] = []
+
+        def kill_the_other(jobs):
+            if not killed:
+                killed.append(pids[1] if engine.last_pid == pids[0] else pids[0])
+                os.kill(killed[0], signal.SIGKILL)
+
+        engine.on_result = kill_the_other
+        again = engine.play(spec, seeds, max_steps=150)
+        assert killed and killed[0] not in engine.alive_pids()  # Ray restarted the actor in a new process
+        assert len(engine.pids) == 3
+        for f in ("returns", "lengths", "terminated", "action_counts"):
+            np.testing.assert_array_equal(getattr(again, f), getattr(want, f), err_msg=f)
+
+
+def test_a_real_cma_es_phase_and_its_evaluation_are_the_same_on_ray(dry_run, local_ray, tmp_path):
+    """The dry run's controller trained again, its real phase on 2 Ray workers: identical fitness in every
+    generation, the same controller weights, identical evaluation games."""
+    from conftest import tiny_config
+
+    import evaluate
+    import train_controller
+
+    base, _ = dry_run
+    shutil.copytree(base.run_path, tmp_path / "run")
+    shutil.rmtree(tmp_path / "run" / "controller")
+    cfg = tiny_config(tmp_path, **RAY)
+    metrics = train_controller.main(cfg)
+    want = json.loads((base.run_path / "controller" / "metrics.json").read_text())
+    fitness = lambda m: [(h["best"], h["mean"], h["worst"]) for h in m["real"]["history"]]  # noqa: E731
+    assert fitness(metrics) == fitness(want) and len(fitness(want)) == base.controller.real_epochs
+    assert metrics["real"]["rescored"] == want["real"]["rescored"]
+    assert (tmp_path / "run" / "controller" / "model.safetensors").read_bytes() == \
+        (base.run_path / "controller" / "model.safetensors").read_bytes()
+    res = evaluate.main(cfg)
+    base_res = json.loads(base.run_path.joinpath("eval", "results.json").read_text())
+    assert res["agent"]["episodes"] == base_res["agent"]["episodes"]
+
+
+def test_data_collected_on_ray_is_the_local_data(collected_local, local_ray, tmp_path):
+    """Workers send their games back through the object store; the driver writes the same shards."""
+    from conftest import tiny_config
+
+    from utils.data import collect_rollouts, complete_manifest, load_shard, shard_paths
+
+    cfg = tiny_config(tmp_path, **RAY, **{"data.num_rollouts": 5, "data.episodes_per_shard": 2})
+    manifest = collect_rollouts(cfg, progress=False)
+    local_dir, local_manifest = collected_local
+    assert [s["steps"] for s in manifest["shards"]] == [s["steps"] for s in local_manifest["shards"]]
+    for a, b in zip(shard_paths(cfg.data_path, complete_manifest(cfg.data_path)), shard_paths(local_dir, local_manifest),
+                    strict=True):
+        sa, sb = load_shard(a), load_shard(b)
+        for k in sa:
+            np.testing.assert_array_equal(sa[k], sb[k], err_msg=k)
+
+
+@pytest.fixture(scope="module")
+def collected_local(tmp_path_factory):
+    from conftest import tiny_config
+
+    from utils.data import collect_rollouts
+
+    cfg = tiny_config(tmp_path_factory.mktemp("local"), **{"data.num_rollouts": 5, "data.episodes_per_shard": 2})
+    return cfg.data_path, collect_rollouts(cfg, progress=False)
