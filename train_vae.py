@@ -47,7 +47,7 @@ from utils.resume import (
 from utils.run_paths import RunPaths
 
 # The config sections this script reads (its --help shows them, with env, logging and the run's fields).
-SECTIONS = ("data", "vae")
+SECTIONS = ("data", "vae", "rollout")
 
 
 def mean_frame(dataset: FrameDataset, rng: np.random.Generator, max_frames: int = 5000,

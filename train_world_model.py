@@ -35,7 +35,7 @@ from utils.run_paths import RunPaths
 from utils.world_model import WorldModel
 
 # The config sections this script reads (its --help shows them, with env, logging and the run's fields).
-SECTIONS = ("data", "vae", "mdn_rnn", "controller", "eval", "iterate")
+SECTIONS = ("data", "vae", "mdn_rnn", "controller", "eval", "iterate", "rollout")
 
 
 @dataclass
