@@ -144,3 +144,15 @@ def test_world_model_policy_on_some_emulators_moves_only_their_state():
         torch.testing.assert_close(s_part[rows], s_full[rows])
         torch.testing.assert_close(s_part[[0, 2]], s_before[[0, 2]])
         assert not torch.equal(s_part[rows], s_before[rows])
+
+
+def test_an_address_where_no_ray_cluster_listens_is_one_line():
+    """Ray itself would retry the connection for minutes; the engine checks the port first."""
+    from utils.io import UserError
+    from utils.ray_backend import _check_reachable
+
+    with pytest.raises(UserError, match=r"no Ray cluster answers at --rollout.address 127.0.0.1:1 \(ConnectionRefused"):
+        _check_reachable("127.0.0.1:1")
+    with pytest.raises(UserError, match="must be auto, host:port or ray://host:port"):
+        _check_reachable("somewhere")
+    _check_reachable("auto")  # left to ray.init

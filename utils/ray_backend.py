@@ -128,6 +128,23 @@ def _actor_class() -> Any:
     return ray.remote(max_restarts=-1, max_task_retries=-1)(RolloutWorker)
 
 
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """A host:port (or ray://host:port) nobody listens on: one line now, not Ray's endless reconnects."""
+    import socket
+
+    if address == "auto":
+        return
+    hostport = address.removeprefix("ray://").rsplit("/", 1)[0]
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise UserError(f"--rollout.address must be auto, host:port or ray://host:port (got {address!r})")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise UserError(f"no Ray cluster answers at --rollout.address {address} ({type(e).__name__}: {e}); "
+                        "start one with `ray start --head` or fix the address") from None
+
+
 def start_ray(cfg: Config) -> None:
     """``ray.init``: join ``rollout.address`` (``auto``, ``ray://host:10001``, ``host:6379``) or start a local Ray
     sized for the workers. On a cluster the workers get this checkout as their working directory."""
@@ -139,6 +156,7 @@ def start_ray(cfg: Config) -> None:
     kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": "warning", "log_to_driver": False}
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if rc.address:
+        _check_reachable(rc.address)
         kwargs["address"] = rc.address
         kwargs["runtime_env"] = {"working_dir": here, "excludes": ["runs/", ".venv/", ".git/", "comparison_results/", "*.npz"]}
     else:
