@@ -81,16 +81,6 @@ def test_utilization_counts_the_idle_emulators_of_the_tail():
     np.testing.assert_array_equal(alone.returns, st.returns)
 
 
-def test_a_built_policy_cannot_be_split_into_tasks():
-    from utils.evaluation import ConstantPolicy
-    from utils.rollout import Built
-
-    p = ConstantPolicy(0)
-    assert Built(p).build(None, np.arange(3)) is p
-    with pytest.raises(ValueError, match="picklable spec"):
-        Built(p).build(None, np.array([2, 3]))
-
-
 def test_merge_stats_puts_every_task_back_in_job_order():
     from utils.runner import EpisodeStats, merge_stats
 

@@ -29,7 +29,7 @@ import torch
 from config import Config
 from utils.data import HeldRandomPolicy, episode_seed
 from utils.dream import Dream
-from utils.runner import run_episodes
+from utils.runner import Episodes, run_episodes
 from utils.world_model import WorldModel, WorldModelPolicy
 from utils.wrappers import action_meanings, num_actions
 
@@ -56,24 +56,6 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
-class _Episodes:
-    """In-memory recorder: frames, actions, rewards, dones and lives of every job."""
-
-    def __init__(self):
-        self.eps: dict[int, dict[str, list]] = {}
-
-    def begin(self, job: int, frame: np.ndarray, lives: int) -> None:
-        self.eps[job] = {"obs": [frame.copy()], "actions": [], "rewards": [], "dones": [], "lives": [lives]}
-
-    def step(self, job: int, action: int, reward: float, terminated: bool, frame: np.ndarray, lives: int) -> None:
-        e = self.eps[job]
-        for k, v in (("obs", frame.copy()), ("actions", action), ("rewards", reward), ("dones", terminated), ("lives", lives)):
-            e[k].append(v)
-
-    def end(self, job: int) -> None:
-        pass
-
-
 class _HeldRandom:
     """The collection's policy (random actions held 1-8 steps), one RNG per job."""
 
@@ -95,7 +77,7 @@ class _HeldRandom:
 
 def heldout_games(cfg: Config, n: int) -> list[dict[str, np.ndarray]]:
     """n games of the collection's random policy on seeds the training data never used."""
-    rec = _Episodes()
+    rec = Episodes()
     run_episodes(cfg.env, _HeldRandom(cfg, HELDOUT_SEED, n), [episode_seed(HELDOUT_SEED, i) for i in range(n)],
                  num_envs=min(n, 8), max_steps=cfg.data.max_steps_per_rollout, recorder=rec)
     return [{k: np.asarray(v) for k, v in rec.eps[j].items()} for j in range(n)]

@@ -1,8 +1,7 @@
 """The ``ray`` rollout backend: Ray actors that play queued jobs on their own emulators.
 
 Each :class:`RolloutWorker` actor owns ``rollout.envs_per_worker`` emulators (an ale_py vector env per
-task) and CPU copies of the VAE and MDN-RNN, loaded from one ``ray.put`` per engine and kept until the
-models change. The driver keeps everything else (CMA-ES ask/tell, the resume state, the files): per call
+task) and CPU copies of the VAE and MDN-RNN, loaded from one ``ray.put`` per engine at the actor's first task. The driver keeps everything else (CMA-ES ask/tell, the resume state, the files): per call
 it puts the :class:`~utils.rollout.PolicySpec` (a generation's candidate weights) in the object store
 once, cuts the jobs into tasks of ``rollout.jobs_per_task`` games and hands the next task to whichever
 actor finishes first, so the tail of a call is one task, not one worker's share.
@@ -29,36 +28,12 @@ from utils.io import UserError
 from utils.runner import EpisodeStats, Models, Recorder, merge_stats
 
 
-class EpisodeBuffer:
-    """Recorder inside an actor: keeps every job's frames to send back (replayed into the driver's recorder)."""
-
-    def __init__(self, jobs: np.ndarray):
-        self.jobs, self.open, self.done = jobs, {}, []
-
-    def begin(self, job: int, frame: np.ndarray, lives: int) -> None:
-        self.open[job] = ([frame.copy()], [lives], [], [], [])
-
-    def step(self, job: int, action: int, reward: float, terminated: bool, frame: np.ndarray, lives: int) -> None:
-        obs, lv, acts, rews, terms = self.open[job]
-        obs.append(frame.copy())
-        lv.append(lives)
-        acts.append(action)
-        rews.append(reward)
-        terms.append(terminated)
-
-    def end(self, job: int) -> None:
-        obs, lv, acts, rews, terms = self.open.pop(job)
-        self.done.append({"job": int(self.jobs[job]), "obs": np.stack(obs), "lives": np.array(lv, np.int64),
-                          "actions": np.array(acts, np.int64), "rewards": np.array(rews), "terminated": np.array(terms, bool)})
-
-
-def replay(recorder: Recorder, episodes: list[dict]) -> None:
+def replay(recorder: Recorder, episodes: list[tuple[int, dict]]) -> None:
     """Feed recorded games to a driver-side recorder, frame by frame, as :func:`utils.runner.run_episodes` would."""
-    for ep in episodes:
-        k = ep["job"]
+    for k, ep in episodes:
         recorder.begin(k, ep["obs"][0], int(ep["lives"][0]))
         for t in range(len(ep["actions"])):
-            recorder.step(k, int(ep["actions"][t]), float(ep["rewards"][t]), bool(ep["terminated"][t]), ep["obs"][t + 1],
+            recorder.step(k, int(ep["actions"][t]), float(ep["rewards"][t]), bool(ep["dones"][t]), ep["obs"][t + 1],
                           int(ep["lives"][t + 1]))
         recorder.end(k)
 
@@ -98,8 +73,7 @@ class RolloutWorker:
 
         torch.set_num_threads(threads)
         self.env_cfg = EnvConfig(**{**env_cfg, "num_threads": threads})
-        self.num_envs, self.group = num_envs, group
-        self.version, self.models = None, None
+        self.models, self.loaded = None, False
         register_ale()
         from utils.runner import VectorGroups
 
@@ -108,18 +82,21 @@ class RolloutWorker:
     def pid(self) -> int:
         return os.getpid()
 
-    def play(self, version: int, blob_ref: list, spec: Any, jobs: np.ndarray, seeds: np.ndarray, max_steps: int | None,
-             record: bool) -> tuple[np.ndarray, EpisodeStats, list[dict] | None, int]:
+    def play(self, blob_ref: list, spec: Any, jobs: np.ndarray, seeds: np.ndarray, max_steps: int | None,
+             record: bool) -> tuple[np.ndarray, EpisodeStats, list[tuple[int, dict]] | None, int]:
+        """Jobs ``jobs`` (the call's indices) with ``seeds``: their stats, and with ``record`` every game as
+        (job, arrays), in the order they ended."""
         import ray
 
-        from utils.runner import run_episodes
+        from utils.runner import Episodes, run_episodes
 
-        if version != self.version:  # new models (or a restarted actor): load them once
-            self.models, self.version = build_models(ray.get(blob_ref[0])), version
-        rec = EpisodeBuffer(jobs) if record else None
+        if not self.loaded:  # the first task of this actor (or of its restarted process): the models, once
+            self.models, self.loaded = build_models(ray.get(blob_ref[0])), True
+        rec = Episodes() if record else None
         stats = run_episodes(self.env_cfg, spec.build(self.models, jobs), seeds, max_steps=max_steps, recorder=rec,
                              venv=self.venv)
-        return jobs, stats, (rec.done if rec else None), os.getpid()
+        episodes = None if rec is None else [(int(jobs[j]), {k: np.asarray(v) for k, v in e.items()}) for j, e in rec.eps.items()]
+        return jobs, stats, episodes, os.getpid()
 
 
 def _actor_class() -> Any:
@@ -177,24 +154,16 @@ class RayEngine:
 
         start_ray(cfg)
         rc = cfg.rollout
-        self.rc, self.env_cfg = rc, cfg.env
-        env = {k: v for k, v in asdict(cfg.env).items()}
+        self.rc = rc
         actor = _actor_class()
-        self.workers = [actor.options(num_cpus=rc.cpus_per_worker).remote(env, rc.envs_per_worker, rc.cpus_per_worker, rc.group_size)
+        self.workers = [actor.options(num_cpus=rc.cpus_per_worker).remote(asdict(cfg.env), rc.envs_per_worker,
+                                                                          rc.cpus_per_worker, rc.group_size)
                         for _ in range(rc.workers)]
-        self.version = 0
-        self.blob_ref = None
+        self.blob_ref = ray.put(models_blob(models))  # the models go out once; each actor loads them at its first task
         self.pids: set[int] = set()  # every worker process that returned a task (a restarted actor adds one)
         self.on_result = None  # called with each finished task's job indices (tests kill a worker from here)
         self.last_pid: int | None = None  # the process of the last finished task
-        self.set_models(models)
         ray.get([w.pid.remote() for w in self.workers])  # the actors are up: their start is not a generation's time
-
-    def set_models(self, models: Models | None) -> None:
-        import ray
-
-        self.version += 1
-        self.blob_ref = ray.put(models_blob(models))
 
     def play(self, spec: Any, seeds: list[int] | np.ndarray, max_steps: int | None = None,
              recorder: Recorder | None = None) -> EpisodeStats:
@@ -214,7 +183,7 @@ class RayEngine:
         while tasks or pending:
             while tasks and free:
                 jobs, w = tasks.pop(0), free.pop(0)
-                ref = w.play.remote(self.version, [self.blob_ref], spec_ref, jobs, seeds[jobs], max_steps, recorder is not None)
+                ref = w.play.remote([self.blob_ref], spec_ref, jobs, seeds[jobs], max_steps, recorder is not None)
                 pending[ref] = w
             [done], _ = ray.wait(list(pending), num_returns=1)
             free.append(pending.pop(done))

@@ -50,25 +50,10 @@ def controller_spec(wm: Any) -> Candidates:
     return Candidates(np.asarray(wm.controller.get_flat(), dtype=np.float32)[None])
 
 
-@dataclass
-class Built:
-    """A policy object already made (the local backend only: it is not sent anywhere)."""
-
-    policy: Policy
-
-    def build(self, models: Models | None, jobs: np.ndarray) -> Policy:
-        if len(jobs) and not np.array_equal(jobs, np.arange(len(jobs))):
-            raise ValueError("a Built policy plays all its jobs in one call; give a picklable spec for the ray backend")
-        return self.policy
-
-
 class Engine(Protocol):
     def play(self, spec: PolicySpec, seeds: list[int] | np.ndarray, max_steps: int | None = None,
              recorder: Recorder | None = None) -> EpisodeStats:
         """One game per seed, job k with ``seeds[k]``; ``recorder`` sees every frame of every job."""
-
-    def set_models(self, models: Models | None) -> None:
-        """The models the following calls' world-model policies play with."""
 
     def close(self) -> None: ...
 
@@ -80,9 +65,6 @@ class LocalEngine:
     def __init__(self, env_cfg: EnvConfig, num_envs: int | None, models: Models | None = None, group: int = GROUP):
         self.env_cfg, self.num_envs, self.models, self.group = env_cfg, num_envs, models, group
         self.venv: VectorGroups | None = None
-
-    def set_models(self, models: Models | None) -> None:
-        self.models = models
 
     def emulators(self, n: int) -> VectorGroups:
         """At least n emulators (more are made only when a call needs more than the last)."""

@@ -53,6 +53,24 @@ class Recorder(Protocol):
     def end(self, job: int) -> None: ...
 
 
+class Episodes:
+    """In-memory recorder: frames, actions, rewards, dones and lives of every job (``eps[job]``, lists)."""
+
+    def __init__(self):
+        self.eps: dict[int, dict[str, list]] = {}
+
+    def begin(self, job: int, frame: np.ndarray, lives: int) -> None:
+        self.eps[job] = {"obs": [frame.copy()], "actions": [], "rewards": [], "dones": [], "lives": [lives]}
+
+    def step(self, job: int, action: int, reward: float, terminated: bool, frame: np.ndarray, lives: int) -> None:
+        e = self.eps[job]
+        for k, v in (("obs", frame.copy()), ("actions", action), ("rewards", reward), ("dones", terminated), ("lives", lives)):
+            e[k].append(v)
+
+    def end(self, job: int) -> None:
+        pass
+
+
 @dataclass
 class EpisodeStats:
     returns: np.ndarray  # (K,) summed raw reward per job
