@@ -161,6 +161,12 @@ class ControllerConfig:
     rollout backend's; all of a default generation's 64 games at once)."""
     alive_bonus: float = 0.0
     """Fitness per surviving dream step (0: reward only)."""
+    select_candidates: int = 0
+    """After the dream phase, play its this many best candidates (one per generation, by dream fitness) and
+    the final CMA-ES mean on ``select_games`` real games each and keep the best real mean: the dream proposes,
+    a few real games choose (0: keep the dream's own choice). Their frames count as real frames."""
+    select_games: int = 4
+    """Real games per candidate of the selection after the dream (seeds of their own, not evaluation's)."""
     init_from: str = ""
     """A controller checkpoint folder whose weights CMA-ES starts from (empty: zeros)."""
 

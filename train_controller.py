@@ -27,10 +27,10 @@ import torch
 from config import Config
 from models.controller import Controller
 from utils.cli import run_cli
-from utils.common import Timer, finished_phase, prepare_run_dir, record_config, resolve_device, seed_everything
+from utils.common import Timer, action_share, finished_phase, prepare_run_dir, record_config, resolve_device, seed_everything
 from utils.data import collection_frames
 from utils.dream import Dream
-from utils.es import calibrate, generation_seeds, pick_best, run_cma, selection_seeds
+from utils.es import calibrate, dream_selection_seeds, finalists, generation_seeds, pick_best, run_cma, selection_seeds
 from utils.io import WEIGHTS_NAME, UserError, atomic_write_json, save_model
 from utils.latents import encode_dataset
 from utils.logger import RunLogger
@@ -96,8 +96,8 @@ class ControllerTraining:
         self.gen_torch.set_state(state["torch_gen"])
         torch.set_rng_state(state["torch_rng"])
         self.env_steps = int(state["env_steps"])
-        if "dream_x" in state:
-            self.saved = {"dream_x": state["dream_x"], "dream_metrics": state["dream_metrics"]}
+        self.saved = {k: state[k] for k in ("dream_x", "dream_metrics", "dream_pool", "select_x", "select_metrics")
+                      if k in state}
         self.running = json.loads(state["running"])
         where = (f"{self.running['name']} generation {len(self.running['digests'])}" if self.running
                  else "the end of the dream phase")
@@ -152,9 +152,32 @@ class ControllerTraining:
         metrics = {"history": hist, "rescored": rescored, "seconds": t.seconds}
         save_model(self.ctrl.set_flat(x), self.paths.dream_controller, self.ctrl.config(), "controller")
         self.saved = {"dream_x": torch.from_numpy(x), "dream_metrics": json.dumps(metrics)}
+        if cc.select_candidates > 0:  # what the real-game selection chooses from
+            self.saved["dream_pool"] = torch.from_numpy(finalists(elites, mean, cc.select_candidates))
         self.save("dream", None, None, None)
         print(f"[controller] dream phase done in {t.seconds:.1f}s; re-scored finalists {np.round(rescored, 2).tolist()}")
         return x, metrics
+
+    def select_phase(self, x: np.ndarray) -> tuple[np.ndarray, dict]:
+        """Play the dream's best candidates on a few seeded real games and keep the best real mean: the dream
+        ranks controllers badly among its best (issue 11's rank agreement), while a few real games tell a
+        collapsed controller from one that plays."""
+        cfg, cc = self.cfg, self.cc
+        if "select_x" in self.saved:  # finished before a kill
+            return self.saved["select_x"].numpy().astype(np.float64), json.loads(self.saved["select_metrics"])
+        pool = self.saved["dream_pool"].numpy().astype(np.float64) if "dream_pool" in self.saved else x[None]
+        t, before = Timer(), self.env_steps
+        scores, counts, stats = self.real_score(pool, dream_selection_seeds(cfg))
+        i = int(np.argmax(scores))
+        metrics = {"scores": scores.tolist(), "chosen": i, "games": cc.select_games, "candidates": len(pool),
+                   "env_steps": self.env_steps - before, "top_action_share": float(action_share(counts).max()),
+                   "seconds": t.seconds, **stats}
+        self.saved.update(select_x=torch.from_numpy(pool[i].copy()), select_metrics=json.dumps(metrics))
+        self.save("select", None, None, None)
+        print(f"[controller] real-game selection of {len(pool)} dream candidates on {cc.select_games} games each: "
+              f"{np.round(scores, 1).tolist()}; chose #{i} ({scores[i]:.1f}) in {t.seconds:.1f}s, "
+              f"{metrics['env_steps'] * cfg.env.frameskip:,} frames")
+        return pool[i].copy(), metrics
 
     def real_phase(self, x: np.ndarray, logger: RunLogger) -> tuple[np.ndarray, dict]:
         cfg, cc = self.cfg, self.cc
@@ -204,9 +227,17 @@ class ControllerTraining:
         try:
             if cc.dream_epochs > 0:
                 x, metrics["dream"] = self.dream_phase(x, logger)
+            if cc.select_candidates > 0:
+                x, metrics["select"] = self.select_phase(x)
+                logger.log({f"controller/select_{k}": v for k, v in metrics["select"].items()
+                            if isinstance(v, (int, float))}, step=cc.dream_epochs)
             if cc.real_epochs > 0:
                 x, real = self.real_phase(x, logger)
                 metrics.update(real)
+            elif self.env_steps:
+                collected = collection_frames(cfg)
+                metrics["env_frames"] = {"collection": collected, "real": self.env_steps * cfg.env.frameskip,
+                                         "total": collected + self.env_steps * cfg.env.frameskip}
             save_model(self.ctrl.set_flat(x), out, self.ctrl.config(), "controller")
             logger.log_artifact(out, "controller")
         finally:

@@ -228,3 +228,43 @@ def test_evaluate_plays_another_controller_and_rejects_a_wrong_one(dry_run, tmp_
     with pytest.raises(UserError, match="not a 'controller' one"):
         evaluate.main(cfg, evaluate.EvaluateOptions(output=str(tmp_path / "r2.json"), controller=str(wrong)))
     assert not (tmp_path / "r2.json").exists()
+
+
+def test_real_game_selection_keeps_the_dream_candidate_that_plays_best(dry_run, tmp_path, monkeypatch):
+    """--controller.select-candidates: the dream's finalists (here with an always-NOOP controller in front,
+    which never scores) play seeded real games and the best real mean is kept; replaying the kept controller
+    on those games gives its recorded score, and the frames are counted."""
+    import shutil
+
+    from utils.data import collection_frames
+    from utils.es import dream_selection_seeds
+    from utils.rollout import Candidates, Models, make_engine
+
+    cfg, _ = dry_run
+    sel = tiny_config(tmp_path, **{"controller.select_candidates": 3, "controller.select_games": 2,
+                                   "controller.real_epochs": 0, "controller.dream_epochs": 4, "controller.real_max_steps": 200})
+    for d in ("data", "vae", "mdn_rnn"):
+        shutil.copytree(cfg.run_path / d, sel.run_path / d)
+    pools, finalists = [], train_controller.finalists
+
+    def with_noop(elites, mean, k):
+        pool = finalists(elites, mean, k)
+        noop = np.zeros_like(pool[0])
+        noop[-6] = 1.0  # the bias of action 0 (NOOP) of six
+        pools.append(np.concatenate([noop[None], pool]))
+        return pools[-1]
+
+    monkeypatch.setattr(train_controller, "finalists", with_noop)
+    metrics = train_controller.main(sel)
+    s, pool = metrics["select"], pools[0]
+    assert s["candidates"] == 5 and s["scores"][0] == 0 and s["chosen"] == int(np.argmax(s["scores"])) > 0
+    wm = WorldModel.load(sel.run_path, torch.device("cpu"))
+    x = wm.controller.get_flat()
+    np.testing.assert_array_equal(x, pool[s["chosen"]].astype(np.float32))
+    engine = make_engine(sel, 2, Models(wm.vae, wm.mdn))
+    kept = engine.play(Candidates(x[None], np.zeros(2, dtype=int)), dream_selection_seeds(sel),
+                       max_steps=sel.controller.real_max_steps)
+    engine.close()
+    assert kept.returns.mean() == pytest.approx(s["scores"][s["chosen"]]) and kept.returns.mean() > 0
+    assert metrics["env_frames"]["real"] == s["env_steps"] * sel.env.frameskip > 5 * 2 * sel.env.frameskip
+    assert metrics["env_frames"]["total"] == collection_frames(sel) + metrics["env_frames"]["real"]

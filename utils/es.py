@@ -30,6 +30,11 @@ def selection_seeds(cfg: Config) -> list[int]:
     return [TRAIN_SEED_BASE // 2 + cfg.seed * 100 + i for i in range(8)]
 
 
+def dream_selection_seeds(cfg: Config) -> list[int]:
+    """The real games on which the dream's candidates are compared (``controller.select_candidates``)."""
+    return [TRAIN_SEED_BASE // 2 + cfg.seed * 100 + 50 + i for i in range(cfg.controller.select_games)]
+
+
 def x_digest(X: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(X, dtype=np.float64).tobytes()).hexdigest()[:16]
 
@@ -96,11 +101,16 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
     return history, elites, np.asarray(es.result.xfavorite)
 
 
+def finalists(elites: list[tuple[float, np.ndarray]], mean: np.ndarray, k: int) -> np.ndarray:
+    """The k best elites (highest first; ties keep generation order) and the CMA-ES mean, stacked (k + 1, n)."""
+    top = sorted(elites, key=lambda e: -e[0])[:k]
+    return np.stack([p for _, p in top] + [mean])
+
+
 def pick_best(elites: list[tuple[float, np.ndarray]], mean: np.ndarray, score: Callable[[np.ndarray], np.ndarray],
               k: int = 3) -> tuple[np.ndarray, list[float]]:
     """Re-score the k best elites and the CMA-ES mean on fresh rollouts; return the winner."""
-    top = sorted(elites, key=lambda e: -e[0])[:k]
-    cands = np.stack([p for _, p in top] + [mean])
+    cands = finalists(elites, mean, k)
     scores = score(cands)
     return cands[int(np.argmax(scores))], scores.tolist()
 
