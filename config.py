@@ -186,6 +186,10 @@ class IterateConfig:
     epsilon: float = 0.1
     """Per step, the chance that the collecting controller switches to a random action held
     data.action_hold_min..max steps (exploration beyond the controller's own habits)."""
+    action_alpha: float = 0.0
+    """0: exploration's random actions are uniform. > 0: each collected game draws its own action preferences
+    from Dirichlet(alpha) for them (as ``data.action_alpha`` does for the random data), so a round also shows
+    the model stretches of habits the controller does not have."""
     vae_epochs: int = 1
     """VAE fine-tuning epochs per round (over all rounds' frames)."""
     mdn_rnn_epochs: int = 10

@@ -64,6 +64,26 @@ def test_epsilon_zero_changes_nothing_and_jobs_draw_their_own_numbers():
     np.testing.assert_array_equal(np.concatenate([c(np.zeros(1, np.int64), np.array([2])) for _ in range(10)]), seq_a[:, 2])
 
 
+def test_exploration_with_dirichlet_habits_draws_from_the_games_own_preferences():
+    """--iterate.action-alpha: each game's random actions come from its own Dirichlet preferences, drawn first
+    from the game's RNG, then held as before."""
+    ids = np.array([3, 4])
+    e = EpsilonHeld(6, 1.0, 1, 1, seed=9, episode_ids=ids, alpha=0.2)
+    e.start(np.arange(2), np.arange(2))
+    seq = np.stack([e(np.zeros(2, np.int64), np.arange(2)) for _ in range(400)])
+    rng = np.random.default_rng([9, 4, 2])
+    prefs = rng.dirichlet(np.full(6, 0.2))
+    expected = []
+    for _ in range(400):
+        rng.random()
+        expected.append(int(rng.choice(6, p=prefs)))
+        rng.integers(1, 2)
+    np.testing.assert_array_equal(seq[:, 1], expected)
+    shares = [np.bincount(seq[:, i], minlength=6).max() / 400 for i in range(2)]
+    assert min(shares) > 0.4  # alpha 0.2: one habit dominates each game (uniform: about 1/6)
+    assert e.random_steps == 800
+
+
 def test_policy_feeds_the_lstm_the_played_action(dry_run):
     from utils.world_model import WorldModel, WorldModelPolicy
 

@@ -70,14 +70,16 @@ class EpsilonHeld:
     uniform action held ``hold_min..hold_max`` steps). Each job (episode) draws from its own RNG, so the
     games do not depend on the emulator count."""
 
-    def __init__(self, n_actions: int, epsilon: float, hold_min: int, hold_max: int, seed: int, episode_ids: np.ndarray):
-        self.args, self.eps, self.seed, self.ids = (n_actions, hold_min, hold_max), epsilon, seed, episode_ids
+    def __init__(self, n_actions: int, epsilon: float, hold_min: int, hold_max: int, seed: int, episode_ids: np.ndarray,
+                 alpha: float = 0.0):
+        self.args, self.eps, self.seed, self.ids, self.alpha = (n_actions, hold_min, hold_max), epsilon, seed, episode_ids, alpha
         self.held: dict[int, HeldRandomPolicy] = {}  # per emulator, for the job it plays
         self.random_steps = 0
 
     def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
         for e, j in zip(envs, jobs):
-            self.held[int(e)] = HeldRandomPolicy(*self.args, np.random.default_rng([self.seed, int(self.ids[int(j)]), 2]))
+            self.held[int(e)] = HeldRandomPolicy(*self.args, np.random.default_rng([self.seed, int(self.ids[int(j)]), 2]),
+                                                 self.alpha)
 
     def __call__(self, actions: np.ndarray, envs: np.ndarray) -> np.ndarray:
         out = np.asarray(actions, dtype=np.int64).copy()
@@ -101,10 +103,12 @@ class Exploring:
     hold_max: int
     seed: int
     episode_ids: np.ndarray
+    alpha: float = 0.0
 
     def build(self, models: Models | None, jobs: np.ndarray) -> WorldModelPolicy:
         assert models is not None
-        explore = EpsilonHeld(self.n_actions, self.epsilon, self.hold_min, self.hold_max, self.seed, self.episode_ids[jobs])
+        explore = EpsilonHeld(self.n_actions, self.epsilon, self.hold_min, self.hold_max, self.seed, self.episode_ids[jobs],
+                              self.alpha)
         return WorldModelPolicy(models.vae, models.mdn, torch.as_tensor(self.params), explore=explore)
 
 
@@ -118,9 +122,12 @@ def collect_round(cfg: Config, k: int, wm: WorldModel, progress: bool) -> dict[s
     prev = RunPaths(round_dir(cfg.run_path, k - 1))
     signature = {**data_signature(cfg), "round": k, "epsilon": it.epsilon, "frames_per_round": it.frames_per_round,
                  "controller": file_digest(prev.controller / "model.safetensors")}
+    if it.action_alpha:  # off: the signature of rounds collected before the setting existed
+        signature["action_alpha"] = it.action_alpha
 
     def spec(episode_ids: np.ndarray) -> Exploring:
-        return Exploring(x, num_actions(cfg.env), it.epsilon, dc.action_hold_min, dc.action_hold_max, seed, episode_ids)
+        return Exploring(x, num_actions(cfg.env), it.epsilon, dc.action_hold_min, dc.action_hold_max, seed, episode_ids,
+                         it.action_alpha)
 
     return collect_with_policy(cfg, round_dir(cfg.run_path, k) / "collected", spec, seed, signature, it.frames_per_round,
                                progress, models=Models(wm.vae, wm.mdn))
