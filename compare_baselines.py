@@ -32,6 +32,7 @@ from config import Config
 from utils.agents import AGENTS, LABELS, REFERENCES, Agent, find_agents
 from utils.cli import run_cli
 from utils.common import Timer, seed_everything
+from utils.evaluation import describe_actions
 from utils.io import UserError, atomic_write_json, atomic_write_text, check_writable_dir
 from utils.wrappers import action_meanings
 
@@ -96,7 +97,7 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
         rows.append([LABELS[name], f"{r['mean']:.1f}", f"{r['std']:.1f}", f"{r['median']:.1f}", f"{r['min']:.0f}",
                      f"{r['max']:.0f}", str(r["num_episodes"]), ("-" if name in REFERENCES else _fmt_frames(frames)) + flag,
                      "-" if name in REFERENCES else _fmt_seconds(r.get("train_seconds")),
-                     f"{max(r['action_share'], key=r['action_share'].get)} {r['top_action_share']:.0%}"])
+                     describe_actions(r).removeprefix("top action ").removeprefix("mean action ")])
     return rows
 
 

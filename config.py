@@ -19,7 +19,7 @@ from typing import Any
 @dataclass
 class EnvConfig:
     env_id: str = "ALE/SpaceInvaders-v5"
-    """Gymnasium id of the ALE game (any ``ALE/<Game>-v5`` works; actions come from the env)."""
+    """Game: ALE/<Game>-v5 (discrete actions) or CarRacing-v3 (continuous; see GAME_DEFAULTS)."""
     frame_size: int = 64
     """Observations are resized (area interpolation) to frame_size x frame_size x 3."""
     frameskip: int = 4
@@ -41,8 +41,15 @@ class EnvConfig:
         """``ALE/SpaceInvaders-v5`` -> ``SpaceInvaders-v5``."""
         return self.env_id.split("/")[-1]
 
+    @property
+    def atari(self) -> bool:
+        return self.env_id.startswith("ALE/")
+
     def protocol(self) -> str:
         """How every score is measured: the one sentence results files, reports and model cards state."""
+        if not self.atari:
+            return (f"full episodes of {self.env_id} (at most {self.max_episode_frames} steps, each action held "
+                    f"{self.frameskip} step{'s' if self.frameskip > 1 else ''}), raw reward, seeded tracks")
         return (f"full games of {self.env_id} (sticky actions {self.repeat_action_probability:g}, frameskip "
                 f"{self.frameskip}), raw score, no reward clipping, no life-loss resets")
 
@@ -475,12 +482,26 @@ PRESETS: dict[str, Callable[[Config], None]] = {
 }
 
 
+# Games beyond the ALE, with the env settings they need in place of the Atari ones (any preset; an explicit
+# flag still wins). CarRacing-v3 (gymnasium, box2d): one physics step per action as in the paper, no sticky
+# actions, gymnasium's own 1,000-step limit, a single 96x96 frame (resized to frame_size).
+GAME_DEFAULTS: dict[str, dict[str, Any]] = {
+    "CarRacing-v3": {"env.frameskip": 1, "env.repeat_action_probability": 0.0, "env.max_episode_frames": 1000,
+                     "env.maxpool": False, "mdn_rnn.life_head": False},
+}
+
+
 def make_config(preset: str = "default", **overrides: Any) -> Config:
     """Build a config from a preset plus dotted overrides, e.g. ``make_config("dry-run", **{"vae.latent_dim": 4})``."""
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
     cfg = Config(preset=preset)
     PRESETS[preset](cfg)
+    named = {k.replace("-", "_") for k in overrides}
+    game = {k.replace("-", "_"): v for k, v in overrides.items()}.get("env.env_id", cfg.env.env_id)
+    for key, value in GAME_DEFAULTS.get(game, {}).items():
+        if key not in named:
+            set_field(cfg, key, value)
     for key, value in overrides.items():
         set_field(cfg, key, value)
     validate(cfg)
@@ -567,8 +588,9 @@ def validate(cfg: Config) -> None:
     if cfg.ppo.batch_size > cfg.ppo.n_steps * cfg.ppo.n_envs:
         raise ConfigError(f"--ppo.batch_size ({cfg.ppo.batch_size}) must be <= ppo.n_steps x ppo.n_envs "
                           f"({cfg.ppo.n_steps * cfg.ppo.n_envs})")
-    if not cfg.env.env_id.startswith("ALE/"):
-        raise ConfigError(f"--env-id must be an ALE id like ALE/SpaceInvaders-v5 (got {cfg.env.env_id!r})")
+    if not cfg.env.env_id.startswith("ALE/") and cfg.env.env_id not in GAME_DEFAULTS:
+        raise ConfigError(f"--env-id must be an ALE id like ALE/SpaceInvaders-v5 or one of {', '.join(GAME_DEFAULTS)} "
+                          f"(got {cfg.env.env_id!r})")
 
 
 def config_from_dict(d: dict[str, Any]) -> Config:

@@ -22,7 +22,7 @@ from pathlib import Path
 from config import Config, EnvConfig
 from utils.cli import run_cli
 from utils.common import Timer, resolve_device, seed_everything
-from utils.evaluation import evaluate_on, record_video, reference_policies
+from utils.evaluation import describe_actions, evaluate_on, record_video, reference_policies
 from utils.hub import hub_folder
 from utils.io import UserError, atomic_write_json, check_writable_dir, read_json
 from utils.rollout import Models, controller_spec, make_engine
@@ -119,10 +119,9 @@ def main(cfg: Config, opts: EvaluateOptions | None = None) -> dict:
         results["agent"] = evaluate_on(engine, controller_spec(wm), cfg.env, seeds)
     results["agent"]["seconds"] = timer.seconds
     a = results["agent"]
-    top = max(a["action_share"], key=a["action_share"].get)
     print(f"[eval] agent: mean {a['mean']:.1f} +/- {a['std']:.1f} (min {a['min']:.0f}, max {a['max']:.0f}) "
           f"over {a['num_episodes']} games; mean length {a['mean_length']:.0f} steps; "
-          f"top action {top} {a['action_share'][top]:.0%}; emulators busy {a['emulator_utilization']:.0%} of their steps")
+          f"{describe_actions(a)}; emulators busy {a['emulator_utilization']:.0%} of their steps")
     if opts.reference:
         results["reference"] = ref = reference_policies(cfg.env, seeds, cfg.eval.seed)
         print(f"[eval] random: mean {ref['random']['mean']:.1f} +/- {ref['random']['std']:.1f}; best constant "

@@ -27,7 +27,15 @@ import torch
 from config import Config
 from models.controller import Controller
 from utils.cli import run_cli
-from utils.common import Timer, action_share, finished_phase, prepare_run_dir, record_config, resolve_device, seed_everything
+from utils.common import (
+    Timer,
+    action_share,
+    finished_phase,
+    prepare_run_dir,
+    record_config,
+    resolve_device,
+    seed_everything,
+)
 from utils.data import collection_frames
 from utils.dream import Dream
 from utils.es import calibrate, dream_selection_seeds, finalists, generation_seeds, pick_best, run_cma, selection_seeds

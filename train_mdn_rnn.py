@@ -32,7 +32,7 @@ from utils.common import (
     seed_everything,
     train_epochs,
 )
-from utils.data import LatentData, SequenceSampler, data_signature, read_manifest
+from utils.data import LatentData, SequenceSampler, action_values, data_signature, read_manifest
 from utils.io import WEIGHTS_NAME, UserError, atomic_write_json, load_weights, save_model
 from utils.latents import encode_dataset
 from utils.logger import RunLogger
@@ -48,7 +48,7 @@ from utils.resume import (
     trim_log,
 )
 from utils.run_paths import RunPaths
-from utils.wrappers import num_actions
+from utils.wrappers import action_space, num_actions
 
 # The config sections this script reads (its --help shows them, with env, logging and the run's fields).
 SECTIONS = ("data", "mdn_rnn")
@@ -92,8 +92,9 @@ def _train(cfg: Config, paths: RunPaths, device: torch.device, signature: dict, 
     trim_log(paths.log("mdn_rnn"), int(state["step"]) if state else 0)  # drop what a killed run's lost part logged
     latent_dim = latents.mu.shape[1]
     mc = cfg.mdn_rnn
+    box = action_space(cfg.env)  # None: discrete actions; else CarRacing's (low, high)
     model = MDNRNN(latent_dim, num_actions(cfg.env), mc.hidden_size, mc.num_mixtures, reward_target=mc.reward_target,
-                   life_head=mc.life_head,
+                   life_head=mc.life_head, action_low=box and box[0], action_high=box and box[1],
                    event_logit_offset=math.log(mc.done_pos_weight) if mc.calibrate_events else 0.0)
     if mc.init_from:  # fine-tuning (iterative training): the given weights, same sizes and heads
         load_weights(model, Path(mc.init_from), "mdn_rnn")
@@ -164,7 +165,7 @@ def calibrate_on(model: MDNRNN, held: LatentData, device: torch.device) -> dict:
     for e in range(len(held.lengths)):
         f, s, T = int(held.frame_start[e]), int(held.step_start[e]), int(held.lengths[e])
         pred, _ = model(torch.from_numpy(held.mu[f:f + T]).float()[None].to(device),
-                        torch.from_numpy(held.actions[s:s + T].astype(np.int64))[None].to(device))
+                        torch.from_numpy(action_values(held.actions[s:s + T]))[None].to(device))
         logits["done"].append(pred["done_logit"][0].cpu())
         if model.life_head:
             logits["life"].append(pred["life_logit"][0].cpu())

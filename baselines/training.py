@@ -31,7 +31,7 @@ from baselines.resume import RESUME_DIR, read_resume, restore_resume, save_resum
 from config import AlgoConfig, Config, EnvConfig
 from utils.common import Timer, finished_phase, prepare_run_dir, record_config, resolve_device, seed_everything
 from utils.evaluation import evaluate_policy, record_video
-from utils.io import atomic_write_json
+from utils.io import UserError, atomic_write_json
 from utils.logger import RunLogger
 from utils.resume import phase_lock, trim_log
 from utils.run_paths import RunPaths
@@ -141,6 +141,12 @@ def train(cfg: Config, algo: str) -> dict[str, Any]:
     the logs keep their lines up to the checkpoint and go on from there.
     """
     module = algo_module(algo)
+    if not cfg.env.atari:
+        if algo == "ddqn":
+            raise UserError(f"DDQN needs discrete actions and {cfg.env.env_id} has continuous ones (steer, gas, brake): "
+                            "use --algorithms ppo sac")
+        raise UserError(f"the {algo.upper()} baseline on {cfg.env.env_id} is not built yet (issue 13): only ALE games "
+                        "have baselines for now")
     out = RunPaths.of(cfg).baseline(algo)
     if (done := finished_phase(out, algo, cfg.restart)) is not None:  # metrics.json is written last
         shutil.rmtree(out / RESUME_DIR, ignore_errors=True)  # left by a kill just after metrics.json

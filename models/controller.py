@@ -1,7 +1,8 @@
-"""The linear controller of World Models: a_t = argmax(W [z_t, h_t] + b).
+"""The linear controller of World Models: a_t = argmax(W [z_t, h_t] + b), or for a continuous action box
+(CarRacing) a_t = low + (tanh(W [z_t, h_t] + b) + 1) / 2 * (high - low), as the paper's tanh controller.
 
 The paper's controller is a single linear layer trained by CMA-ES; for a discrete action set it
-outputs one logit per action. CMA-ES sees it as one flat vector (W row-major, then b);
+outputs one logit per action, for a box one pre-activation per action dimension. CMA-ES sees it as one flat vector (W row-major, then b);
 :func:`batched_logits` evaluates a whole population at once as one batched matmul.
 """
 
@@ -44,6 +45,16 @@ class Controller(nn.Module, PyTorchModelHubMixin):
     def forward(self, z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """z (B, Z), h (B, H) -> logits (B, A)."""
         return self.fc(torch.cat([z, h], dim=-1))
+
+
+def to_actions(logits: torch.Tensor, low: list[float] | None = None, high: list[float] | None = None) -> torch.Tensor:
+    """Controller outputs (..., A) -> actions: the argmax index (...,) for a discrete set (``low`` None), else
+    the vector tanh-squashed into the box [low, high] (..., A) (CarRacing: steer -1..1, gas 0..1, brake 0..1)."""
+    if low is None:
+        return logits.argmax(-1)
+    lo = torch.as_tensor(low, dtype=logits.dtype, device=logits.device)
+    hi = torch.as_tensor(high, dtype=logits.dtype, device=logits.device)
+    return lo + (torch.tanh(logits) + 1.0) * 0.5 * (hi - lo)
 
 
 def batched_logits(params: torch.Tensor, z: torch.Tensor, h: torch.Tensor, action_dim: int) -> torch.Tensor:

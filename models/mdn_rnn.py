@@ -80,7 +80,9 @@ def fit_logit_offset(logits: torch.Tensor, events: float, iters: int = 100) -> f
 
 
 class MDNRNN(nn.Module, PyTorchModelHubMixin):
-    """:param latent_dim: size of z.  :param action_dim: number of discrete actions.
+    """:param latent_dim: size of z.  :param action_dim: number of discrete actions, or the size of a
+        continuous action vector when ``action_low``/``action_high`` (the game's box, e.g. CarRacing's steer,
+        gas, brake) are given: then the LSTM reads the action vector itself instead of a one-hot.
     :param hidden_size: LSTM units.  :param num_mixtures: Gaussians per latent dimension.
     :param reward_target: ``symlog``, ``twohot`` or ``sign`` (what the reward head predicts).
     :param life_head: also predict life loss.  :param event_logit_offset: subtracted from the done logit by
@@ -92,8 +94,14 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
 
     def __init__(self, latent_dim: int = 32, action_dim: int = 6, hidden_size: int = 256, num_mixtures: int = 5,
                  reward_target: str = "sign", life_head: bool = False, event_logit_offset: float = 0.0,
-                 life_logit_offset: float | None = None):
+                 life_logit_offset: float | None = None, action_low: list[float] | None = None,
+                 action_high: list[float] | None = None):
         super().__init__()
+        if (action_low is None) != (action_high is None) or (action_low is not None and not
+                                                              len(action_low) == len(action_high) == action_dim):
+            raise ValueError(f"action_low/action_high must both be given with {action_dim} values, or neither")
+        self.action_low = None if action_low is None else [float(v) for v in action_low]
+        self.action_high = None if action_high is None else [float(v) for v in action_high]
         if reward_target not in REWARD_TARGETS:
             raise ValueError(f"reward_target must be one of {REWARD_TARGETS}, got {reward_target!r}")
         self.latent_dim, self.action_dim = latent_dim, action_dim
@@ -109,7 +117,17 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
         return {"latent_dim": self.latent_dim, "action_dim": self.action_dim,
                 "hidden_size": self.hidden_size, "num_mixtures": self.num_mixtures, "reward_target": self.reward_target,
                 "life_head": self.life_head, "event_logit_offset": self.event_logit_offset,
-                "life_logit_offset": self.life_logit_offset}
+                "life_logit_offset": self.life_logit_offset,
+                **({"action_low": self.action_low, "action_high": self.action_high} if self.continuous else {})}
+
+    @property
+    def continuous(self) -> bool:
+        """True when actions are vectors in a box (CarRacing), False for a discrete action set (Atari)."""
+        return self.action_low is not None
+
+    def action_input(self, actions: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """What the LSTM reads for the action: the one-hot of an index (..,) or the vector itself (.., A)."""
+        return actions.to(dtype) if self.continuous else F.one_hot(actions, self.action_dim).to(dtype)
 
     def initial_state(self, batch: int, device: torch.device | str = "cpu") -> State:
         z = torch.zeros(batch, self.hidden_size, device=device)
@@ -151,20 +169,23 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
         return out
 
     def forward(self, z: torch.Tensor, actions: torch.Tensor, state: State | None = None) -> tuple[dict[str, torch.Tensor], State]:
-        """z (B, T, Z), actions (B, T) int64 -> predictions for step t+1, each (B, T, ...)."""
-        x = torch.cat([z, F.one_hot(actions, self.action_dim).to(z.dtype)], dim=-1)
+        """z (B, T, Z), actions (B, T) int64 (or (B, T, A) float when continuous) -> predictions for step t+1,
+        each (B, T, ...)."""
+        x = torch.cat([z, self.action_input(actions, z.dtype)], dim=-1)
         if state is not None:
             state = (state[0].unsqueeze(0), state[1].unsqueeze(0))
         h, (hn, cn) = self.lstm(x, state)
         return self._split(self.head(h)), (hn[0], cn[0])
 
     def step(self, z: torch.Tensor, actions: torch.Tensor, state: State) -> State:
-        """One LSTM step with the LSTM's own weights. z (B, Z), actions (B,) int64, state (h, c) each (B, H)."""
+        """One LSTM step with the LSTM's own weights. z (B, Z), actions (B,) int64 (or (B, A) float when
+        continuous), state (h, c) each (B, H)."""
         h, c = state
         w_ih, w_hh = self.lstm.weight_ih_l0, self.lstm.weight_hh_l0
         # [z, one_hot(a)] @ W_ih^T == z @ W_z^T + (column a of W_a): no one-hot matmul needed.
         gates = F.linear(z, w_ih[:, : self.latent_dim], self.lstm.bias_ih_l0 + self.lstm.bias_hh_l0)
-        gates = gates + w_ih[:, self.latent_dim:].t()[actions] + F.linear(h, w_hh)
+        w_a = w_ih[:, self.latent_dim:]
+        gates = gates + (F.linear(actions.to(z.dtype), w_a) if self.continuous else w_a.t()[actions]) + F.linear(h, w_hh)
         i, f, g, o = gates.chunk(4, dim=1)
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         h = torch.sigmoid(o) * torch.tanh(c)

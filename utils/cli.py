@@ -33,7 +33,7 @@ SHARED = ("env", "logging")  # every script's, besides the top-level fields
 
 # Seed-era shorthands: flag -> (dotted field, help). A script offers those whose section it reads.
 SHORTHANDS: dict[str, tuple[str, str]] = {
-    "--env-id": ("env.env_id", "ALE env id"),
+    "--env-id": ("env.env_id", "game: ALE/<Game>-v5 or CarRacing-v3"),
     "--debug": ("logging.debug", "show full tracebacks on errors"),
     "--wandb-project": ("logging.wandb_project", "wandb project (implies wandb on)"),
     "--wandb-entity": ("logging.wandb_entity", "wandb entity"),
@@ -181,10 +181,10 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 def check_game(env_id: str) -> None:
     """A game ale_py has a ROM for: an unknown id fails at parse time, before any file is written."""
-    from utils.wrappers import rom_name  # imports ale_py, which every script needs anyway
+    from utils.wrappers import check_game as check  # imports ale_py, which every script needs anyway
 
     try:
-        rom_name(env_id)
+        check(env_id)
     except UserError as e:
         raise ConfigError(str(e)) from None
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from config import Config
 from utils.io import UserError, atomic_path, atomic_write_json, read_json
-from utils.wrappers import num_actions
+from utils.wrappers import action_space, num_actions
 
 MANIFEST = "manifest.json"
 DATA_FORMAT_VERSION = 2  # 2: lives per frame
@@ -96,10 +96,37 @@ class HeldRandomPolicy:
         return self.action
 
 
+def action_values(actions: np.ndarray) -> np.ndarray:
+    """Stored actions as the models read them: int64 indices, or float32 vectors (continuous games)."""
+    return actions.astype(np.float32) if actions.dtype.kind == "f" else actions.astype(np.int64)
+
+
+def _actions_array(actions: np.ndarray) -> np.ndarray:
+    """Stored actions: uint8 indices (discrete games) or float32 (S, A) vectors (CarRacing)."""
+    return actions.astype(np.float32) if actions.ndim > 1 else actions.astype(np.uint8)
+
+
+class BrownianPolicy:
+    """Random continuous actions as World Models' CarRacing data: the first action uniform in the box, then a
+    Brownian walk a_{t+1} = clip(a_t + sqrt(dt) * N(0, I), low, high) (ctallec/world-models'
+    ``sample_continuous_policy``, dt = 1/50), so the car drives, brakes and turns in smooth stretches."""
+
+    def __init__(self, low: list[float], high: list[float], rng: np.random.Generator, dt: float = 1 / 50):
+        self.low, self.high, self.rng, self.dt = np.asarray(low), np.asarray(high), rng, dt
+        self.action: np.ndarray | None = None
+
+    def __call__(self) -> np.ndarray:
+        if self.action is None:
+            self.action = self.rng.uniform(self.low, self.high)
+        else:
+            self.action = np.clip(self.action + np.sqrt(self.dt) * self.rng.standard_normal(len(self.low)), self.low, self.high)
+        return self.action.astype(np.float32)
+
+
 def _write_shard(path: Path, episodes: list[dict[str, Any]]) -> dict[str, Any]:
     arrays = {
         "obs": np.concatenate([e["obs"] for e in episodes]),
-        "actions": np.concatenate([e["actions"] for e in episodes]).astype(np.uint8),
+        "actions": _actions_array(np.concatenate([e["actions"] for e in episodes])),
         "rewards": np.concatenate([e["rewards"] for e in episodes]).astype(np.float32),
         "dones": np.concatenate([e["dones"] for e in episodes]).astype(bool),
         "lives": np.concatenate([e["lives"] for e in episodes]).astype(np.uint8),
@@ -149,7 +176,9 @@ def collect_rollouts(cfg: Config, progress: bool = True) -> dict[str, Any]:
                   "(--restart collects again)")
         t0 = time.time()
         recorder = _ShardWriter(data_dir, manifest, todo, per_shard, n_shards, dc.num_rollouts, cfg.seed, progress)
-        spec = HeldRandomJobs(num_actions(cfg.env), dc.action_hold_min, dc.action_hold_max, cfg.seed, todo, dc.action_alpha)
+        box = action_space(cfg.env)
+        spec = (HeldRandomJobs(num_actions(cfg.env), dc.action_hold_min, dc.action_hold_max, cfg.seed, todo, dc.action_alpha)
+                if box is None else BrownianJobs(box[0], box[1], cfg.seed, todo))
         from utils.rollout import make_engine
 
         try:
@@ -231,6 +260,37 @@ class HeldRandomJobs:
 
     def build(self, models: Any, jobs: np.ndarray) -> _HeldRandomJobs:
         return _HeldRandomJobs(self.n_actions, self.hold_min, self.hold_max, self.seed, self.episode_ids[jobs], self.alpha)
+
+
+@dataclass
+class BrownianJobs:
+    """The rollout engine's spec of Brownian random actions (continuous games); job k plays episode
+    ``episode_ids[k]`` from that episode's own RNG."""
+
+    low: list[float]
+    high: list[float]
+    seed: int
+    episode_ids: np.ndarray
+
+    def build(self, models: Any, jobs: np.ndarray) -> _BrownianJobs:
+        return _BrownianJobs(self.low, self.high, self.seed, self.episode_ids[jobs])
+
+
+class _BrownianJobs:
+    def __init__(self, low: list[float], high: list[float], seed: int, episode_ids: np.ndarray):
+        self.low, self.high, self.seed, self.ids = low, high, seed, episode_ids
+
+    def reset(self, num_envs: int) -> None:
+        self.policies: list[BrownianPolicy | None] = [None] * num_envs
+
+    def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
+        for e, j in zip(envs, jobs):
+            self.policies[e] = BrownianPolicy(self.low, self.high, np.random.default_rng([self.seed, int(self.ids[j]), 1]))
+
+    active_only = True
+
+    def act(self, frames: np.ndarray, envs: np.ndarray) -> np.ndarray:
+        return np.stack([self.policies[e]() for e in envs]) if len(envs) else np.zeros((0, len(self.low)), np.float32)
 
 
 class _HeldRandomJobs:
@@ -477,7 +537,7 @@ class SequenceSampler:
         return {
             "mu": self.data.mu[frame_idx],
             "logvar": self.data.logvar[frame_idx],
-            "actions": self.data.actions[step_idx].astype(np.int64),
+            "actions": action_values(self.data.actions[step_idx]),
             "rewards": self.data.rewards[step_idx],
             "dones": self.data.dones[step_idx].astype(np.float32),
             "life_loss": self.life_loss[step_idx].astype(np.float32),

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from models.controller import batched_logits
+from models.controller import batched_logits, to_actions
 from models.mdn_rnn import MDNRNN, State
-from utils.data import LatentData
+from utils.data import LatentData, action_values
 
 
 @dataclass
@@ -42,7 +42,7 @@ class Dream:
         self.warmup = warmup_steps
         self.mu = torch.from_numpy(latents.mu).to(device)
         self.logvar = torch.from_numpy(latents.logvar).to(device)
-        self.actions = torch.from_numpy(latents.actions.astype(np.int64)).to(device)
+        self.actions = torch.from_numpy(action_values(latents.actions)).to(device)
         self.lives = torch.from_numpy(latents.lives.astype(np.float32)).to(device)
         self.frame_start, self.step_start = latents.frame_start, latents.step_start
 
@@ -87,8 +87,13 @@ class Dream:
         length = torch.zeros(N, device=dev)
         counts = torch.zeros(A, device=dev)
         for _ in range(horizon):
-            a = batched_logits(params, z.view(P, R, Z), h.view(P, R, -1), A).argmax(-1).view(N)
-            counts += torch.bincount(a, weights=alive, minlength=A)
+            out = batched_logits(params, z.view(P, R, Z), h.view(P, R, -1), A)
+            if mdn.continuous:  # the action vector in the game's box; counts: the action sums while alive
+                a = to_actions(out, mdn.action_low, mdn.action_high).view(N, A)
+                counts += (a * alive[:, None]).sum(0)
+            else:
+                a = out.argmax(-1).view(N)
+                counts += torch.bincount(a, weights=alive, minlength=A)
             length += alive
             h, c = mdn.step(z, a, (h, c))
             pred = mdn.predict(h)
@@ -104,4 +109,5 @@ class Dream:
                 ended = ended | (lives <= 0)
             alive = alive * (~ended).float()
             z = mdn.sample(pred, temperature, noise=(u_mix, eps))
-        return DreamResult(total.view(P, R).mean(1), counts.round().long().cpu().numpy(), length.view(P, R))
+        counts = counts.double().cpu().numpy() if mdn.continuous else counts.round().long().cpu().numpy()
+        return DreamResult(total.view(P, R).mean(1), counts, length.view(P, R))

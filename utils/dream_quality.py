@@ -27,11 +27,11 @@ import numpy as np
 import torch
 
 from config import Config
-from utils.data import HeldRandomPolicy, episode_seed
+from utils.data import BrownianPolicy, HeldRandomPolicy, action_values, episode_seed
 from utils.dream import Dream
 from utils.runner import Episodes, run_episodes
 from utils.world_model import WorldModel, WorldModelPolicy
-from utils.wrappers import action_meanings, num_actions
+from utils.wrappers import CONSTANT_ACTIONS, action_meanings, action_space, num_actions
 
 HELDOUT_SEED = 777_777  # collection seed of the held-out games (training data uses cfg.seed)
 RANK_SEED_BASE = 3_000_000  # real games of the rank-agreement candidates
@@ -60,9 +60,12 @@ class _HeldRandom:
     """The collection's policy (random actions held 1-8 steps), one RNG per job."""
 
     def __init__(self, cfg: Config, seed: int, n: int):
-        dc = cfg.data
-        self.make = lambda j: HeldRandomPolicy(num_actions(cfg.env), dc.action_hold_min, dc.action_hold_max,
-                                               np.random.default_rng([seed, j, 1]))
+        dc, box = cfg.data, action_space(cfg.env)
+        if box is not None:  # a continuous game: the collection's Brownian actions
+            self.make = lambda j: BrownianPolicy(box[0], box[1], np.random.default_rng([seed, j, 1]))
+        else:
+            self.make = lambda j: HeldRandomPolicy(num_actions(cfg.env), dc.action_hold_min, dc.action_hold_max,
+                                                   np.random.default_rng([seed, j, 1]))
 
     def reset(self, num_envs: int) -> None:
         self.p: list[Any] = [None] * num_envs
@@ -72,7 +75,7 @@ class _HeldRandom:
             self.p[e] = self.make(int(j))
 
     def act(self, frames: np.ndarray, envs: np.ndarray | None = None) -> np.ndarray:
-        return np.array([p() for p in self.p], dtype=np.int64)
+        return np.array([p() for p in self.p])
 
 
 def heldout_games(cfg: Config, n: int) -> list[dict[str, np.ndarray]]:
@@ -105,7 +108,7 @@ def teacher_forced(wm: WorldModel, games: list[dict[str, np.ndarray]], pay_thres
     for g in games:
         frames = torch.from_numpy(g["obs"]).to(dev)
         z = vae.encode_frames(frames)
-        pred, _ = mdn(z[None, :-1], torch.from_numpy(g["actions"]).long().to(dev)[None])
+        pred, _ = mdn(z[None, :-1], torch.from_numpy(action_values(g["actions"])).to(dev)[None])
         r_hat = mdn.reward_value(pred)[0].cpu().numpy()
         r = g["rewards"].astype(np.float64)
         pays_hat, pays = r_hat > pay_threshold, r > 0
@@ -150,11 +153,19 @@ def teacher_forced(wm: WorldModel, games: list[dict[str, np.ndarray]], pay_thres
     return out
 
 
-def constant_controllers(x: np.ndarray, action_dim: int) -> np.ndarray:
+def constant_controllers(x: np.ndarray, action_dim: int, box: tuple[list[float], list[float]] | None = None,
+                         actions: list[list[float]] | None = None) -> np.ndarray:
     """(A, len(x)) flat controllers that always take action a: zero weights, bias one-hot a (the bias is
-    the last A entries of the flat vector)."""
-    X = np.zeros((action_dim, len(x)))
-    X[:, len(x) - action_dim:] = np.eye(action_dim)
+    the last A entries of the flat vector). A continuous game: one per vector of ``actions``, the bias the
+    controller's tanh mapping inverted (clipped at +-0.999 before atanh, so a bound is reached to 0.1%)."""
+    if box is None:
+        X = np.zeros((action_dim, len(x)))
+        X[:, len(x) - action_dim:] = np.eye(action_dim)
+        return X
+    lo, hi = np.asarray(box[0]), np.asarray(box[1])
+    X = np.zeros((len(actions or []), len(x)))
+    for i, a in enumerate(actions or []):
+        X[i, len(x) - action_dim:] = np.arctanh(np.clip(2 * (np.asarray(a) - lo) / (hi - lo) - 1, -0.999, 0.999))
     return X
 
 
@@ -175,7 +186,9 @@ def rank_agreement(cfg: Config, wm: WorldModel, dream: Dream, x: np.ndarray, n: 
     controller, the dream's reward does not depend on what the agent does."""
     cc = cfg.controller
     rng = np.random.default_rng(cfg.seed + 11)
-    consts = constant_controllers(x, wm.mdn.action_dim)
+    box = action_space(cfg.env)
+    const_names = action_meanings(cfg.env) if box is None else list(CONSTANT_ACTIONS[cfg.env.env_id])
+    consts = constant_controllers(x, wm.mdn.action_dim, box, None if box is None else list(CONSTANT_ACTIONS[cfg.env.env_id].values()))
     X = np.concatenate([candidates(x, n, rng), consts])
     m = len(X)
     g = torch.Generator(device=wm.device).manual_seed(cfg.seed + 11)
@@ -187,7 +200,7 @@ def rank_agreement(cfg: Config, wm: WorldModel, dream: Dream, x: np.ndarray, n: 
     stats = run_episodes(cfg.env, policy, np.tile(seeds, m), num_envs=min(cc.real_num_envs, m * games), max_steps=cc.real_max_steps)
     real = stats.returns.reshape(m, games).mean(1)
     dream_fit = res.fitness.cpu().numpy()
-    names = action_meanings(cfg.env)
+    names = const_names
     constants = {names[a]: {"dream_fitness": float(dream_fit[n + a]), "real_score": float(real[n + a])} for a in range(len(consts))}
     return {"candidates": n, "real_games_each": games, "dream_rollouts": rollouts, "spearman": spearman(dream_fit[:n], real[:n]),
             "dream_fitness": dream_fit[:n].tolist(), "real_score": real[:n].tolist(), "constants": constants,

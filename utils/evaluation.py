@@ -20,14 +20,15 @@ from config import EnvConfig
 from utils.common import action_share
 from utils.io import UserError
 from utils.runner import EpisodeStats, Policy, run_episodes
-from utils.wrappers import action_meanings
+from utils.wrappers import CONSTANT_ACTIONS, action_meanings, action_space
 
 
 class RandomPolicy:
-    """Uniform random actions (the usual 'random agent' reference)."""
+    """Uniform random actions (the usual 'random agent' reference); with ``box`` = (low, high), uniform in
+    the box (a continuous game)."""
 
-    def __init__(self, n_actions: int, seed: int):
-        self.n, self.rng = n_actions, np.random.default_rng(seed)
+    def __init__(self, n_actions: int, seed: int, box: tuple[list[float], list[float]] | None = None):
+        self.n, self.rng, self.box = n_actions, np.random.default_rng(seed), box
 
     def reset(self, num_envs: int) -> None:
         pass
@@ -36,14 +37,16 @@ class RandomPolicy:
         pass
 
     def act(self, frames: np.ndarray, envs: np.ndarray | None = None) -> np.ndarray:
+        if self.box is not None:
+            return self.rng.uniform(self.box[0], self.box[1], size=(len(frames), self.n)).astype(np.float32)
         return self.rng.integers(self.n, size=len(frames))
 
 
 class ConstantPolicy:
     """The same action every step (always-FIRE is Space Invaders' telling reference: 285 on every seed)."""
 
-    def __init__(self, action: int):
-        self.action = action
+    def __init__(self, action: int | np.ndarray):
+        self.action = action  # an index, or an action vector (continuous game)
 
     def reset(self, num_envs: int) -> None:
         pass
@@ -54,22 +57,38 @@ class ConstantPolicy:
     active_only = True
 
     def act(self, frames: np.ndarray, envs: np.ndarray | None = None) -> np.ndarray:
+        if np.ndim(self.action):
+            return np.tile(np.asarray(self.action, dtype=np.float32), (len(frames), 1))
         return np.full(len(frames), self.action, dtype=np.int64)
 
 
 def summarize(stats: EpisodeStats, seeds: list[int], action_names: list[str]) -> dict[str, Any]:
-    """Scores (mean, std, median, min, max), lengths, every game by seed and the actions' shares."""
-    share = action_share(stats.action_counts)
+    """Scores (mean, std, median, min, max), lengths, every game by seed and the actions' shares (a continuous
+    game: the mean action vector, ``action_mean``)."""
+    if stats.action_counts.dtype.kind == "f":  # continuous: the summed action vectors
+        mean = stats.action_counts / max(1, int(stats.lengths.sum()))
+        actions: dict[str, Any] = {"action_mean": {n: round(float(v), 4) for n, v in zip(action_names, mean, strict=True)}}
+    else:
+        share = action_share(stats.action_counts)
+        actions = {"action_share": {n: round(float(s), 4) for n, s in zip(action_names, share, strict=True)},
+                   "top_action_share": float(share.max())}
     return {
         "mean": float(np.mean(stats.returns)), "std": float(np.std(stats.returns)),
         "median": float(np.median(stats.returns)), "min": float(np.min(stats.returns)),
         "max": float(np.max(stats.returns)), "num_episodes": len(stats.returns), "mean_length": float(np.mean(stats.lengths)),
         "episodes": [{"seed": int(s), "score": float(r), "length": int(n)}
                      for s, r, n in zip(seeds, stats.returns, stats.lengths, strict=True)],
-        "action_share": {n: round(float(s), 4) for n, s in zip(action_names, share, strict=True)},
-        "top_action_share": float(share.max()),
+        **actions,
         **stats.log_fields(),
     }
+
+
+def describe_actions(result: dict[str, Any]) -> str:
+    """``top action FIRE 63%`` (discrete), or ``mean action steer -0.02 gas 0.51 brake 0.10`` (continuous)."""
+    if "action_mean" in result:
+        return "mean action " + " ".join(f"{n} {v:.2f}" for n, v in result["action_mean"].items())
+    top = max(result["action_share"], key=result["action_share"].get)
+    return f"top action {top} {result['action_share'][top]:.0%}"
 
 
 def evaluate_policy(env_cfg: EnvConfig, policy: Policy, seeds: list[int], make_env: Callable[[], gym.Env] | None = None,
@@ -85,8 +104,17 @@ def evaluate_on(engine: Any, spec: Any, env_cfg: EnvConfig, seeds: list[int]) ->
 
 
 def reference_policies(env_cfg: EnvConfig, seeds: list[int], rng_seed: int) -> dict[str, Any]:
-    """A uniform random policy and every constant action, on the same seeds."""
+    """A uniform random policy and every constant action, on the same seeds (a continuous game: uniform in
+    its box, and the constant actions of :data:`utils.wrappers.CONSTANT_ACTIONS`, e.g. CarRacing's full gas)."""
     names = action_meanings(env_cfg)
+    box = action_space(env_cfg)
+    if box is not None:
+        out = {"random": evaluate_policy(env_cfg, RandomPolicy(len(names), rng_seed, box), seeds), "constant": {}}
+        for name, a in CONSTANT_ACTIONS[env_cfg.env_id].items():
+            out["constant"][name] = evaluate_policy(env_cfg, ConstantPolicy(np.asarray(a, np.float32)), seeds)
+        best = max(out["constant"], key=lambda k: out["constant"][k]["mean"])
+        out["best_constant"] = {"action": best, **{k: out["constant"][best][k] for k in ("mean", "std", "min", "max")}}
+        return out
     out: dict[str, Any] = {"random": evaluate_policy(env_cfg, RandomPolicy(len(names), rng_seed), seeds), "constant": {}}
     for a, name in enumerate(names):
         out["constant"][name] = evaluate_policy(env_cfg, ConstantPolicy(a), seeds)

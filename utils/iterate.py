@@ -29,7 +29,7 @@ import torch
 
 from config import Config
 from utils.data import MANIFEST, HeldRandomPolicy, collect_with_policy, complete_manifest, data_signature
-from utils.evaluation import evaluate_policy
+from utils.evaluation import describe_actions, evaluate_policy
 from utils.io import atomic_path, atomic_write_json, read_json
 from utils.resume import file_digest
 from utils.rollout import Models
@@ -193,10 +193,10 @@ def finish_round(cfg: Config, k: int, device: torch.device, seconds: float) -> d
     curve = [c for c in read_curve(cfg.run_path) if c["round"] < k]
     total = frames + (curve[-1]["real_frames_total"] if k else 0)  # curve[-1] is round k - 1
     val = validate_round(cfg, k, device)
-    top = max(val["action_share"], key=val["action_share"].get)
+    top = max(val["action_share"], key=val["action_share"].get) if "action_share" in val else describe_actions(val)
     rec = {"round": k, "real_frames": frames, "real_frames_total": total, "validation_mean": val["mean"],
            "validation_std": val["std"], "validation_games": val["num_episodes"], "top_action": top,
-           "top_action_share": val["action_share"][top], "seconds": round(seconds, 1)}
+           "top_action_share": val["action_share"][top] if "action_share" in val else None, "seconds": round(seconds, 1)}
     atomic_write_json(cfg.run_path / "rounds" / CURVE_FILE, [*curve, rec])
     atomic_write_json(round_record(cfg.run_path, k), rec)
     return rec

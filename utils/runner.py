@@ -77,7 +77,8 @@ class EpisodeStats:
     lengths: np.ndarray  # (K,) agent steps per job
     terminated: np.ndarray  # (K,) True if the game ended (not cut by a step cap or truncation)
     env_steps: int  # emulator steps run, idle ones included (an idle emulator in a group still playing is stepped)
-    action_counts: np.ndarray  # (A,) actions taken in the episodes (idle emulators' steps not counted)
+    action_counts: np.ndarray  # (A,) actions taken in the episodes (idle emulators' steps not counted); for a
+    # continuous game (CarRacing) the sum of the action vectors played (divide by lengths.sum() for the mean)
     seconds: float = 0.0  # wall time of the whole call (emulators made, games played, emulators closed)
     reset_seconds: float = 0.0  # of which seeded resets (each reloads the ROM)
 
@@ -132,7 +133,8 @@ class GameBatch:
         rew, term, trunc = np.zeros(len(self.envs)), np.zeros(len(self.envs), bool), np.zeros(len(self.envs), bool)
         for e in np.flatnonzero(~self.over):
             self.stepped += 1
-            self.obs[e], rew[e], term[e], trunc[e], info = self.envs[e].step(int(actions[e]))
+            a = actions[e] if actions.ndim > 1 else int(actions[e])
+            self.obs[e], rew[e], term[e], trunc[e], info = self.envs[e].step(a)
             self.lives[e] = info.get("lives", 0)
         self.over |= term | trunc
         return np.stack(self.obs)[:, None], rew, term, trunc, {"lives": self.lives.copy()}
@@ -237,7 +239,9 @@ def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarr
     N = venv.num_envs  # emulators; those past the first n stay idle (never stepped)
     job = np.full(N, -1)  # job of each emulator, -1 when idle
     next_job = n
-    counts = np.zeros(int(venv.single_action_space.n), dtype=np.int64)
+    box = isinstance(venv.single_action_space, gym.spaces.Box)  # continuous actions (CarRacing): vectors
+    adim = int(venv.single_action_space.shape[0]) if box else int(venv.single_action_space.n)
+    counts = np.zeros(adim, dtype=np.float64 if box else np.int64)
     stepped = venv.stepped
     policy.reset(N)
     active_only = getattr(policy, "active_only", False)
@@ -269,9 +273,9 @@ def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarr
         while (job >= 0).any():
             live = job >= 0
             rows = np.flatnonzero(live) if active_only else np.arange(N)
-            actions = np.zeros(N, dtype=np.int64)
-            actions[rows] = np.asarray(policy.act(obs[rows], rows), dtype=np.int64)
-            if actions.size and (actions.min() < 0 or actions.max() >= len(counts)):  # ale_py would hang, not fail
+            actions = np.zeros((N, adim), dtype=np.float32) if box else np.zeros(N, dtype=np.int64)
+            actions[rows] = np.asarray(policy.act(obs[rows], rows), dtype=actions.dtype)
+            if not box and actions.size and (actions.min() < 0 or actions.max() >= len(counts)):  # ale_py would hang, not fail
                 raise UserError(f"the agent chose action {int(actions.max())} but {env_cfg.env_id} has {len(counts)} "
                                 "actions: it was trained for another game; check --env.env_id")
             new_obs, rew, term, trunc, info = venv.step(actions, live)
@@ -279,7 +283,7 @@ def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarr
             active = np.flatnonzero(live)
             obs[active] = new_obs[active]
             lives[active] = np.asarray(info.get("lives", lives))[active]
-            counts += np.bincount(actions[active], minlength=len(counts))
+            counts += actions[active].sum(0) if box else np.bincount(actions[active], minlength=len(counts))
             j = job[active]
             returns[j] += rew[active]
             lengths[j] += 1
@@ -289,7 +293,8 @@ def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarr
                 ended |= lengths[j] >= max_steps
             if recorder:
                 for e, k in zip(active, j):
-                    recorder.step(k, int(actions[e]), float(rew[e]), bool(term[e]), obs[e], int(lives[e]))
+                    recorder.step(k, actions[e].copy() if box else int(actions[e]), float(rew[e]), bool(term[e]), obs[e],
+                                  int(lives[e]))
             if not ended.any():
                 continue
             done_envs = active[ended]
@@ -311,7 +316,7 @@ def merge_stats(parts: list[tuple[np.ndarray, EpisodeStats]], num_jobs: int, num
     """Per-task results (the task's job indices, its stats) -> one :class:`EpisodeStats` in job order."""
     returns, lengths = np.zeros(num_jobs), np.zeros(num_jobs, dtype=np.int64)
     terminated = np.zeros(num_jobs, dtype=bool)
-    counts = np.zeros(num_actions, dtype=np.int64)
+    counts = np.zeros(num_actions, dtype=parts[0][1].action_counts.dtype if parts else np.int64)  # float: action sums
     env_steps = 0
     for jobs, st in parts:
         returns[jobs], lengths[jobs], terminated[jobs] = st.returns, st.lengths, st.terminated

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from config import Config
+from utils.data import action_values
 from utils.io import UserError, atomic_path, atomic_write_json, read_json
 from utils.plots import plt, save_figure
 from utils.world_model import WorldModel, WorldModelPolicy
@@ -58,14 +59,15 @@ def play_real(cfg: Config, wm: WorldModel, steps: int) -> tuple[np.ndarray, np.n
     obs, _ = env.reset(seed=cfg.eval.seed)
     frames, actions = [obs], []
     for _ in range(steps):
-        a = int(policy.act(obs[None])[0])
+        a = policy.act(obs[None])[0]
+        a = a.copy() if wm.mdn.continuous else int(a)
         obs, _, term, trunc, _ = env.step(a)
         frames.append(obs)
         actions.append(a)
         if term or trunc:
             break
     env.close()
-    return np.stack(frames), np.array(actions, dtype=np.int64)
+    return np.stack(frames), np.array(actions, dtype=np.float32 if wm.mdn.continuous else np.int64)
 
 
 @torch.no_grad()
@@ -118,7 +120,7 @@ def mdn_quality(wm: WorldModel, latents: Any, max_episodes: int, horizon: int) -
         if T < 2:
             continue
         z = torch.from_numpy(latents.mu[fs[e]:fs[e] + T + 1]).float().to(dev)
-        a = torch.from_numpy(latents.actions[ss[e]:ss[e] + T]).long().to(dev)
+        a = torch.from_numpy(action_values(latents.actions[ss[e]:ss[e] + T])).to(dev)
         r = latents.rewards[ss[e]:ss[e] + T]
         d = latents.dones[ss[e]:ss[e] + T].astype(bool)
         pred, _ = mdn(z[None, :-1], a[None])

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from config import EnvConfig
-from models.controller import Controller, batched_logits
+from models.controller import Controller, batched_logits, to_actions
 from models.mdn_rnn import MDNRNN
 from models.vae import ConvVAE
 from utils.io import UserError, load_model_config, load_weights
@@ -95,7 +95,7 @@ class WorldModelPolicy:
         self.params = params.to(self.device, torch.float32)
         self.job_candidates = job_candidates
         self.explore = explore  # replaces some of the controller's actions; the LSTM is fed the action played
-        self.action_counts = np.zeros(mdn.action_dim, dtype=np.int64)
+        self.action_counts = np.zeros(mdn.action_dim, dtype=np.float64 if mdn.continuous else np.int64)
 
     @classmethod
     def from_world_model(cls, wm: WorldModel) -> WorldModelPolicy:
@@ -129,7 +129,7 @@ class WorldModelPolicy:
             logits = batched_logits(self.params, z[None], h[None], self.mdn.action_dim)[0]
         else:  # each emulator with its own candidate's weights
             logits = batched_logits(self.params[cand], z[:, None], h[:, None], self.mdn.action_dim)[:, 0]
-        a = logits.argmax(-1)
+        a = to_actions(logits, self.mdn.action_low, self.mdn.action_high)  # index, or vector in the box
         if self.explore is not None:
             rows = np.arange(len(self.candidate)) if envs is None else np.asarray(envs)
             a = torch.as_tensor(self.explore(a.cpu().numpy(), rows), device=self.device)
@@ -139,5 +139,5 @@ class WorldModelPolicy:
         else:
             self.state[0][idx], self.state[1][idx] = new
         a_np = a.cpu().numpy()
-        self.action_counts += np.bincount(a_np, minlength=self.mdn.action_dim)
+        self.action_counts += a_np.sum(0) if self.mdn.continuous else np.bincount(a_np, minlength=self.mdn.action_dim)
         return a_np

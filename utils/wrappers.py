@@ -11,6 +11,11 @@ and actions.
 
 Game settings follow ``ALE/<Game>-v5``: 4-frame skip, sticky actions 0.25, full game (no life-loss
 terminals), no reward clipping, no no-op or FIRE resets.
+
+``CarRacing-v3`` (gymnasium's box2d game, continuous steer/gas/brake, the paper's own benchmark) goes
+through the same two entry points: :func:`make_single_env` (one env, the 96x96 frame resized) and
+:func:`make_vector_env` (:class:`GymVector`: gymnasium's ``AsyncVectorEnv``, one worker process per env,
+behind the slice of ale_py's vector API the runner uses). :func:`action_space` says which kind a game has.
 """
 
 from __future__ import annotations
@@ -58,6 +63,24 @@ def rom_name(env_id: str) -> str:
         hint = f"did you mean ALE/{close[0].title().replace('_', '')}-v5?" if close else "e.g. ALE/SpaceInvaders-v5"
         raise UserError(f"unknown ALE game in --env.env_id {env_id!r}: no ROM shipped with ale_py matches; {hint}")
     return name
+
+
+def check_game(env_id: str) -> None:
+    """A game this project can play, with a one-line error otherwise (an ALE id needs its ROM, CarRacing box2d)."""
+    if env_id.startswith("ALE/"):
+        rom_name(env_id)
+        return
+    if env_id != CAR_RACING:
+        raise UserError(f"unsupported --env.env_id {env_id!r}: expected ALE/<Game>-v5 (e.g. ALE/SpaceInvaders-v5) "
+                        f"or {CAR_RACING}")
+    try:
+        import Box2D  # noqa: F401
+    except ImportError:
+        raise UserError(f"{CAR_RACING} needs box2d and pygame: pip install box2d==2.3.10 pygame==2.6.1 "
+                        "(make install does)") from None
+
+
+CAR_RACING = "CarRacing-v3"
 
 
 def preprocess_frame(frame: np.ndarray, size: int, dilate: int = 0) -> np.ndarray:
@@ -130,9 +153,31 @@ class MaxPoolSkip(gym.Wrapper):
         return obs, total, terminated, truncated, info
 
 
+class ActionRepeat(gym.Wrapper):
+    """Each action held for ``repeat`` env steps, rewards summed (CarRacing with ``env.frameskip`` > 1)."""
+
+    def __init__(self, env: gym.Env, repeat: int):
+        super().__init__(env)
+        self.repeat = repeat
+
+    def step(self, action):
+        total = 0.0
+        for _ in range(self.repeat):
+            obs, reward, terminated, truncated, info = self.env.step(action)
+            total += float(reward)
+            if terminated or truncated:
+                break
+        return obs, total, terminated, truncated, info
+
+
 def make_single_env(cfg: EnvConfig, render_mode: str | None = None) -> gym.Env:
-    """A single ``ALE/<Game>-v5`` env emitting preprocessed 64x64x3 frames."""
-    rom_name(cfg.env_id)  # validates the id with a clear message
+    """A single env of the game emitting preprocessed 64x64x3 frames (``ALE/<Game>-v5`` or CarRacing-v3)."""
+    check_game(cfg.env_id)  # validates the id with a clear message
+    if not cfg.atari:
+        env = gym.make(CAR_RACING, continuous=True, render_mode=render_mode, max_episode_steps=cfg.max_episode_frames)
+        if cfg.frameskip > 1:
+            env = ActionRepeat(env, cfg.frameskip)
+        return PreprocessFrame(env, cfg.frame_size, cfg.dilate)
     register_ale()
     env = gym.make(
         cfg.env_id,
@@ -146,11 +191,55 @@ def make_single_env(cfg: EnvConfig, render_mode: str | None = None) -> gym.Env:
     return PreprocessFrame(env, cfg.frame_size, cfg.dilate)
 
 
+class GymVector:
+    """``num_envs`` single envs of a non-ALE game (CarRacing-v3) in gymnasium's ``AsyncVectorEnv`` (one worker
+    process each, no autoreset), behind the slice of ale_py's vector API the runner uses: ``reset(seed,
+    options={"reset_mask": m})`` resets only the masked envs, the i-th with ``seed[i]``; ``send``/``recv``
+    step all of them (an idle env is stepped with a zero action: counted by the runner as idle work);
+    observations (N, 1, size, size, 3) uint8, ``info["lives"]`` zeros (the game has no lives)."""
+
+    def __init__(self, cfg: EnvConfig, num_envs: int):
+        check_game(cfg.env_id)
+        self.venv = gym.vector.AsyncVectorEnv([functools.partial(make_single_env, cfg)] * num_envs,
+                                              autoreset_mode=gym.vector.AutoresetMode.DISABLED)
+        self.num_envs = num_envs
+        self.single_action_space = self.venv.single_action_space
+        self.obs = np.zeros((num_envs, 1, cfg.frame_size, cfg.frame_size, 3), np.uint8)
+        self.lives = np.zeros(num_envs, dtype=np.int64)
+
+    def reset(self, seed=None, options: dict | None = None):
+        mask = np.ones(self.num_envs, dtype=bool) if not options or "reset_mask" not in options else options["reset_mask"]
+        seeds: list[int | None] = [None] * self.num_envs
+        for e, s in zip(np.flatnonzero(mask), np.asarray(seed).reshape(-1), strict=True):
+            seeds[int(e)] = int(s)
+        obs, _ = self.venv.reset(seed=seeds, options={"reset_mask": np.asarray(mask, dtype=bool)})
+        self.obs[mask, 0] = obs[mask]
+        return self.obs.copy(), {"lives": self.lives.copy()}
+
+    def send(self, actions: np.ndarray) -> None:
+        self.venv.step_async(np.asarray(actions, dtype=np.float32))
+
+    def recv(self):
+        obs, rew, term, trunc, _ = self.venv.step_wait()
+        self.obs[:, 0] = obs
+        return self.obs.copy(), np.asarray(rew, dtype=np.float64), np.asarray(term), np.asarray(trunc), {"lives": self.lives.copy()}
+
+    def step(self, actions: np.ndarray):
+        self.send(actions)
+        return self.recv()
+
+    def close(self) -> None:
+        self.venv.close()
+
+
 def make_vector_env(cfg: EnvConfig, num_envs: int):
-    """ale_py's threaded C++ vector env with the same game settings and preprocessing.
+    """ale_py's threaded C++ vector env with the same game settings and preprocessing (a non-ALE game:
+    :class:`GymVector`).
 
     Observations come as (num_envs, 1, size, size, 3) uint8; use :func:`squeeze_obs`.
     """
+    if not cfg.atari:
+        return GymVector(cfg, num_envs)
     from ale_py.vector_env import AtariVectorEnv
 
     raw = cfg.dilate > 1  # the max filter needs the full frame: resize here, not in C++
@@ -180,13 +269,27 @@ def squeeze_obs(obs: np.ndarray) -> np.ndarray:
     return obs[:, 0]
 
 
+CAR_RACING_BOX = ([-1.0, 0.0, 0.0], [1.0, 1.0, 1.0])  # steer, gas, brake
+CAR_RACING_ACTIONS = ("steer", "gas", "brake")
+# The constant-action references of a continuous game (Atari: every action of its set).
+CONSTANT_ACTIONS = {"CarRacing-v3": {"gas": [0.0, 1.0, 0.0], "half gas": [0.0, 0.5, 0.0]}}
+
+
+def action_space(cfg: EnvConfig) -> tuple[list[float], list[float]] | None:
+    """None for a discrete action set (ALE), else the action box (low, high) (CarRacing-v3)."""
+    return None if cfg.atari else CAR_RACING_BOX
+
+
 def num_actions(cfg: EnvConfig) -> int:
-    """Size of the game's minimal action set (6 for Space Invaders)."""
+    """Size of the game's minimal action set (6 for Space Invaders), or of its action vector (CarRacing: 3)."""
     return len(action_meanings(cfg))
 
 
 def action_meanings(cfg: EnvConfig) -> list[str]:
-    """The game's minimal action set by name (``NOOP``, ``FIRE``, ...)."""
+    """The game's minimal action set by name (``NOOP``, ``FIRE``, ...), or its action vector's components."""
+    if not cfg.atari:
+        check_game(cfg.env_id)
+        return list(CAR_RACING_ACTIONS)
     return list(_action_meanings(cfg.env_id))
 
 

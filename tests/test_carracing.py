@@ -1,0 +1,165 @@
+"""CarRacing-v3 (issue 13): continuous actions through the whole pipeline, the Atari path unchanged.
+
+* the MDN-RNN reads the action vector (step == sequence forward; a one-hot model is not what it computes),
+  and learns from it (the loss falls on a stream whose next z is the action);
+* the controller's tanh mapping lands in CarRacing's box (steer -1..1, gas and brake 0..1), exactly at
+  the bounds' midpoints for zero output, and the dream and real play use the same mapping;
+* the Brownian random policy stays in the box, moves in small steps and is the same for the same seed;
+* the env: the same seed gives the same track (first frame) and the same score, single and vector env;
+* a tiny CarRacing pipeline end to end (data, VAE, MDN-RNN, controller, evaluation with references,
+  the dream report), and DDQN refused in one line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from conftest import tiny_config
+
+from models.controller import batched_logits, to_actions
+from models.mdn_rnn import MDNRNN
+from utils.data import BrownianPolicy
+from utils.wrappers import CAR_RACING_BOX
+
+BOX = CAR_RACING_BOX
+
+
+def car_config(tmp, **overrides):
+    base = {"env.env_id": "CarRacing-v3", "env.max_episode_frames": 120, "data.max_steps_per_rollout": 60,
+            "controller.real_max_steps": 60}
+    base.update(overrides)
+    return tiny_config(tmp, **base)
+
+
+def test_game_defaults_replace_the_atari_settings_and_an_explicit_flag_wins(tmp_path):
+    cfg = car_config(tmp_path)
+    assert (cfg.env.frameskip, cfg.env.repeat_action_probability, cfg.env.maxpool, cfg.mdn_rnn.life_head) == (1, 0.0, False, False)
+    assert car_config(tmp_path, **{"env.frameskip": 2}).env.frameskip == 2
+    assert tiny_config(tmp_path).env.frameskip == 4  # Atari keeps its own
+
+
+def test_continuous_mdn_rnn_reads_the_action_vector_step_equals_forward():
+    torch.manual_seed(0)
+    m = MDNRNN(latent_dim=5, action_dim=3, hidden_size=12, num_mixtures=2, action_low=BOX[0], action_high=BOX[1])
+    assert m.continuous and m.config()["action_low"] == BOX[0]
+    z, a = torch.randn(2, 6, 5), torch.rand(2, 6, 3)
+    pred_seq, (h_end, _) = m(z, a)
+    state = m.initial_state(2)
+    for t in range(6):
+        state = m.step(z[:, t], a[:, t], state)
+        torch.testing.assert_close(m.predict(state[0])["mu"], pred_seq["mu"][:, t], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(state[0], h_end, rtol=1e-4, atol=1e-5)
+    # The action's value matters (a one-hot reading or a dropped action would not change h this way).
+    other, _ = m(z, a * 0.0)
+    assert not torch.allclose(other["mu"], pred_seq["mu"])
+    with pytest.raises(ValueError, match="action_low"):
+        MDNRNN(latent_dim=5, action_dim=3, action_low=[0.0, 0.0])
+
+
+def test_continuous_mdn_rnn_learns_a_next_z_that_is_the_action():
+    torch.manual_seed(0)
+    m = MDNRNN(latent_dim=3, action_dim=3, hidden_size=16, num_mixtures=1, action_low=BOX[0], action_high=BOX[1])
+    opt = torch.optim.Adam(m.parameters(), lr=1e-2)
+    a = torch.rand(8, 10, 3) * 2 - 1
+    mu = torch.cat([torch.zeros(8, 1, 3), a], dim=1)  # z_{t+1} = a_t
+    batch = {"mu": mu, "logvar": torch.full_like(mu, -6.0), "actions": a, "rewards": torch.zeros(8, 10),
+             "dones": torch.zeros(8, 10), "mask": torch.ones(8, 10)}
+    first = m.compute_loss(batch)[1]["nll"]
+    for _ in range(300):
+        opt.zero_grad()
+        loss, metrics = m.compute_loss(batch)
+        loss.backward()
+        opt.step()
+    assert metrics["nll"] < first - 1.0  # per dimension: the action predicts the next z
+
+
+def test_controller_tanh_mapping_lands_in_the_box():
+    low, high = BOX
+    big = torch.tensor([[-50.0, -50.0, -50.0], [50.0, 50.0, 50.0], [0.0, 0.0, 0.0]])
+    a = to_actions(big, low, high)
+    torch.testing.assert_close(a[0], torch.tensor(low))
+    torch.testing.assert_close(a[1], torch.tensor(high))
+    torch.testing.assert_close(a[2], torch.tensor([0.0, 0.5, 0.5]))  # zero output: the middle of each range
+    x = torch.randn(1000, 3) * 3
+    out = to_actions(x, low, high)
+    assert (out >= torch.tensor(low)).all() and (out <= torch.tensor(high)).all()
+    torch.testing.assert_close(out[:, 0], torch.tanh(x[:, 0]))  # steer is tanh itself
+    torch.testing.assert_close(out[:, 1], (torch.tanh(x[:, 1]) + 1) / 2)
+    assert to_actions(x).shape == (1000,)  # discrete: the argmax index, as before
+    # The dream's and the real policy's controller: batched_logits then the same mapping.
+    params = torch.randn(2, (4 + 6 + 1) * 3)
+    z, h = torch.randn(2, 5, 4), torch.randn(2, 5, 6)
+    acts = to_actions(batched_logits(params, z, h, 3), low, high)
+    assert acts.shape == (2, 5, 3) and acts[..., 1:].min() >= 0
+
+
+def test_brownian_random_policy_stays_in_the_box_and_is_seeded():
+    p = BrownianPolicy(*BOX, np.random.default_rng(3))
+    seq = np.stack([p() for _ in range(500)])
+    q = BrownianPolicy(*BOX, np.random.default_rng(3))
+    np.testing.assert_array_equal(seq, np.stack([q() for _ in range(500)]))
+    assert seq.shape == (500, 3) and seq.dtype == np.float32
+    assert (seq >= np.array(BOX[0], np.float32)).all() and (seq <= np.array(BOX[1], np.float32)).all()
+    steps = np.abs(np.diff(seq, axis=0))
+    assert steps.max() <= np.sqrt(1 / 50) * 5 and steps.mean() < 0.12  # a walk, not fresh uniform draws
+    assert seq[:, 0].std() > 0.1  # it does steer
+
+
+def test_same_seed_same_track_and_score_single_and_vector(tmp_path):
+    from utils.evaluation import ConstantPolicy
+    from utils.runner import run_episodes
+    from utils.wrappers import make_single_env, make_vector_env
+
+    cfg = car_config(tmp_path)
+    env = make_single_env(cfg.env)
+    first = [env.reset(seed=s)[0] for s in (5, 6, 5)]
+    env.close()
+    assert first[0].shape == (64, 64, 3) and np.array_equal(first[0], first[2]) and not np.array_equal(first[0], first[1])
+    venv = make_vector_env(cfg.env, 2)
+    obs, _ = venv.reset(seed=np.array([6, 5]))
+    venv.close()
+    np.testing.assert_array_equal(obs[1, 0], first[0])  # the vector env's worker: the same track
+    gas = ConstantPolicy(np.array([0.0, 0.6, 0.0], np.float32))
+    a = run_episodes(cfg.env, gas, [5, 6, 5], num_envs=2, max_steps=80)
+    b = run_episodes(cfg.env, gas, [5, 6, 5], num_envs=3, max_steps=80)
+    np.testing.assert_allclose(a.returns, b.returns)
+    assert a.returns[0] == a.returns[2] != a.returns[1]
+    np.testing.assert_allclose(a.action_counts, [0.0, 0.6 * a.lengths.sum(), 0.0], rtol=1e-5)  # summed action vectors
+
+
+def test_carracing_dry_run_end_to_end(tmp_path):
+    import json
+
+    import evaluate
+    import train_world_model
+
+    cfg = car_config(tmp_path)
+    summary = train_world_model.main(cfg)
+    run = cfg.run_path
+    shard = np.load(sorted((run / "data").glob("shard_*.npz"))[0])
+    assert shard["actions"].dtype == np.float32 and shard["actions"].shape[1] == 3
+    assert shard["actions"][:, 1:].min() >= 0 and shard["actions"][:, 0].min() >= -1
+    mdn_cfg = json.loads((run / "mdn_rnn" / "config.json").read_text())
+    assert mdn_cfg["action_low"] == BOX[0] and mdn_cfg["life_head"] is False
+    res = json.loads((run / "eval" / "results.json").read_text())
+    agent = res["agent"]
+    assert set(agent["action_mean"]) == {"steer", "gas", "brake"} and "action_share" not in agent
+    assert -1 <= agent["action_mean"]["steer"] <= 1 and agent["action_mean"]["gas"] >= 0
+    assert summary["evaluate"]["mean"] == pytest.approx(agent["mean"], abs=0.05)  # the summary rounds to 0.1
+    assert "CarRacing-v3" in res["protocol"] and "sticky" not in res["protocol"]
+    # The reference policies and the dream report on the continuous game.
+    opts = evaluate.EvaluateOptions(output=str(tmp_path / "ref.json"), reference=True)
+    ref = evaluate.main(cfg, opts)["reference"]
+    assert set(ref["constant"]) == {"gas", "half gas"} and ref["random"]["num_episodes"] == cfg.eval.num_episodes
+    assert ref["random"]["action_mean"]["gas"] == pytest.approx(0.5, abs=0.1)  # uniform in [0, 1]
+    again = evaluate.main(cfg, evaluate.EvaluateOptions(output=str(tmp_path / "again.json")))
+    assert [e["score"] for e in again["agent"]["episodes"]] == [e["score"] for e in agent["episodes"]]
+
+
+def test_ddqn_is_refused_on_a_continuous_game(tmp_path):
+    from baselines.training import train
+    from utils.io import UserError
+
+    with pytest.raises(UserError, match="DDQN.*discrete"):
+        train(car_config(tmp_path), "ddqn")
