@@ -108,15 +108,12 @@ def reference_policies(env_cfg: EnvConfig, seeds: list[int], rng_seed: int) -> d
     its box, and the constant actions of :data:`utils.wrappers.CONSTANT_ACTIONS`, e.g. CarRacing's full gas)."""
     names = action_meanings(env_cfg)
     box = action_space(env_cfg)
-    if box is not None:
-        out = {"random": evaluate_policy(env_cfg, RandomPolicy(len(names), rng_seed, box), seeds), "constant": {}}
-        for name, a in CONSTANT_ACTIONS[env_cfg.env_id].items():
-            out["constant"][name] = evaluate_policy(env_cfg, ConstantPolicy(np.asarray(a, np.float32)), seeds)
-        best = max(out["constant"], key=lambda k: out["constant"][k]["mean"])
-        out["best_constant"] = {"action": best, **{k: out["constant"][best][k] for k in ("mean", "std", "min", "max")}}
-        return out
-    out: dict[str, Any] = {"random": evaluate_policy(env_cfg, RandomPolicy(len(names), rng_seed), seeds), "constant": {}}
-    for a, name in enumerate(names):
+    if box is None:
+        constants: dict[str, Any] = {name: a for a, name in enumerate(names)}
+    else:
+        constants = {name: np.asarray(a, np.float32) for name, a in CONSTANT_ACTIONS[env_cfg.env_id].items()}
+    out: dict[str, Any] = {"random": evaluate_policy(env_cfg, RandomPolicy(len(names), rng_seed, box), seeds), "constant": {}}
+    for name, a in constants.items():
         out["constant"][name] = evaluate_policy(env_cfg, ConstantPolicy(a), seeds)
     best = max(out["constant"], key=lambda k: out["constant"][k]["mean"])
     out["best_constant"] = {"action": best, **{k: out["constant"][best][k] for k in ("mean", "std", "min", "max")}}
