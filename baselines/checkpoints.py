@@ -29,6 +29,28 @@ _PLAY_ONLY = {"_last_obs": None, "_last_episode_starts": None, "_last_original_o
               "exploration_schedule": lambda _: 0.0}
 
 
+def model_class(algo: str, action_space: spaces.Space) -> type[BaseAlgorithm]:
+    """The SB3 class that plays ``algo`` on this action space (a continuous one: the module's CONTINUOUS_MODEL_CLASS)."""
+    module = algo_module(algo)
+    if isinstance(action_space, spaces.Box):
+        if not hasattr(module, "CONTINUOUS_MODEL_CLASS"):
+            raise UserError(f"{algo.upper()} needs discrete actions; this game's are continuous")
+        return module.CONTINUOUS_MODEL_CLASS
+    return module.MODEL_CLASS
+
+
+def _action_space(value: dict[str, Any], algo: str, path: Path) -> spaces.Space:
+    """The action space from the readable part of a checkpoint's JSON: ``n`` (Discrete) or ``low``/``high`` (Box)."""
+    if "n" in value:
+        return spaces.Discrete(int(value["n"]))
+    low, high = str(value.get("low", "")), str(value.get("high", ""))
+    if "_shape" not in value or not low or "..." in low + high:
+        raise UserError(f"{algo} checkpoint {path} has no readable action space; it is corrupt")
+    shape = tuple(value["_shape"])
+    return spaces.Box(np.fromstring(low.strip("[]"), sep=" ").reshape(shape).astype(np.float32),
+                      np.broadcast_to(np.fromstring(high.strip("[]"), sep=" "), shape).astype(np.float32))
+
+
 def safe_custom_objects(algo: str, path: Path) -> dict[str, Any]:
     """Replacements for every pickled field of an SB3 zip, built from its readable JSON (spaces) and our
     own classes; an unexpected pickled field is refused."""
@@ -43,17 +65,20 @@ def safe_custom_objects(algo: str, path: Path) -> dict[str, Any]:
             data = json.loads(z.read("data"))
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError) as e:
         raise UserError(f"{algo} checkpoint {path} cannot be read ({type(e).__name__}); it is corrupt") from None
-    module = algo_module(algo)
+    action_space = _action_space(data.get("action_space", {}), algo, path)
+    cls = model_class(algo, action_space)
     out: dict[str, Any] = {}
     for key, value in data.items():
         if not (isinstance(value, dict) and ":serialized:" in value):
             continue
         if key == "policy_class":
-            out[key] = module.MODEL_CLASS.policy_aliases["CnnPolicy"]
+            out[key] = cls.policy_aliases["CnnPolicy"]
+        elif key == "policy_kwargs" and isinstance(action_space, spaces.Box):
+            out[key] = dict(algo_module(algo).CONTINUOUS_POLICY_KWARGS)
         elif key == "observation_space":
             out[key] = spaces.Box(0, 255, tuple(value["_shape"]), np.uint8)
         elif key == "action_space":
-            out[key] = spaces.Discrete(int(value["n"]))
+            out[key] = action_space
         elif key == "replay_buffer_class":
             out[key] = FrameStackReplayBuffer
         elif key == "rollout_buffer_class":
@@ -75,17 +100,18 @@ def load_model(algo: str, path: Path, device: str = "cpu") -> BaseAlgorithm:
     ``weights_only``, whether the file was trained here or downloaded; training the loaded model
     further would use placeholder schedules (resuming training reads its own checkpoint instead).
     """
-    module = algo_module(algo)
+    algo_module(algo)  # a clear error for an unknown algorithm
     if not path.is_file():
         raise UserError(f"{algo} checkpoint not found: {path}; train it first (python -m baselines.{algo} --mode train)")
     custom = safe_custom_objects(algo, path)
+    cls = model_class(algo, custom.get("action_space", spaces.Discrete(1)))
     try:
-        model = module.MODEL_CLASS.load(path, device=device, custom_objects=custom)
+        model = cls.load(path, device=device, custom_objects=custom)
     except Exception as e:  # zipfile/pickle/torch errors all mean the same to the user
         raise UserError(f"{algo} checkpoint {path} cannot be loaded ({type(e).__name__}: {str(e)[:120]}); "
                         "it is corrupt or from another algorithm") from None
-    if type(model) is not module.MODEL_CLASS:
-        raise UserError(f"{path} holds a {type(model).__name__}, not a {module.MODEL_CLASS.__name__} ({algo})")
+    if type(model) is not cls:
+        raise UserError(f"{path} holds a {type(model).__name__}, not a {cls.__name__} ({algo})")
     return model
 
 

@@ -11,7 +11,8 @@ estimates by sampling are computed exactly:
 Each network has its own Nature-CNN encoder (as CleanRL's ``sac_atari.py``); targets are hard
 copies every ``target_update_interval`` steps. :class:`DiscreteSAC` is an SB3 ``OffPolicyAlgorithm``,
 so collection, replay (the uint8 :class:`~baselines.buffer.FrameStackReplayBuffer`), callbacks and
-save/load are SB3's; only the policy and ``train`` are ours.
+save/load are SB3's; only the policy and ``train`` are ours. A continuous game (CarRacing-v3) gets SB3's own
+SAC with its CNN policy on the same replay buffer.
 
     python -m baselines.sac --mode train --frame-budget 400000   # then scores the best checkpoint
     python -m baselines.sac --mode eval --eval-episodes 30
@@ -33,6 +34,7 @@ import numpy as np
 import torch as th
 import torch.nn.functional as F
 from gymnasium import spaces
+from stable_baselines3 import SAC
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.torch_layers import NatureCNN
@@ -217,14 +219,18 @@ class DiscreteSAC(OffPolicyAlgorithm):
 
 
 MODEL_CLASS = DiscreteSAC
+CONTINUOUS_MODEL_CLASS = SAC  # SB3's own SAC (Haarnoja et al., 2018) for continuous actions (CarRacing)
+CONTINUOUS_POLICY_KWARGS: dict = {}
 
 
-def make_model(cfg: Config, env: VecEnv, device: th.device) -> DiscreteSAC:
+def make_model(cfg: Config, env: VecEnv, device: th.device) -> OffPolicyAlgorithm:
     c = cfg.sac
-    return DiscreteSAC("CnnPolicy", env, learning_rate=c.learning_rate, buffer_size=c.buffer_size,
-                       learning_starts=c.learning_starts, batch_size=c.batch_size, tau=c.tau, gamma=c.gamma,
-                       train_freq=c.train_freq, target_update_interval=c.target_update_interval,
-                       target_entropy_scale=c.target_entropy_scale, seed=cfg.seed, device=device)
+    common = dict(learning_rate=c.learning_rate, buffer_size=c.buffer_size, learning_starts=c.learning_starts,
+                  batch_size=c.batch_size, tau=c.tau, gamma=c.gamma, train_freq=c.train_freq,
+                  target_update_interval=c.target_update_interval, seed=cfg.seed, device=device)
+    if isinstance(env.action_space, spaces.Box):  # SB3's SAC on the same uint8 frame-stack replay buffer
+        return SAC("CnnPolicy", env, replay_buffer_class=FrameStackReplayBuffer, **common)
+    return DiscreteSAC("CnnPolicy", env, target_entropy_scale=c.target_entropy_scale, **common)
 
 
 if __name__ == "__main__":

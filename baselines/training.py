@@ -26,7 +26,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 
 from baselines.checkpoints import algo_module, load_model, save_checkpoint
-from baselines.envs import SB3_PREPROCESSING, SB3Policy, make_baseline_env, make_eval_game
+from baselines.envs import SB3Policy, frame_stack, make_baseline_env, make_eval_game, preprocessing
 from baselines.resume import RESUME_DIR, read_resume, restore_resume, save_resume
 from config import AlgoConfig, Config, EnvConfig
 from utils.common import Timer, finished_phase, prepare_run_dir, record_config, resolve_device, seed_everything
@@ -50,8 +50,8 @@ def total_timesteps(cfg: Config, algo: str) -> int:
 def evaluate_model(model: BaseAlgorithm, env_cfg: EnvConfig, seeds: list[int], deterministic: bool,
                    num_envs: int = 8) -> dict[str, Any]:
     """Seeded full games (raw score, no life-loss resets) with the preprocessing the model trained on."""
-    return evaluate_policy(env_cfg, SB3Policy(model, deterministic), seeds, make_env=lambda: make_eval_game(env_cfg),
-                           num_envs=num_envs)
+    return evaluate_policy(env_cfg, SB3Policy(model, deterministic, frame_stack(env_cfg)), seeds,
+                           make_env=lambda: make_eval_game(env_cfg), num_envs=num_envs)
 
 
 class TrainingMonitor(BaseCallback):
@@ -141,12 +141,9 @@ def train(cfg: Config, algo: str) -> dict[str, Any]:
     the logs keep their lines up to the checkpoint and go on from there.
     """
     module = algo_module(algo)
-    if not cfg.env.atari:
-        if algo == "ddqn":
-            raise UserError(f"DDQN needs discrete actions and {cfg.env.env_id} has continuous ones (steer, gas, brake): "
-                            "use --algorithms ppo sac")
-        raise UserError(f"the {algo.upper()} baseline on {cfg.env.env_id} is not built yet (issue 13): only ALE games "
-                        "have baselines for now")
+    if not cfg.env.atari and algo == "ddqn":
+        raise UserError(f"DDQN needs discrete actions and {cfg.env.env_id} has continuous ones (steer, gas, brake): "
+                        "use --algorithms ppo sac")
     out = RunPaths.of(cfg).baseline(algo)
     if (done := finished_phase(out, algo, cfg.restart)) is not None:  # metrics.json is written last
         shutil.rmtree(out / RESUME_DIR, ignore_errors=True)  # left by a kill just after metrics.json
@@ -224,12 +221,13 @@ def evaluate_checkpoint(cfg: Config, algo: str, which: str = "best", video: bool
     res["seconds"] = timer.seconds
     results = {"env_id": cfg.env.env_id, "algorithm": algo, "checkpoint": str(out / f"{which}_model.zip"),
                "eval_seed": cfg.eval.seed, "train_seed": cfg.seed, "deterministic": deterministic,
-               "protocol": f"{cfg.env.protocol()}; {SB3_PREPROCESSING}",
+               "protocol": f"{cfg.env.protocol()}; {preprocessing(cfg.env)}",
                "agent": res}
     print(f"[{algo}] {which} checkpoint: mean {res['mean']:.1f} +/- {res['std']:.1f} (min {res['min']:.0f}, "
           f"max {res['max']:.0f}) over {res['num_episodes']} games")
     if video:
-        path, score, length = record_video(cfg.env, SB3Policy(model, deterministic), seeds[0], out / "videos", algo,
+        policy = SB3Policy(model, deterministic, frame_stack(cfg.env))
+        path, score, length = record_video(cfg.env, policy, seeds[0], out / "videos", algo,
                                            make_env=lambda mode: make_eval_game(cfg.env, render_mode=mode))
         results["video"] = {"path": str(path), "seed": seeds[0], "score": score, "length": length}
         print(f"[{algo}] video: {path} (score {score:.0f}, {length} steps)")

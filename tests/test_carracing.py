@@ -163,3 +163,58 @@ def test_ddqn_is_refused_on_a_continuous_game(tmp_path):
 
     with pytest.raises(UserError, match="DDQN.*discrete"):
         train(car_config(tmp_path), "ddqn")
+
+
+def test_ppo_and_sac_on_carracing_train_play_back_and_publish(tmp_path):
+    """PPO (rl-zoo's gSDE policy) and SB3's continuous SAC train on CarRacing, their checkpoints load without
+    unpickling into the same class acting exactly as the trained model, seeded evaluation repeats, and a
+    published folder played with ``--from-hub`` gives the published scores; always-FIRE is skipped in one line."""
+    import json
+
+    from conftest import tiny_baseline_config
+    from stable_baselines3 import PPO, SAC
+
+    import evaluate
+    import publish_model
+    from baselines.checkpoints import load_model
+    from baselines.envs import make_baseline_env
+    from baselines.training import evaluate_model, train
+    from utils.agents import reference_agent
+
+    cfg = tiny_baseline_config(tmp_path, **{
+        "env.env_id": "CarRacing-v3", "env.max_episode_frames": 50, "baselines.frame_budget": 128,
+        "baselines.eval_freq_frames": 64, "ppo.n_steps": 32, "ppo.batch_size": 32, "sac.learning_starts": 32,
+        "sac.batch_size": 8, "sac.tau": 0.005, "sac.target_update_interval": 1, "ppo.deterministic_eval": True,
+        "sac.deterministic_eval": True})
+    obs = make_baseline_env(cfg.env, 1, seed=0, training=False).reset()
+    assert obs.shape == (1, 64, 64, 2)  # 64x64 grey, 2 stacked frames (rl-zoo's CarRacing preprocessing)
+    seeds = cfg.eval.seeds()
+    for algo, cls in (("ppo", PPO), ("sac", SAC)):
+        metrics = train(cfg, algo)
+        assert metrics["agent_steps"] >= 128
+        zip_path = cfg.run_path / "baselines" / algo / "final_model.zip"
+        model = load_model(algo, zip_path)
+        assert type(model) is cls and model.action_space.shape == (3,)
+        assert algo != "ppo" or model.use_sde  # gSDE, as rl-zoo's CarRacing PPO
+        trained = cls.load(zip_path, device="cpu")  # SB3's own (unpickling) load as the reference
+        x = np.random.default_rng(0).integers(0, 256, (4, 2, 64, 64), dtype=np.uint8)
+        np.testing.assert_array_equal(model.predict(x, deterministic=True)[0], trained.predict(x, deterministic=True)[0])
+        first = evaluate_model(model, cfg.env, seeds, deterministic=True, num_envs=2)
+        again = evaluate_model(model, cfg.env, seeds, deterministic=True, num_envs=1)
+        assert [e["score"] for e in first["episodes"]] == [e["score"] for e in again["episodes"]]
+        assert set(first["action_mean"]) == {"steer", "gas", "brake"}
+        folder = tmp_path / f"hub_{algo}"
+        argv = ["--run", str(cfg.run_path), "--env-id", "CarRacing-v3", "--hf-username", "someone", "--agent", algo,
+                "--num-episodes", "2", "--env.max-episode-frames", "50", "--logging.progress", "false",
+                "--comparison-dir", "", "--local-dir", str(folder), "--dry-run"]
+        assert publish_model.cli(argv) == 0
+        card = (folder / "README.md").read_text()
+        assert "box2d" in card and "64x64 grey, 2 stacked frames" in card and "atari" not in card
+        out = tmp_path / f"{algo}.json"
+        assert evaluate.cli(["--dry-run", "--num-episodes", "2", "--logging.progress", "false", "--env.max-episode-frames",
+                             "50", "--from-hub", str(folder), "--output", str(out)]) == 0
+        played = json.loads(out.read_text())["agent_results"]["episodes"]
+        published = json.loads((folder / "results.json").read_text())["results"]["episodes"]
+        assert [e["score"] for e in played] == [e["score"] for e in published]
+    with pytest.raises(FileNotFoundError, match="no FIRE action"):
+        reference_agent(cfg, "fire")

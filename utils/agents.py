@@ -18,7 +18,7 @@ from utils.io import read_json
 from utils.logger import read_log
 from utils.run_paths import RunPaths
 from utils.world_model import WorldModel, WorldModelPolicy
-from utils.wrappers import action_meanings
+from utils.wrappers import action_meanings, action_space
 
 AGENTS = ("world-models", "ddqn", "ppo", "sac", "random", "fire")
 LABELS = {"world-models": "World Models", "ddqn": "DDQN", "ppo": "PPO", "sac": "SAC", "random": "random", "fire": "always FIRE"}
@@ -102,7 +102,7 @@ def load_world_models(cfg: Config, device: Any) -> Agent:
 
 def load_sb3_agent(cfg: Config, algo: str, which: str) -> Agent:
     from baselines.checkpoints import load_model
-    from baselines.envs import SB3Policy, make_eval_game
+    from baselines.envs import SB3Policy, frame_stack, make_eval_game
 
     out = RunPaths.of(cfg).baseline(algo)
     path = out / f"{which}_model.zip"
@@ -110,8 +110,9 @@ def load_sb3_agent(cfg: Config, algo: str, which: str) -> Agent:
         raise FileNotFoundError(f"no checkpoint at {path} (train with train_baselines.py --algorithms {algo})")
     model = load_model(algo, path)
     deterministic = getattr(cfg, algo).deterministic_eval
-    agent = Agent(algo, SB3Policy(model, deterministic), str(path), make_env=lambda mode: make_eval_game(cfg.env, mode),
-                  num_envs=cfg.baselines.eval_envs, video_policy=lambda: SB3Policy(model, deterministic))
+    stack = frame_stack(cfg.env)
+    agent = Agent(algo, SB3Policy(model, deterministic, stack), str(path), make_env=lambda mode: make_eval_game(cfg.env, mode),
+                  num_envs=cfg.baselines.eval_envs, video_policy=lambda: SB3Policy(model, deterministic, stack))
     if (out / "metrics.json").exists():
         m = read_json(out / "metrics.json", f"{algo} metrics")
         agent.env_frames, agent.train_seconds = m.get("env_frames"), m.get("train_seconds")
@@ -134,9 +135,11 @@ def reference_agent(cfg: Config, name: str) -> Agent:
     """``random`` (uniform random actions) or ``fire`` (always FIRE)."""
     meanings = action_meanings(cfg.env)
     if name == "random":
-        return Agent("random", RandomPolicy(len(meanings), cfg.eval.seed), "uniform random actions")
+        box = action_space(cfg.env)
+        return Agent("random", RandomPolicy(len(meanings), cfg.eval.seed, box),
+                     "uniform random actions" + (" in the action box" if box else ""))
     if "FIRE" not in meanings:
-        raise FileNotFoundError(f"{cfg.env.env_id} has no FIRE action")
+        raise FileNotFoundError(f"{cfg.env.env_id} has no FIRE action (evaluate.py --reference plays its constant actions)")
     return Agent("fire", ConstantPolicy(meanings.index("FIRE")), "constant action FIRE")
 
 

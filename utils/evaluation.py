@@ -139,7 +139,8 @@ def record_video(env_cfg: EnvConfig, policy: Policy, seed: int, video_dir: Path,
     policy.start(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
     total, length, done = 0.0, 0, False
     while not done:
-        action = int(policy.act(obs[None])[0])
+        action = policy.act(obs[None])[0]  # an index, or an action vector (continuous game)
+        action = int(action) if np.ndim(action) == 0 else np.asarray(action, dtype=np.float32)
         obs, r, term, trunc, _ = env.step(action)
         total += float(r)
         length += 1

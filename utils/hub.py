@@ -32,7 +32,7 @@ def model_card(cfg: Config, agent: str, repo_id: str, results: dict[str, Any], w
     game = cfg.env.game
     data = ModelCardData(
         library_name="world-models-space-invaders" if agent == "world-models" else "stable-baselines3",
-        tags=["reinforcement-learning", "world-models", "atari", game.split("-")[0], game, agent,
+        tags=["reinforcement-learning", "world-models", "atari" if cfg.env.atari else "box2d", game.split("-")[0], game, agent,
               *(["deep-reinforcement-learning", "stable-baselines3"] if agent != "world-models" else ["cma-es"])],
         model_name=f"{ALGO_NAMES[agent]} on {cfg.env.env_id}",
         eval_results=[EvalResult(task_type="reinforcement-learning", task_name="reinforcement-learning",
@@ -47,7 +47,14 @@ def model_card(cfg: Config, agent: str, repo_id: str, results: dict[str, Any], w
         train_seed=cfg.seed, results=results, files=files,
         action_share=json.dumps(r.get("action_share", {})), hyperparameters=json.dumps(hyper, indent=2),
         checkpoint=None if agent == "world-models" else weights["checkpoint"],
+        preprocessing=None if agent == "world-models" else _baseline_preprocessing(cfg),
     )
+
+
+def _baseline_preprocessing(cfg: Config) -> str:
+    from baselines.envs import preprocessing
+
+    return preprocessing(cfg.env)
 
 
 # --------------------------------------------------------------------------- upload
