@@ -7,7 +7,8 @@
 #   bash docs/ablation_dream.sh [SEED] [ARM...]     # default: seed 0, arms all seed_heads no_calibration no_life sign_reward twohot no_maxpool fg_weight
 #                                                   # (also: dilate seq128 mdn300 rw10 dirichlet cal8 mdn300_cal8
 #                                                   #  dirichlet_mdn300_cal8 dirichlet_select: own data, dream then real-game selection;
-#                                                   #  dirichlet_dilate: own data and VAE, Dirichlet actions and dilated frames)
+#                                                   #  dirichlet_dilate: own data and VAE, Dirichlet actions and dilated frames;
+#                                                   #  dirichlet_kl01: own data and VAE, Dirichlet actions and KL weight 0.1)
 #   python docs/ablation_table.py runs/ablation     # the table
 #
 # The seed-era code's arm ("base") is run from its own checkout:
@@ -42,6 +43,7 @@ flags_of() {
     dirichlet_mdn300_cal8) echo --data.action_alpha 0.5 --mdn_rnn.num_epochs 300 --mdn_rnn.calibration_episodes 8 ;;
     dirichlet_select) echo --data.action_alpha 0.5 --controller.select_candidates 8 --controller.select_games 4 ;;
     dirichlet_dilate) echo --data.action_alpha 0.5 --env.dilate 3 ;;
+    dirichlet_kl01) echo --data.action_alpha 0.5 --vae.kl_weight 0.1 ;;
     *) echo "unknown arm $1" >&2; exit 2 ;;
   esac
 }
@@ -52,7 +54,7 @@ for arm in $ARMS; do
   base=all
   [[ $arm == dirichlet_* ]] && base=dirichlet  # dirichlet_<...>: the dirichlet arm's data and VAE if it exists
   src=$ROOT/${base}_s$SEED
-  if [[ $arm != all && $arm != no_maxpool && $arm != dilate && $arm != dirichlet && $arm != dirichlet_select && $arm != dirichlet_dilate && ! -d $run/data ]]; then  # the same frames as "$base" (and its VAE unless fg_weight)
+  if [[ $arm != all && $arm != no_maxpool && $arm != dilate && $arm != dirichlet && $arm != dirichlet_select && $arm != dirichlet_dilate && $arm != dirichlet_kl01 && ! -d $run/data ]]; then  # the same frames as "$base" (and its VAE unless fg_weight)
     [[ -f $src/vae/metrics.json ]] || { echo "run the '$base' arm first (its data and VAE are shared)" >&2; exit 1; }
     mkdir -p "$run"
     cp -r "$src/data" "$run/"

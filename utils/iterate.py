@@ -29,10 +29,10 @@ import torch
 
 from config import Config
 from utils.data import MANIFEST, HeldRandomPolicy, collect_with_policy, complete_manifest, data_signature
-from utils.evaluation import describe_actions, evaluate_policy
+from utils.evaluation import describe_actions, evaluate_on
 from utils.io import atomic_path, atomic_write_json, read_json
 from utils.resume import file_digest
-from utils.rollout import Models
+from utils.rollout import Models, controller_spec, make_engine
 from utils.run_paths import RunPaths
 from utils.world_model import WorldModel, WorldModelPolicy
 from utils.wrappers import num_actions
@@ -181,10 +181,11 @@ def real_frames_of(cfg: Config, k: int) -> int:
 
 
 def validate_round(cfg: Config, k: int, device: torch.device) -> dict[str, Any]:
-    """Round k's controller on the validation games (not the evaluation games)."""
+    """Round k's controller on the validation games (not the evaluation games), on the rollout engine."""
     wm = WorldModel.load(round_dir(cfg.run_path, k), device, env=cfg.env)
     seeds = [cfg.baselines.validation_seed + i for i in range(cfg.iterate.eval_episodes)]
-    return evaluate_policy(cfg.env, WorldModelPolicy.from_world_model(wm), seeds)
+    with make_engine(cfg, cfg.eval.num_envs or None, Models(wm.vae, wm.mdn)) as engine:
+        return evaluate_on(engine, controller_spec(wm), cfg.env, seeds)
 
 
 def finish_round(cfg: Config, k: int, device: torch.device, seconds: float) -> dict[str, Any]:
