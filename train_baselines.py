@@ -40,8 +40,12 @@ SHORTHANDS = {
 SECTIONS = ("eval", "baselines", *ALGORITHMS)
 
 
-def parse_algorithms(names: list[str]) -> list[str]:
+def parse_algorithms(names: list[str], continuous: bool = False) -> list[str]:
+    """``all`` is every algorithm the game's actions allow (a continuous game: PPO and SAC, not DDQN)."""
     if names == ["all"]:
+        if continuous:
+            print("[baselines] continuous actions: all = ppo, sac (DDQN needs discrete actions)")
+            return [a for a in ALGORITHMS if a != "ddqn"]
         return list(ALGORITHMS)
     bad = [n for n in names if n not in ALGORITHMS]
     if bad:
@@ -52,11 +56,11 @@ def parse_algorithms(names: list[str]) -> list[str]:
 @dataclass
 class BaselinesOptions:
     algorithms: list[str] = field(default_factory=lambda: ["all"], metadata={"metavar": "ALGO"})
-    """all, or any of ddqn, ppo, sac."""
+    """all (a continuous game: ppo and sac), or any of ddqn, ppo, sac."""
 
 
 def main(cfg: Config, opts: BaselinesOptions | None = None) -> dict:
-    algos = parse_algorithms((opts or BaselinesOptions()).algorithms)
+    algos = parse_algorithms((opts or BaselinesOptions()).algorithms, continuous=not cfg.env.atari)
     summary: dict = {"algorithms": {}, "failed": {}}
     total = Timer()
     for algo in algos:

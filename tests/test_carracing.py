@@ -163,6 +163,10 @@ def test_ddqn_is_refused_on_a_continuous_game(tmp_path):
 
     with pytest.raises(UserError, match="DDQN.*discrete"):
         train(car_config(tmp_path), "ddqn")
+    from train_baselines import parse_algorithms
+
+    assert parse_algorithms(["all"], continuous=True) == ["ppo", "sac"]  # "all" = what the game's actions allow
+    assert parse_algorithms(["all"]) == ["ddqn", "ppo", "sac"]
 
 
 def test_ppo_and_sac_on_carracing_train_play_back_and_publish(tmp_path):
