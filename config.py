@@ -160,7 +160,8 @@ class ControllerConfig:
     """Initial CMA-ES step size of the dream phase (the controller starts at zero)."""
     real_sigma0: float = 2.0
     """Initial step size of the real phase in logit units: candidates' logits differ from the dream
-    best's (rescaled to unit logit std on real data) by about this much."""
+    best's (rescaled to unit logit std on real data) by about this much (a continuous game: its pre-tanh
+    outputs, not rescaled)."""
     real_max_steps: int = 3000
     """Cap on agent steps per real training episode."""
     real_num_envs: int = 64
@@ -486,6 +487,7 @@ def _carracing(cfg: Config) -> None:
     cfg.controller.real_rollouts = 2
     cfg.controller.real_epochs = 60
     cfg.controller.real_max_steps = 1000
+    cfg.controller.real_sigma0 = 0.5  # pre-tanh units: 2.0 would saturate steer/gas/brake
     cfg.eval.num_episodes = 100
     # rl-baselines3-zoo's PPO for CarRacing (its policy, gSDE, is set in baselines/ppo.py for any Box game).
     cfg.ppo.n_steps = 512

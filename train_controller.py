@@ -194,9 +194,9 @@ class ControllerTraining:
         else:
             starts = self.dream.sample_starts(512, np.random.default_rng(cfg.seed + 7))
             feats = torch.cat([starts.z, starts.state[0]], dim=1).cpu().numpy().astype(np.float64)
-            x, sigma = calibrate(x, feats, cc.real_sigma0)
-        print(f"[controller] real phase starts from the dream's best, rescaled; step size {sigma:.4f} "
-              f"(= {cc.real_sigma0} logit units)")
+            x, sigma = calibrate(x, feats, cc.real_sigma0, rescale=cfg.env.atari)  # tanh outputs are not scale-free
+        print(f"[controller] real phase starts from the dream's best{', rescaled' if cfg.env.atari else ''}; step size "
+              f"{sigma:.4f} (= {cc.real_sigma0} {'logit' if cfg.env.atari else 'pre-tanh'} units)")
         t = Timer()
         collected = collection_frames(cfg)
         hist, elites, mean = run_cma("real", x, sigma, cfg, cc.real_epochs, lambda X, g: self.real_score(X, generation_seeds(cfg, g)),

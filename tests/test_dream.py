@@ -261,3 +261,21 @@ def test_cma_es_in_the_dream_learns_the_paying_action(k):
     assert res.action_counts.sum() == 8 * horizon and res.action_counts[k] >= 0.95 * 8 * horizon
     assert float(res.fitness[0]) >= 0.95 * horizon
     assert hist[0]["mean"] < 0.8 * horizon  # the first generation did not already know it
+
+
+def test_real_phase_calibration_rescales_logits_but_keeps_a_tanh_controller():
+    """Atari: argmax is scale-free, so the start point is rescaled to unit logit std on the features; a continuous
+    game's tanh outputs are not, so x is kept. Either way a step of sigma per weight moves an output by about
+    ``logit_sigma`` (sigma * ||[f, 1]||)."""
+    from utils.es import calibrate
+
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(64, 5))
+    x = rng.normal(size=3 * 6) * 7.0  # 3 outputs, 5 features + bias
+    scaled, sigma = calibrate(x, feats, 2.0)
+    W, b = scaled[:15].reshape(3, 5), scaled[15:]
+    assert (feats @ W.T + b).std() == pytest.approx(1.0)
+    assert sigma == pytest.approx(2.0 / math.sqrt((feats**2).sum(1).mean() + 1.0))
+    kept, sigma_kept = calibrate(x, feats, 2.0, rescale=False)
+    np.testing.assert_array_equal(kept, x)
+    assert sigma_kept == sigma

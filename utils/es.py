@@ -115,18 +115,20 @@ def pick_best(elites: list[tuple[float, np.ndarray]], mean: np.ndarray, score: C
     return cands[int(np.argmax(scores))], scores.tolist()
 
 
-def calibrate(x: np.ndarray, feats: np.ndarray, logit_sigma: float) -> tuple[np.ndarray, float]:
+def calibrate(x: np.ndarray, feats: np.ndarray, logit_sigma: float, rescale: bool = True) -> tuple[np.ndarray, float]:
     """Scale the start point and step size of the real phase in logit units.
 
     ``argmax(W f + b)`` does not change when (W, b) is scaled, but CMA-ES's step size does, and a
     dream-trained controller can have any scale. Rescale x so that its logits on real features
     ``feats`` (N, F) have unit std, and pick sigma so that a step moves every logit by about
     ``logit_sigma`` (a perturbation of std sigma per weight moves a logit by sigma * ||[f, 1]||).
+    ``rescale=False`` (a continuous game: ``tanh(W f + b)`` changes with the scale) keeps x as it is and
+    only picks sigma, in units of the pre-tanh outputs.
     """
     A = len(x) // (feats.shape[1] + 1)
     W, b = x[: A * feats.shape[1]].reshape(A, -1), x[A * feats.shape[1]:]
     scale = float((feats @ W.T + b).std())
-    if scale > 0:
+    if scale > 0 and rescale:
         x = x / scale
     f_norm = float(np.sqrt((feats**2).sum(1).mean() + 1.0))
     return x, logit_sigma / f_norm
