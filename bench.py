@@ -64,9 +64,7 @@ class BenchOptions:
     output: str | None = None
     """Also write the figures as JSON here."""
     generation: bool = True
-    """Also play whole real CMA-ES generations on the rollout engine (the phase-level figure; a few minutes)."""
-    generations: int = 3
-    """Generations in a row for the phase-level figure (played twice: without and with readied resets)."""
+    """Also play one whole real CMA-ES generation on the rollout engine (the phase-level figure; about a minute)."""
 
 
 def bench_env_and_agent_loop(cfg: Config, vae: ConvVAE, mdn: MDNRNN, n_envs: int, dur: float) -> dict:
@@ -97,47 +95,27 @@ def bench_env_and_agent_loop(cfg: Config, vae: ConvVAE, mdn: MDNRNN, n_envs: int
     return out
 
 
-def bench_real_generation(cfg: Config, vae: ConvVAE, mdn: MDNRNN, loop_rate: float, generations: int) -> dict:
-    """Real CMA-ES generations as the real phase plays them: each population x real_rollouts seeded games (capped
-    at real_max_steps) queued on the rollout engine (``--rollout.backend``; local: real_num_envs emulators, made
-    before the clock starts), by random controllers, ``generations`` in a row, twice in one run: first without,
-    then with the next generation's games readied in each tail (``prepare``, as the real phase does). Whole-phase
-    agent steps/s of each, their ratio to the agent loop's, and the emulators' utilization (the share of their
-    steps that played a game, not an idle tail)."""
+def bench_real_generation(cfg: Config, vae: ConvVAE, mdn: MDNRNN, loop_rate: float) -> dict:
+    """One real CMA-ES generation as the real phase plays it: population x real_rollouts seeded games (capped
+    at real_max_steps) queued on the rollout engine (``--rollout.backend``; local: real_num_envs emulators),
+    by random controllers. Whole-phase agent steps/s, its ratio to the agent loop's, and the emulators'
+    utilization (the share of their steps that played a game, not an idle tail)."""
     from utils.es import generation_seeds
     from utils.rollout import Candidates, Models, make_engine
 
     cc, A, Z, H = cfg.controller, mdn.action_dim, vae.latent_dim, mdn.hidden_size
-    P = cc.population_size
-    X = np.random.default_rng(cfg.seed).normal(0, 0.1, (P, (Z + H + 1) * A)).astype(np.float32)
-    spec = Candidates(X, np.repeat(np.arange(P), cc.real_rollouts))
-    out: dict = {}
-    for readied in (False, True):
-        steps = games = env_steps = 0
-        resets, lengths = 0.0, []
-        with make_engine(cfg, cc.real_num_envs, Models(vae, mdn)) as engine:
-            if hasattr(engine, "emulators"):
-                engine.emulators(min(cc.real_num_envs or P * cc.real_rollouts, P * cc.real_rollouts))
-            t0 = time.perf_counter()
-            for g in range(generations):
-                nxt = np.tile(generation_seeds(cfg, g + 1), P) if readied and g + 1 < generations else None
-                stats = engine.play(spec, np.tile(generation_seeds(cfg, g), P), max_steps=cc.real_max_steps, prepare=nxt)
-                steps += int(stats.lengths.sum())
-                env_steps += stats.env_steps
-                games += len(stats.lengths)
-                resets += stats.reset_seconds
-                lengths.extend(stats.lengths.tolist())
-            seconds = time.perf_counter() - t0
-        key = "generation" if readied else "generation_unreadied"
-        out |= {f"{key}_steps_per_s": steps / seconds, f"{key}_utilization": steps / env_steps if env_steps else 0.0,
-                f"{key}_reset_seconds": resets, f"{key}_seconds": seconds,
-                f"ratio_{key}_to_agent_loop": steps / seconds / loop_rate}
-    out |= {"generations": generations, "generation_games": games // generations,
-            "generation_mean_length": float(np.mean(lengths)), "generation_max_length": int(np.max(lengths)),
-            "ratio_readied_to_unreadied": out["generation_steps_per_s"] / out["generation_unreadied_steps_per_s"],
+    X = np.random.default_rng(cfg.seed).normal(0, 0.1, (cc.population_size, (Z + H + 1) * A)).astype(np.float32)
+    seeds = generation_seeds(cfg, 0)
+    spec = Candidates(X, np.repeat(np.arange(cc.population_size), len(seeds)))
+    with make_engine(cfg, cc.real_num_envs, Models(vae, mdn)) as engine:
+        stats = engine.play(spec, np.tile(seeds, cc.population_size), max_steps=cc.real_max_steps)
+    return {"generation_steps_per_s": stats.steps_per_second, "generation_utilization": stats.utilization,
+            "generation_reset_seconds": stats.reset_seconds,
+            "generation_seconds": stats.seconds, "generation_games": len(stats.lengths),
+            "generation_mean_length": float(stats.lengths.mean()), "generation_max_length": int(stats.lengths.max()),
+            "ratio_generation_to_agent_loop": stats.steps_per_second / loop_rate,
             "generation_emulators": cc.real_num_envs if cfg.rollout.backend == "local"
             else cfg.rollout.workers * cfg.rollout.envs_per_worker, "backend": cfg.rollout.backend}
-    return out
 
 
 def bench_dream(cfg: Config, mdn: MDNRNN, device: torch.device, dur: float) -> dict:
@@ -252,16 +230,14 @@ def report(out: dict, cfg: Config) -> None:
             ("MDN-RNN train", out["mdn_rnn_train_seq_steps_per_s"], "sequence steps/s")]
     for name, v, unit in rows:
         print(f"  {name:<36} {v:>12,.0f} {unit}")
-    for key, what in (("generation_unreadied", "not readied"), ("generation", "readied")):
-        if f"{key}_steps_per_s" in out:
-            print(f"  {f'real generations, {what}':<36} {out[f'{key}_steps_per_s']:>12,.0f} env steps/s "
-                  f"({out['generations']} x {out['generation_games']} games on {out['generation_emulators']} emulators, "
-                  f"{out['backend']}; emulators busy {out[f'{key}_utilization']:.0%}; {out[f'{key}_seconds']:.1f} s, "
-                  f"{out[f'{key}_reset_seconds']:.1f} s of it waiting for seeded resets)")
+    if "generation_steps_per_s" in out:
+        print(f"  {'real generation, whole phase':<36} {out['generation_steps_per_s']:>12,.0f} env steps/s "
+              f"({out['generation_games']} games on {out['generation_emulators']} emulators, {out['backend']}; "
+              f"emulators busy {out['generation_utilization']:.0%}; {out['generation_seconds']:.1f} s, "
+              f"{out['generation_reset_seconds']:.1f} s of it seeded resets)")
     print(f"  {'agent loop / raw env':<36} {out['ratio_agent_loop_to_env']:>12.2f}")
     if "generation_steps_per_s" in out:
-        print(f"  {'real generations / agent loop':<36} {out['ratio_generation_to_agent_loop']:>12.2f} "
-              f"(not readied: {out['ratio_generation_unreadied_to_agent_loop']:.2f})")
+        print(f"  {'real generation / agent loop':<36} {out['ratio_generation_to_agent_loop']:>12.2f}")
     print(f"  {'dream / agent loop':<36} {out['ratio_dream_to_agent_loop']:>12.1f}")
     print(f"  {'VAE encode / train':<36} {out['ratio_vae_encode_to_train']:>12.1f}")
     print(f"  {'VAE resume state, per epoch':<36} {out['vae_resume_save_seconds']:>12.2f} s ({out['vae_resume_megabytes']:.0f} MB)")
@@ -289,7 +265,7 @@ def main(cfg: Config, args: BenchOptions | None = None) -> dict:
     mdn = MDNRNN(Z, A, mc.hidden_size, mc.num_mixtures).to(device).eval()
     out.update(bench_env_and_agent_loop(cfg, vae, mdn, n_envs, args.duration))
     if args.generation:
-        out.update(bench_real_generation(cfg, vae, mdn, out["agent_loop_steps_per_s"], args.generations))
+        out.update(bench_real_generation(cfg, vae, mdn, out["agent_loop_steps_per_s"]))
     out.update(bench_dream(cfg, mdn, device, args.duration))
     vae_figures, opt_vae = bench_vae(cfg, vae, device, args.duration)
     out.update(vae_figures)

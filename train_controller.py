@@ -137,16 +137,14 @@ class ControllerTraining:
                                  self.cc.dream_horizon, self.cc.temperature, self.gen_torch, self.cc.alive_bonus)
         return res.fitness.cpu().numpy().astype(np.float64), res.action_counts, {"dream_length": float(res.lengths.mean())}
 
-    def real_score(self, X: np.ndarray, seeds: list[int], next_seeds: list[int] | None = None
-                   ) -> tuple[np.ndarray, np.ndarray, dict]:
+    def real_score(self, X: np.ndarray, seeds: list[int]) -> tuple[np.ndarray, np.ndarray, dict]:
         """Every candidate on the same seeded real games: (mean score (P,), action histogram, {emulator
-        utilization, agent steps/s}). ``next_seeds``: the next generation's games, readied in this one's tail."""
+        utilization, agent steps/s})."""
         # Job k = candidate k // R playing seed k % R, queued on the rollout engine's emulators.
         if self.engine is None:
             self.engine = make_engine(self.cfg, self.cc.real_num_envs, Models(self.wm.vae, self.wm.mdn))
         spec = Candidates(np.asarray(X, dtype=np.float32), np.repeat(np.arange(len(X)), len(seeds)))
-        prepare = None if next_seeds is None else np.tile(next_seeds, len(X))  # the population size is fixed
-        stats = self.engine.play(spec, np.tile(seeds, len(X)), max_steps=self.cc.real_max_steps, prepare=prepare)
+        stats = self.engine.play(spec, np.tile(seeds, len(X)), max_steps=self.cc.real_max_steps)
         self.env_steps += int(stats.lengths.sum())
         return stats.returns.reshape(len(X), len(seeds)).mean(1), stats.action_counts, stats.log_fields()
 
@@ -201,13 +199,8 @@ class ControllerTraining:
               f"{sigma:.4f} (= {cc.real_sigma0} {'logit' if cfg.env.atari else 'pre-tanh'} units)")
         t = Timer()
         collected = collection_frames(cfg)
-
-        def fitness(X: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, dict]:
-            nxt = generation_seeds(cfg, g + 1) if g + 1 < cc.real_epochs else None  # readied in g's tail
-            return self.real_score(X, generation_seeds(cfg, g), nxt)
-
-        hist, elites, mean = run_cma("real", x, sigma, cfg, cc.real_epochs, fitness, logger, cfg.logging.progress,
-                                     env_frames=lambda: collected + self.env_steps * cfg.env.frameskip,
+        hist, elites, mean = run_cma("real", x, sigma, cfg, cc.real_epochs, lambda X, g: self.real_score(X, generation_seeds(cfg, g)),
+                                     logger, cfg.logging.progress, env_frames=lambda: collected + self.env_steps * cfg.env.frameskip,
                                      step_offset=cc.dream_epochs, resume=progress,
                                      checkpoint=functools.partial(self.save, "real", x, sigma))
         x, rescored = pick_best(elites, mean, lambda X: self.real_score(X, selection_seeds(cfg))[0])

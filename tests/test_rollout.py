@@ -64,32 +64,6 @@ def test_emulator_count_and_grouping_change_no_world_model_score(generation):
     assert runs[0].utilization == 1.0 and runs[0].env_steps == runs[0].lengths.sum()
 
 
-def test_the_next_generations_games_readied_in_the_tail_are_the_same_games(generation):
-    """``prepare``: groups whose games are over are reset in the background for the next call's seeds; the next
-    call then resets none of them and plays exactly the games it would have played. Readied with other seeds,
-    every group is reset again, with the same scores."""
-    from utils.rollout import LocalEngine
-    from utils.runner import run_episodes
-
-    env, models, spec, seeds = generation
-    ref = run_episodes(env, spec.build(models, np.arange(len(seeds))), seeds, num_envs=6, max_steps=80, group=2)
-    engine = LocalEngine(env, 6, models, group=2)  # 3 groups of 2 emulators, one job each
-    resets = []
-    for readied, expect in ((seeds, 0), (seeds + 5, 3)):
-        engine.play(spec, seeds + 1, max_steps=30, prepare=readied)
-        venv = engine.venv
-        original = venv._reset_group
-        venv._reset_group = lambda g, m, s, f=original: (resets.append(g), f(g, m, s))[1]
-        out = engine.play(spec, seeds, max_steps=80)
-        venv._reset_group = original
-        assert len(resets) == expect
-        resets.clear()
-        np.testing.assert_array_equal(out.returns, ref.returns)
-        np.testing.assert_array_equal(out.lengths, ref.lengths)
-        np.testing.assert_array_equal(out.action_counts, ref.action_counts)
-    engine.close()
-
-
 def test_utilization_counts_the_idle_emulators_of_the_tail():
     """3 jobs of exactly 50 steps on 2 emulators: 100 steps of 2 emulators, one idle for the last 50."""
     from config import EnvConfig

@@ -166,8 +166,7 @@ class RayEngine:
         ray.get([w.pid.remote() for w in self.workers])  # the actors are up: their start is not a generation's time
 
     def play(self, spec: Any, seeds: list[int] | np.ndarray, max_steps: int | None = None,
-             recorder: Recorder | None = None, prepare: list[int] | np.ndarray | None = None) -> EpisodeStats:
-        """As :meth:`utils.rollout.LocalEngine.play`; ``prepare`` is ignored (tasks go to whichever worker is free)."""
+             recorder: Recorder | None = None) -> EpisodeStats:
         import ray
 
         timer = Timer()

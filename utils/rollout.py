@@ -52,9 +52,8 @@ def controller_spec(wm: Any) -> Candidates:
 
 class Engine(Protocol):
     def play(self, spec: PolicySpec, seeds: list[int] | np.ndarray, max_steps: int | None = None,
-             recorder: Recorder | None = None, prepare: list[int] | np.ndarray | None = None) -> EpisodeStats:
-        """One game per seed, job k with ``seeds[k]``; ``recorder`` sees every frame of every job; ``prepare``:
-        the next call's seeds, a hint (the local engine resets for them in this call's tail)."""
+             recorder: Recorder | None = None) -> EpisodeStats:
+        """One game per seed, job k with ``seeds[k]``; ``recorder`` sees every frame of every job."""
 
     def close(self) -> None: ...
 
@@ -75,12 +74,11 @@ class LocalEngine:
         return self.venv
 
     def play(self, spec: PolicySpec, seeds: list[int] | np.ndarray, max_steps: int | None = None,
-             recorder: Recorder | None = None, prepare: list[int] | np.ndarray | None = None) -> EpisodeStats:
-        """``prepare``: the next call's seeds, whose resets run in this call's tail (see :func:`run_episodes`)."""
+             recorder: Recorder | None = None) -> EpisodeStats:
         jobs = np.arange(len(seeds))
         venv = self.emulators(min(self.num_envs or len(seeds), len(seeds)))
         return run_episodes(self.env_cfg, spec.build(self.models, jobs), seeds, num_envs=self.num_envs,
-                            max_steps=max_steps, recorder=recorder, venv=venv, prepare=prepare)
+                            max_steps=max_steps, recorder=recorder, venv=venv)
 
     def close(self) -> None:
         if self.venv is not None:

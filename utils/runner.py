@@ -171,24 +171,6 @@ class VectorGroups:
         self.stepped = 0
         self.started = [False] * len(self.envs)
         self.pool = ThreadPoolExecutor(max_workers=max(1, min(len(sizes), os.cpu_count() or 1)))
-        self.ready: dict[int, tuple[np.ndarray, Any]] = {}  # group -> (seeds, future of its reset): see prepare
-
-    def group_of(self, e: int) -> slice:
-        """The emulators of emulator e's group."""
-        g = int(np.searchsorted(self.bounds, e, side="right")) - 1
-        return slice(int(self.bounds[g]), int(self.bounds[g + 1]))
-
-    def prepare(self, sl: slice, seeds: np.ndarray) -> None:
-        """Reset the idle group ``sl`` with ``seeds`` on the thread pool, in the background, for a later :meth:`reset`
-        of the same emulators with the same seeds (the next call's first games), which then costs nothing. The
-        tail of one generation, where most emulators idle, readies the next one's games. A seeded reset gives the
-        same game whenever it happens, so scores are unchanged (test); a group stepped or reset otherwise first
-        is simply reset again."""
-        g = int(np.searchsorted(self.bounds, sl.start, side="right")) - 1
-        if g in self.ready:  # already on its way (two of its games ended on the same step)
-            return
-        m = np.ones(sl.stop - sl.start, dtype=bool)
-        self.ready[g] = (np.array(seeds, dtype=np.int64), self.pool.submit(self._reset_group, g, m, np.asarray(seeds)))
 
     def _slices(self):
         return [(env, slice(int(lo), int(hi))) for env, lo, hi in zip(self.envs, self.bounds[:-1], self.bounds[1:], strict=True)]
@@ -209,16 +191,7 @@ class VectorGroups:
             if (k := int(mask[sl].sum())):
                 todo.append((g, sl, mask[sl], np.asarray(seed[pos:pos + k])))
                 pos += k
-        done = {}
-        for g, _, m, s in todo:  # a group readied by prepare() with these seeds is not reset again
-            if g in self.ready:
-                seeds, fut = self.ready.pop(g)
-                res = fut.result()  # also: the background reset is over before the group is used
-                if m.all() and np.array_equal(seeds, s):
-                    done[g] = res
-        fresh = self.pool.map(lambda t: self._reset_group(t[0], t[2], t[3]), [t for t in todo if t[0] not in done])
-        results = [done[t[0]] if t[0] in done else next(fresh) for t in todo]
-        for (_, sl, m, _), (obs, lives) in zip(todo, results, strict=True):
+        for (_, sl, m, _), (obs, lives) in zip(todo, self.pool.map(lambda t: self._reset_group(t[0], t[2], t[3]), todo), strict=True):
             if self.obs is None:
                 self.obs = np.zeros((self.num_envs, *obs.shape[1:]), dtype=obs.dtype)
             self.obs[sl][m] = obs[m]
@@ -228,10 +201,6 @@ class VectorGroups:
     def step(self, actions: np.ndarray, live: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
         n = self.num_envs
         run = [(env, sl) for env, sl in self._slices() if live is None or live[sl].any()]
-        if self.ready:
-            for g, (_, sl) in enumerate(self._slices()):
-                if g in self.ready and (live is None or live[sl].any()):  # stepped before its readied games came
-                    self.ready.pop(g)[1].result()
         for env, sl in run:
             env.send(np.ascontiguousarray(actions[sl]))
         rew, term, trunc = np.zeros(n), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
@@ -243,8 +212,7 @@ class VectorGroups:
         return self.obs.copy(), rew, term, trunc, {"lives": self.lives.copy()}
 
     def close(self) -> None:
-        self.pool.shutdown()  # waits for background resets
-        self.ready.clear()
+        self.pool.shutdown()
         for env in self.envs:
             env.close()
 
@@ -252,23 +220,15 @@ class VectorGroups:
 def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarray, num_envs: int | None = None,
                  max_steps: int | None = None, recorder: Recorder | None = None,
                  make_env: Callable[[], gym.Env] | None = None, group: int = GROUP,
-                 venv: VectorGroups | None = None, prepare: list[int] | np.ndarray | None = None) -> EpisodeStats:
+                 venv: VectorGroups | None = None) -> EpisodeStats:
     """Play one episode per seed (job k uses ``seeds[k]``), ``num_envs`` at a time (default: all), on
     ale_py's vector envs of ``group`` emulators (:class:`VectorGroups`, made for the call, or ``venv``'s,
     kept between calls: making an emulator loads its ROM), or on ``make_env()``'s single envs when given.
-
-    ``prepare``: the seeds of the next call on the same kept ``venv`` (its job k starts on emulator k). A group
-    whose emulators have all finished their last job is reset for them in the background
-    (:meth:`VectorGroups.prepare`), so the next call starts without waiting for those resets.
 
     A policy with ``active_only`` acts only for the emulators playing a game; any other sees every emulator
     at every step (as it always did: a policy with one RNG for all emulators draws the same numbers)."""
     t0 = time.perf_counter()
     seeds = np.asarray(seeds, dtype=np.int64)
-    if prepare is not None and not hasattr(venv, "prepare"):  # only kept VectorGroups can be readied
-        prepare = None
-    elif prepare is not None:
-        prepare = np.asarray(prepare, dtype=np.int64)
     K = len(seeds)
     n = min(num_envs or K, K, venv.num_envs if venv is not None else K)
     returns, lengths = np.zeros(K), np.zeros(K, dtype=np.int64)
@@ -343,11 +303,6 @@ def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarr
                     recorder.end(int(k))
             take = min(len(done_envs), K - next_job)
             job[done_envs[take:]] = -1
-            if prepare is not None and take < len(done_envs):
-                for e in done_envs[take:]:
-                    sl = venv.group_of(int(e))
-                    if sl.stop <= len(prepare) and (job[sl] < 0).all():
-                        venv.prepare(sl, prepare[sl])
             if take:
                 assign(done_envs[:take], np.arange(next_job, next_job + take))
                 next_job += take
