@@ -123,7 +123,7 @@ def main(cfg: Config, opts: EvaluateOptions | None = None) -> dict:
           f"over {a['num_episodes']} games; mean length {a['mean_length']:.0f} steps; "
           f"{describe_actions(a)}; emulators busy {a['emulator_utilization']:.0%} of their steps")
     if opts.reference:
-        results["reference"] = ref = reference_policies(cfg.env, seeds, cfg.eval.seed)
+        results["reference"] = ref = reference_policies(cfg.env, seeds, cfg.eval.seed, cfg.eval.num_envs or None)
         print(f"[eval] random: mean {ref['random']['mean']:.1f} +/- {ref['random']['std']:.1f}; best constant "
               f"({ref['best_constant']['action']}): mean {ref['best_constant']['mean']:.1f} +/- {ref['best_constant']['std']:.1f}")
     if cfg.eval.record_video:

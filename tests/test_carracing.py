@@ -222,3 +222,5 @@ def test_ppo_and_sac_on_carracing_train_play_back_and_publish(tmp_path):
         assert [e["score"] for e in played] == [e["score"] for e in published]
     with pytest.raises(FileNotFoundError, match="no FIRE action"):
         reference_agent(cfg, "fire")
+    # Each CarRacing env is a process: references and World Models play eval.num_envs (4) games at once, not all.
+    assert reference_agent(cfg, "random").num_envs == cfg.eval.num_envs == 4

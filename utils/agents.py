@@ -34,7 +34,7 @@ class Agent:
     policy: Any  # a utils.runner Policy
     checkpoint: str
     make_env: Callable[[str | None], Any] | None = None  # render_mode -> a single env (SB3 agents); None: the vector env
-    num_envs: int | None = None  # games at once (None: all)
+    num_envs: int | None = None  # games at once (None: all; World Models and references: eval.num_envs)
     video_policy: Callable[[], Any] | None = None  # a fresh policy for the recorded game (default: ``policy``)
     env_frames: int | None = None  # emulator frames used in training
     train_seconds: float | None = None
@@ -75,7 +75,7 @@ def load_world_models(cfg: Config, device: Any) -> Agent:
         paths = RunPaths(round_dir(RunPaths.of(cfg).root, last["round"]))
         wm = WorldModel.load(paths.root, device, env=cfg.env)
         agent = Agent("world-models", WorldModelPolicy.from_world_model(wm), str(paths.controller),
-                      video_policy=lambda: WorldModelPolicy.from_world_model(wm))
+                      num_envs=cfg.eval.num_envs or None, video_policy=lambda: WorldModelPolicy.from_world_model(wm))
         agent.env_frames = last["real_frames_total"]
         first = _first_pass_seconds(RunPaths.of(cfg))
         agent.train_seconds = None if first is None else first + sum(r["seconds"] for r in rounds)
@@ -89,7 +89,7 @@ def load_world_models(cfg: Config, device: Any) -> Agent:
         raise FileNotFoundError(f"no trained {', '.join(missing)} in {paths.root} (train with train_world_model.py)")
     wm = WorldModel.load(paths.root, device, env=cfg.env)
     agent = Agent("world-models", WorldModelPolicy.from_world_model(wm), str(paths.controller),
-                  video_policy=lambda: WorldModelPolicy.from_world_model(wm))
+                  num_envs=cfg.eval.num_envs or None, video_policy=lambda: WorldModelPolicy.from_world_model(wm))
     metrics = read_json(paths.controller / "metrics.json", "controller metrics")
     agent.env_frames = metrics.get("env_frames", {}).get("total")
     agent.train_seconds = _first_pass_seconds(paths)
@@ -137,10 +137,10 @@ def reference_agent(cfg: Config, name: str) -> Agent:
     if name == "random":
         box = action_space(cfg.env)
         return Agent("random", RandomPolicy(len(meanings), cfg.eval.seed, box),
-                     "uniform random actions" + (" in the action box" if box else ""))
+                     "uniform random actions" + (" in the action box" if box else ""), num_envs=cfg.eval.num_envs or None)
     if "FIRE" not in meanings:
         raise FileNotFoundError(f"{cfg.env.env_id} has no FIRE action (evaluate.py --reference plays its constant actions)")
-    return Agent("fire", ConstantPolicy(meanings.index("FIRE")), "constant action FIRE")
+    return Agent("fire", ConstantPolicy(meanings.index("FIRE")), "constant action FIRE", num_envs=cfg.eval.num_envs or None)
 
 
 def find_agents(cfg: Config, names: list[str], which: str) -> tuple[list[Agent], dict[str, str]]:

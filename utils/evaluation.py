@@ -103,18 +103,20 @@ def evaluate_on(engine: Any, spec: Any, env_cfg: EnvConfig, seeds: list[int]) ->
     return summarize(engine.play(spec, seeds), seeds, action_meanings(env_cfg))
 
 
-def reference_policies(env_cfg: EnvConfig, seeds: list[int], rng_seed: int) -> dict[str, Any]:
+def reference_policies(env_cfg: EnvConfig, seeds: list[int], rng_seed: int, num_envs: int | None = None) -> dict[str, Any]:
     """A uniform random policy and every constant action, on the same seeds (a continuous game: uniform in
-    its box, and the constant actions of :data:`utils.wrappers.CONSTANT_ACTIONS`, e.g. CarRacing's full gas)."""
+    its box, and the constant actions of :data:`utils.wrappers.CONSTANT_ACTIONS`, e.g. CarRacing's full gas),
+    ``num_envs`` games at once (default: all)."""
     names = action_meanings(env_cfg)
     box = action_space(env_cfg)
     if box is None:
         constants: dict[str, Any] = {name: a for a, name in enumerate(names)}
     else:
         constants = {name: np.asarray(a, np.float32) for name, a in CONSTANT_ACTIONS[env_cfg.env_id].items()}
-    out: dict[str, Any] = {"random": evaluate_policy(env_cfg, RandomPolicy(len(names), rng_seed, box), seeds), "constant": {}}
+    out: dict[str, Any] = {"random": evaluate_policy(env_cfg, RandomPolicy(len(names), rng_seed, box), seeds, num_envs=num_envs),
+                           "constant": {}}
     for name, a in constants.items():
-        out["constant"][name] = evaluate_policy(env_cfg, ConstantPolicy(a), seeds)
+        out["constant"][name] = evaluate_policy(env_cfg, ConstantPolicy(a), seeds, num_envs=num_envs)
     best = max(out["constant"], key=lambda k: out["constant"][k]["mean"])
     out["best_constant"] = {"action": best, **{k: out["constant"][best][k] for k in ("mean", "std", "min", "max")}}
     return out
