@@ -1,0 +1,42 @@
+"""Does z know where the cannon is? utils.probes.cannon_report on each run's own stored frames (every 4th frame of
+its data/, so each run is measured on its own random episodes), printed as a table and written as JSON.
+
+    python docs/issue11/cannon_probe.py RUN [RUN ...] [--output docs/issue11/cannon_probe.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from utils.probes import cannon_report  # noqa: E402
+from utils.world_model import load_vae  # noqa: E402
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("runs", nargs="+")
+parser.add_argument("--output", default="")
+parser.add_argument("--stride", type=int, default=4, help="use every STRIDE-th frame")
+args = parser.parse_args()
+torch.manual_seed(0)
+rows = {}
+for run in args.runs:
+    frames, episodes = [], []
+    for shard in sorted(Path(run, "data").glob("shard_*.npz")):
+        d = np.load(shard)
+        obs, lengths, ids = d["obs"], d["lengths"], d["episode_ids"]
+        ep = np.repeat(ids, lengths + 1)  # each episode stores length + 1 frames
+        frames.append(obs[::args.stride])
+        episodes.append(ep[::args.stride])
+    vae = load_vae(Path(run) / "vae", torch.device("cpu")).eval()
+    rows[run] = cannon_report(vae, np.concatenate(frames), np.concatenate(episodes), torch.device("cpu"))
+    r = rows[run]
+    print(f"{run}: {r['frames']} frames, cannon present {r['present']:.2f}, found in the reconstruction "
+          f"{r['recon_found']:.2f}, linear probe R^2 {r['probe_r2']:.3f}", flush=True)
+if args.output:
+    Path(args.output).write_text(json.dumps(rows, indent=1) + "\n")

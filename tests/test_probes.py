@@ -1,0 +1,66 @@
+"""utils.probes: the cannon found by colour on hand-made frames, the ridge probe's R^2 against known relations, and
+the report on a stand-in VAE whose code is (or is not) the cannon's position."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from utils.probes import cannon_report, cannon_x, ridge_r2
+
+GREEN, OLIVE = (50, 132, 50), (80, 90, 40)
+
+
+def frame(x: int | None) -> np.ndarray:
+    f = np.zeros((64, 64, 3), np.uint8)
+    f[59:64] = OLIVE  # the ground: not green enough
+    f[3:6, 2:26] = GREEN  # the score at the top: outside the cannon rows
+    if x is not None:
+        f[57:59, x - 1:x + 2] = GREEN
+    return f
+
+
+def test_cannon_x_by_colour():
+    xs = cannon_x(np.stack([frame(10), frame(40), frame(None)]))
+    np.testing.assert_array_equal(xs[:2], [10.0, 40.0])
+    assert np.isnan(xs[2])
+
+
+def test_ridge_r2_is_one_for_a_linear_code_and_low_for_noise():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(400, 5))
+    y = 3.0 * z[:, 1] - z[:, 4] + 7.0
+    assert ridge_r2(z[:300], y[:300], z[300:], y[300:], alpha=1e-6) == pytest.approx(1.0, abs=1e-6)
+    noise = rng.normal(size=400)
+    assert ridge_r2(z[:300], noise[:300], z[300:], noise[300:]) < 0.05
+
+
+class StandIn:
+    """A 'VAE' whose code is the cannon's x (``knows``) or a constant, and whose decoder paints the cannon at
+    the code's x (or paints nothing)."""
+
+    def __init__(self, knows: bool, paints: bool):
+        self.knows, self.paints = knows, paints
+
+    def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
+        x = torch.as_tensor(np.nan_to_num(cannon_x(frames.numpy()), nan=30.0), dtype=torch.float32)
+        code = x if self.knows else torch.full_like(x, 30.0) + 0.01 * torch.randn_like(x)
+        return torch.stack([code, torch.randn_like(x)], dim=1)
+
+    def decode(self, mu: torch.Tensor) -> torch.Tensor:
+        out = np.stack([frame(int(round(float(m))) if self.paints else None) for m in mu[:, 0]])
+        return torch.as_tensor(out, dtype=torch.float32).permute(0, 3, 1, 2) / 255.0
+
+
+def test_cannon_report_tells_a_code_that_knows_the_cannon_from_one_that_does_not():
+    torch.manual_seed(0)
+    rng = np.random.default_rng(1)
+    xs = [int(v) if v < 60 else None for v in rng.integers(2, 64, 200)]
+    frames, episodes = np.stack([frame(x) for x in xs]), np.repeat(np.arange(20), 10)
+    present = float(np.mean([x is not None for x in xs]))
+    good = cannon_report(StandIn(knows=True, paints=True), frames, episodes, torch.device("cpu"), batch=64)
+    assert good["present"] == pytest.approx(present) and good["recon_found"] == 1.0
+    assert good["probe_r2"] == pytest.approx(1.0, abs=1e-3)
+    blind = cannon_report(StandIn(knows=False, paints=False), frames, episodes, torch.device("cpu"), batch=64)
+    assert blind["recon_found"] == 0.0 and blind["probe_r2"] < 0.1
