@@ -178,7 +178,8 @@ class ControllerTraining:
         scores, counts, stats = self.real_score(pool, dream_selection_seeds(cfg))
         i = int(np.argmax(scores))
         metrics = {"scores": scores.tolist(), "chosen": i, "games": cc.select_games, "candidates": len(pool),
-                   "env_steps": self.env_steps - before, "top_action_share": float(action_share(counts).max()),
+                   "env_steps": self.env_steps - before,
+                   **({} if counts.dtype.kind == "f" else {"top_action_share": float(action_share(counts).max())}),
                    "seconds": t.seconds, **stats}
         self.saved.update(select_x=torch.from_numpy(pool[i].copy()), select_metrics=json.dumps(metrics))
         self.save("select", None, None, None)

@@ -44,6 +44,12 @@ class WorldModelOptions:
     """Also score a random policy and every constant action on the evaluation games."""
 
 
+def _top(rec: dict) -> str:
+    """A round's top action and its share (a continuous game: its mean action, already in ``top_action``)."""
+    share = rec.get("top_action_share")
+    return rec["top_action"] if share is None else f"{rec['top_action']} {share:.0%}"
+
+
 def main(cfg: Config, opts: WorldModelOptions | None = None) -> dict:
     opts = opts or WorldModelOptions()
     summary: dict = {}
@@ -80,7 +86,7 @@ def main(cfg: Config, opts: WorldModelOptions | None = None) -> dict:
         if name == "rounds":
             for r in s:
                 print(f"  round {r['round']:<5} real_frames={r['real_frames_total']}  validation={r['validation_mean']:.1f}"
-                      f"  top_action={r['top_action']} {r['top_action_share']:.0%}")
+                      f"  top_action={_top(r)}")
         elif isinstance(s, dict):
             print(f"  {name:<11} " + "  ".join(f"{k}={v}" for k, v in s.items()))
     print(f"  total       {summary['total_seconds']}s  -> {cfg.run_path}")
@@ -113,8 +119,7 @@ def iterate_rounds(cfg: Config) -> list[dict]:
         rec = iterate.finish_round(cfg, k, device, t.seconds)
         curve.append(rec)
         print(f"[iterate] round {k} done in {t.seconds:.0f}s: {rec['real_frames_total']} real frames in all, "
-              f"validation {rec['validation_mean']:.1f} +/- {rec['validation_std']:.1f} ({rec['top_action']} "
-              f"{rec['top_action_share']:.0%})")
+              f"validation {rec['validation_mean']:.1f} +/- {rec['validation_std']:.1f} ({_top(rec)})")
     return curve
 
 

@@ -148,6 +148,9 @@ def test_carracing_dry_run_end_to_end(tmp_path):
     assert -1 <= agent["action_mean"]["steer"] <= 1 and agent["action_mean"]["gas"] >= 0
     assert summary["evaluate"]["mean"] == pytest.approx(agent["mean"], abs=0.05)  # the summary rounds to 0.1
     assert "CarRacing-v3" in res["protocol"] and "sticky" not in res["protocol"]
+    logged = [json.loads(line) for line in (run / "logs" / "controller.jsonl").read_text().splitlines()]
+    assert any("controller/dream_best" in rec for rec in logged)
+    assert not any(k.endswith("top_action_share") for rec in logged for k in rec)  # summed vectors have no top action
     # The reference policies and the dream report on the continuous game.
     opts = evaluate.EvaluateOptions(output=str(tmp_path / "ref.json"), reference=True)
     ref = evaluate.main(cfg, opts)["reference"]

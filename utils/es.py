@@ -83,10 +83,10 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
         digests.append(x_digest(X))
         i = int(np.argmax(scores))
         elites.append((float(scores[i]), X[i].copy()))
-        share = action_share(counts)
+        # A discrete game's action histogram; a continuous game's counts are summed action vectors (no top action).
+        top = {} if np.asarray(counts).dtype.kind == "f" else {"top_action_share": float(action_share(counts).max())}
         rec = {"generation": gen + 1, "best": float(scores.max()), "mean": float(scores.mean()), "std": float(scores.std()),
-               "worst": float(scores.min()), "sigma": float(es.sigma), "top_action_share": float(share.max()),
-               **extra, "seconds": time.perf_counter() - t0}
+               "worst": float(scores.min()), "sigma": float(es.sigma), **top, **extra, "seconds": time.perf_counter() - t0}
         if env_frames is not None:
             rec["env_frames"] = env_frames()
         history.append(rec)
@@ -96,8 +96,9 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
                         "elite_scores": np.array([e[0] for e in elites]), "elite_params": np.stack([e[1] for e in elites])})
         bar.set_postfix(best=f"{rec['best']:.1f}", mean=f"{rec['mean']:.1f}")
         if gen == 0 or (gen + 1) % max(1, generations // 10) == 0 or gen + 1 == generations:
+            share = f"  top-action share {rec['top_action_share']:.2f}" if "top_action_share" in rec else ""
             print(f"[controller] {name} gen {gen + 1}/{generations}  best {rec['best']:.2f}  mean {rec['mean']:.2f}  "
-                  f"std {rec['std']:.2f}  top-action share {rec['top_action_share']:.2f}  ({rec['seconds']:.2f}s)")
+                  f"std {rec['std']:.2f}{share}  ({rec['seconds']:.2f}s)")
     return history, elites, np.asarray(es.result.xfavorite)
 
 
