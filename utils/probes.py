@@ -3,7 +3,9 @@
 Issue 11's reconstructions showed the invaders and shields sharp but the cannon often missing. These numbers make
 that measurable on a run's own frames (64x64 RGB, as stored in ``data/``):
 
-- ``present``: the share of frames with a cannon (it is absent while it explodes and between lives);
+- ``present``: the share of frames with a cannon (it is absent while it explodes and between lives), and ``x_std``
+  how far it moves (the std of its x in pixels: random play that keeps it near the middle gives the probe little to
+  explain);
 - ``recon_found``: of those, the share whose VAE reconstruction (decoded from mu) shows the cannon within 1 pixel
   of where it is;
 - ``probe_r2``: how much of the cannon's x position a linear map of z explains (ridge regression fitted on the
@@ -64,5 +66,6 @@ def cannon_report(vae: Any, frames: np.ndarray, episode_of_frame: np.ndarray, de
     test = np.isin(episode_of_frame, test_eps) & seen
     train = ~np.isin(episode_of_frame, test_eps) & seen
     close = np.abs(np.nan_to_num(x_recon[seen], nan=-99.0) - x_true[seen]) <= 1.0
-    return {"frames": int(len(frames)), "present": float(seen.mean()), "recon_found": float(close.mean()),
+    return {"frames": int(len(frames)), "present": float(seen.mean()), "x_std": float(np.std(x_true[seen])),
+            "recon_found": float(close.mean()),
             "probe_r2": ridge_r2(mu_all[train], x_true[train], mu_all[test], x_true[test])}

@@ -36,7 +36,7 @@ for run in args.runs:
     vae = load_vae(Path(run) / "vae", torch.device("cpu")).eval()
     rows[run] = cannon_report(vae, np.concatenate(frames), np.concatenate(episodes), torch.device("cpu"))
     r = rows[run]
-    print(f"{run}: {r['frames']} frames, cannon present {r['present']:.2f}, found in the reconstruction "
+    print(f"{run}: {r['frames']} frames, cannon present {r['present']:.2f} (x std {r['x_std']:.1f} px), found in the reconstruction "
           f"{r['recon_found']:.2f}, linear probe R^2 {r['probe_r2']:.3f}", flush=True)
 if args.output:
     Path(args.output).write_text(json.dumps(rows, indent=1) + "\n")
