@@ -159,9 +159,8 @@ class ControllerConfig:
     sigma0: float = 0.1
     """Initial CMA-ES step size of the dream phase (the controller starts at zero)."""
     real_sigma0: float = 2.0
-    """Initial step size of the real phase in logit units: candidates' logits differ from the dream
-    best's (rescaled to unit logit std on real data) by about this much (a continuous game: its pre-tanh
-    outputs, not rescaled)."""
+    """Initial step size of the real phase in logit units: candidates' logits (pre-tanh outputs) differ from
+    the dream best's (rescaled to unit logit std on real data; never for tanh) by about this much."""
     real_max_steps: int = 3000
     """Cap on agent steps per real training episode."""
     real_num_envs: int = 64
