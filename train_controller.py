@@ -29,12 +29,12 @@ from models.controller import Controller
 from utils.cli import run_cli
 from utils.common import (
     Timer,
-    action_share,
     finished_phase,
     prepare_run_dir,
     record_config,
     resolve_device,
     seed_everything,
+    top_action_share,
 )
 from utils.data import collection_frames
 from utils.dream import Dream
@@ -178,8 +178,7 @@ class ControllerTraining:
         scores, counts, stats = self.real_score(pool, dream_selection_seeds(cfg))
         i = int(np.argmax(scores))
         metrics = {"scores": scores.tolist(), "chosen": i, "games": cc.select_games, "candidates": len(pool),
-                   "env_steps": self.env_steps - before,
-                   **({} if counts.dtype.kind == "f" else {"top_action_share": float(action_share(counts).max())}),
+                   "env_steps": self.env_steps - before, **top_action_share(counts),
                    "seconds": t.seconds, **stats}
         self.saved.update(select_x=torch.from_numpy(pool[i].copy()), select_metrics=json.dumps(metrics))
         self.save("select", None, None, None)

@@ -59,6 +59,13 @@ def action_share(counts: np.ndarray) -> np.ndarray:
     return counts / max(1, counts.sum())
 
 
+def top_action_share(counts: np.ndarray) -> dict[str, float]:
+    """``{"top_action_share": s}`` for a discrete game's action counts; ``{}`` for a continuous game's summed
+    action vectors (float), which have no top action."""
+    counts = np.asarray(counts)
+    return {} if counts.dtype.kind == "f" else {"top_action_share": float(action_share(counts).max())}
+
+
 class Timer:
     def __init__(self) -> None:
         self.t0 = time.perf_counter()

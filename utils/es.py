@@ -12,7 +12,7 @@ import cma
 import numpy as np
 
 from config import Config
-from utils.common import action_share
+from utils.common import top_action_share
 from utils.io import UserError
 
 # Seeds of real training episodes live far from evaluation seeds (EvalConfig.seed, default 10,000).
@@ -83,10 +83,9 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
         digests.append(x_digest(X))
         i = int(np.argmax(scores))
         elites.append((float(scores[i]), X[i].copy()))
-        # A discrete game's action histogram; a continuous game's counts are summed action vectors (no top action).
-        top = {} if np.asarray(counts).dtype.kind == "f" else {"top_action_share": float(action_share(counts).max())}
         rec = {"generation": gen + 1, "best": float(scores.max()), "mean": float(scores.mean()), "std": float(scores.std()),
-               "worst": float(scores.min()), "sigma": float(es.sigma), **top, **extra, "seconds": time.perf_counter() - t0}
+               "worst": float(scores.min()), "sigma": float(es.sigma), **top_action_share(counts), **extra,
+               "seconds": time.perf_counter() - t0}
         if env_frames is not None:
             rec["env_frames"] = env_frames()
         history.append(rec)
