@@ -110,3 +110,25 @@ def collected_local(tmp_path_factory):
 
     cfg = tiny_config(tmp_path_factory.mktemp("local"), **{"data.num_rollouts": 5, "data.episodes_per_shard": 2})
     return cfg.data_path, collect_rollouts(cfg, progress=False)
+
+
+def test_the_dream_report_plays_its_real_games_on_ray(dry_run, local_ray, tmp_path):
+    """evaluate.py --visualize's dream report (held-out games, the controller's real game lengths, the rank
+    agreement's candidates) plays its real games on the engine: the same numbers from 2 Ray workers."""
+    import torch
+    from conftest import tiny_config
+
+    from utils.data import LatentData
+    from utils.visualize import dream_report
+    from utils.world_model import WorldModel
+
+    base, _ = dry_run
+    run = base.run_path
+    wm = WorldModel.load(run, torch.device("cpu"))
+    latents = LatentData.load(run / "latents.npz")
+    local = dream_report(base, wm, latents, run, tmp_path / "local.png")
+    on_ray = dream_report(tiny_config(tmp_path, **RAY), wm, latents, run, tmp_path / "ray.png")
+    assert on_ray["rank"]["real_score"] == local["rank"]["real_score"] and len(local["rank"]["real_score"]) == 24
+    assert on_ray["rank"]["constants"] == local["rank"]["constants"]
+    assert on_ray["length"] == local["length"] and local["length"]["real_games"] == 8
+    assert on_ray["heldout"] == local["heldout"] and local["heldout"]["steps"] > 0

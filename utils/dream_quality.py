@@ -27,10 +27,11 @@ import numpy as np
 import torch
 
 from config import Config
-from utils.data import BrownianPolicy, HeldRandomPolicy, action_values, episode_seed
+from utils.data import BrownianJobs, HeldRandomJobs, action_values, episode_seed
 from utils.dream import Dream
-from utils.runner import Episodes, run_episodes
-from utils.world_model import WorldModel, WorldModelPolicy
+from utils.rollout import Candidates, Models, make_engine
+from utils.runner import Episodes
+from utils.world_model import WorldModel
 from utils.wrappers import CONSTANT_ACTIONS, action_meanings, action_space, num_actions
 
 HELDOUT_SEED = 777_777  # collection seed of the held-out games (training data uses cfg.seed)
@@ -56,33 +57,14 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
-class _HeldRandom:
-    """The collection's policy (random actions held 1-8 steps), one RNG per job."""
-
-    def __init__(self, cfg: Config, seed: int, n: int):
-        dc, box = cfg.data, action_space(cfg.env)
-        if box is not None:  # a continuous game: the collection's Brownian actions
-            self.make = lambda j: BrownianPolicy(box[0], box[1], np.random.default_rng([seed, j, 1]))
-        else:
-            self.make = lambda j: HeldRandomPolicy(num_actions(cfg.env), dc.action_hold_min, dc.action_hold_max,
-                                                   np.random.default_rng([seed, j, 1]))
-
-    def reset(self, num_envs: int) -> None:
-        self.p: list[Any] = [None] * num_envs
-
-    def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
-        for e, j in zip(envs, jobs):
-            self.p[e] = self.make(int(j))
-
-    def act(self, frames: np.ndarray, envs: np.ndarray | None = None) -> np.ndarray:
-        return np.array([p() for p in self.p])
-
-
-def heldout_games(cfg: Config, n: int) -> list[dict[str, np.ndarray]]:
-    """n games of the collection's random policy on seeds the training data never used."""
+def heldout_games(cfg: Config, engine: Any, n: int) -> list[dict[str, np.ndarray]]:
+    """n games of the collection's random policy (held random actions; Brownian ones in a continuous game,
+    uniform action preferences whatever ``data.action_alpha``) on seeds the training data never used."""
+    dc, box, ids = cfg.data, action_space(cfg.env), np.arange(n)
+    spec = (HeldRandomJobs(num_actions(cfg.env), dc.action_hold_min, dc.action_hold_max, HELDOUT_SEED, ids) if box is None
+            else BrownianJobs(box[0], box[1], HELDOUT_SEED, ids))
     rec = Episodes()
-    run_episodes(cfg.env, _HeldRandom(cfg, HELDOUT_SEED, n), [episode_seed(HELDOUT_SEED, i) for i in range(n)],
-                 num_envs=min(n, 8), max_steps=cfg.data.max_steps_per_rollout, recorder=rec)
+    engine.play(spec, [episode_seed(HELDOUT_SEED, i) for i in range(n)], max_steps=dc.max_steps_per_rollout, recorder=rec)
     return [{k: np.asarray(v) for k, v in rec.eps[j].items()} for j in range(n)]
 
 
@@ -179,7 +161,8 @@ def candidates(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 @torch.no_grad()
-def rank_agreement(cfg: Config, wm: WorldModel, dream: Dream, x: np.ndarray, n: int, games: int, rollouts: int) -> dict[str, Any]:
+def rank_agreement(cfg: Config, wm: WorldModel, dream: Dream, engine: Any, x: np.ndarray, n: int, games: int,
+                   rollouts: int) -> dict[str, Any]:
     """Spearman of dream fitness vs real score over n candidates; the constant-action controllers are
     scored beside them on the same starts and noise (they change none of the candidates' numbers): when
     always-NOOP, which never scores in Space Invaders, earns nearly as much in the dream as the trained
@@ -196,8 +179,8 @@ def rank_agreement(cfg: Config, wm: WorldModel, dream: Dream, x: np.ndarray, n: 
     res = dream.rollout(torch.as_tensor(X, dtype=torch.float32, device=wm.device), starts, cc.dream_horizon, cc.temperature, g,
                         cc.alive_bonus)
     seeds = [RANK_SEED_BASE + cfg.seed * 1000 + i for i in range(games)]
-    policy = WorldModelPolicy(wm.vae, wm.mdn, torch.as_tensor(X, dtype=torch.float32), job_candidates=np.repeat(np.arange(m), games))
-    stats = run_episodes(cfg.env, policy, np.tile(seeds, m), num_envs=min(cc.real_num_envs, m * games), max_steps=cc.real_max_steps)
+    stats = engine.play(Candidates(X.astype(np.float32), np.repeat(np.arange(m), games)), np.tile(seeds, m),
+                        max_steps=cc.real_max_steps)
     real = stats.returns.reshape(m, games).mean(1)
     dream_fit = res.fitness.cpu().numpy()
     names = const_names
@@ -209,7 +192,8 @@ def rank_agreement(cfg: Config, wm: WorldModel, dream: Dream, x: np.ndarray, n: 
 
 
 @torch.no_grad()
-def episode_lengths(cfg: Config, wm: WorldModel, dream: Dream, x: np.ndarray, games: int, horizon: int = 3000) -> dict[str, Any]:
+def episode_lengths(cfg: Config, wm: WorldModel, dream: Dream, engine: Any, x: np.ndarray, games: int,
+                    horizon: int = 3000) -> dict[str, Any]:
     """The controller's dreamed games from the start of real games (at the training temperature) against its real games."""
     cc = cfg.controller
     rng = np.random.default_rng(cfg.seed + 13)
@@ -217,9 +201,7 @@ def episode_lengths(cfg: Config, wm: WorldModel, dream: Dream, x: np.ndarray, ga
     res = dream.rollout(torch.as_tensor(x[None], dtype=torch.float32, device=wm.device),
                         dream.sample_starts(64, rng, g, at_start=True), horizon, cc.temperature, g)
     lengths = res.lengths[0].cpu().numpy()
-    policy = WorldModelPolicy(wm.vae, wm.mdn, torch.as_tensor(x[None], dtype=torch.float32))
-    stats = run_episodes(cfg.env, policy, [RANK_SEED_BASE + 500 + i for i in range(games)], num_envs=min(games, 8),
-                         max_steps=horizon)
+    stats = engine.play(Candidates(x[None].astype(np.float32)), [RANK_SEED_BASE + 500 + i for i in range(games)], max_steps=horizon)
     return {"temperature": cc.temperature, "horizon": horizon, "dream_mean": float(lengths.mean()),
             "dream_median": float(np.median(lengths)), "dream_reached_horizon": float((lengths >= horizon).mean()),
             "dream_fitness": float(res.fitness[0]), "real_mean": float(stats.lengths.mean()),
@@ -228,11 +210,13 @@ def episode_lengths(cfg: Config, wm: WorldModel, dream: Dream, x: np.ndarray, ga
 
 def dream_quality(cfg: Config, wm: WorldModel, dream: Dream, x: np.ndarray, heldout: int = 8, candidates_n: int = 24,
                   games_each: int = 2, rollouts: int = 32) -> dict[str, Any]:
-    """Every number of the module docstring for the controller x (flat weights) of a trained world model."""
+    """Every number of the module docstring for the controller x (flat weights) of a trained world model; the real
+    games go through the rollout engine (``--rollout.backend``; local: ``controller.real_num_envs`` emulators)."""
     rewards = dream.data.rewards
     smallest = float(np.abs(rewards[rewards != 0]).min()) if (rewards != 0).any() else 1.0
     threshold = 0.5 if wm.mdn.reward_target == "sign" else 0.5 * smallest
-    out = {"heldout": teacher_forced(wm, heldout_games(cfg, heldout), threshold)}
-    out["length"] = episode_lengths(cfg, wm, dream, x, games=8)
-    out["rank"] = rank_agreement(cfg, wm, dream, x, candidates_n, games_each, rollouts)
+    with make_engine(cfg, cfg.controller.real_num_envs, Models(wm.vae, wm.mdn)) as engine:
+        out = {"heldout": teacher_forced(wm, heldout_games(cfg, engine, heldout), threshold)}
+        out["length"] = episode_lengths(cfg, wm, dream, engine, x, games=8)
+        out["rank"] = rank_agreement(cfg, wm, dream, engine, x, candidates_n, games_each, rollouts)
     return out

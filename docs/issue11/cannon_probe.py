@@ -2,6 +2,7 @@
 its data/, so each run is measured on its own random episodes), printed as a table and written as JSON.
 
     python docs/issue11/cannon_probe.py RUN [RUN ...] [--output docs/issue11/cannon_probe.json]
+    python docs/issue11/cannon_probe.py RUN --vae vae_e5 vae     # one run's data, several of its VAE folders
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from utils.world_model import load_vae  # noqa: E402
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("runs", nargs="+")
 parser.add_argument("--output", default="")
+parser.add_argument("--vae", nargs="+", default=["vae"], help="VAE folder(s) inside each run (default: vae)")
 parser.add_argument("--stride", type=int, default=4, help="use every STRIDE-th frame")
 args = parser.parse_args()
 torch.manual_seed(0)
@@ -33,10 +35,11 @@ for run in args.runs:
         ep = np.repeat(ids, lengths + 1)  # each episode stores length + 1 frames
         frames.append(obs[::args.stride])
         episodes.append(ep[::args.stride])
-    vae = load_vae(Path(run) / "vae", torch.device("cpu")).eval()
-    rows[run] = cannon_report(vae, np.concatenate(frames), np.concatenate(episodes), torch.device("cpu"))
-    r = rows[run]
-    print(f"{run}: {r['frames']} frames, cannon present {r['present']:.2f} (x std {r['x_std']:.1f} px), found in the reconstruction "
-          f"{r['recon_found']:.2f}, linear probe R^2 {r['probe_r2']:.3f}", flush=True)
+    for folder in args.vae:
+        name = run if folder == "vae" else f"{run}/{folder}"
+        vae = load_vae(Path(run) / folder, torch.device("cpu")).eval()
+        rows[name] = r = cannon_report(vae, np.concatenate(frames), np.concatenate(episodes), torch.device("cpu"))
+        print(f"{name}: {r['frames']} frames, cannon present {r['present']:.2f} (x std {r['x_std']:.1f} px), found in the reconstruction "
+              f"{r['recon_found']:.2f}, linear probe R^2 {r['probe_r2']:.3f}", flush=True)
 if args.output:
     Path(args.output).write_text(json.dumps(rows, indent=1) + "\n")
