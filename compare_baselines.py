@@ -7,7 +7,8 @@
 Every agent plays the same seeded full games (seeds eval.seed + i, raw score, no clipping, no
 life-loss resets, sticky actions 0.25), each through the preprocessing it was trained with: the
 World Models agent sees 64x64 RGB frames from ale_py's vector env, the SB3 agents SB3's Atari
-wrappers (no-op starts, max-pool, 84x84 grey, 4 stacked frames). Agents without a checkpoint are
+wrappers (no-op starts, max-pool, 84x84 grey, 4 stacked frames). The World Models agent's games go through the
+rollout engine (``--rollout.backend ray`` plays them on Ray workers); the others play here. Agents without a checkpoint are
 listed as skipped with the reason. Writes to ``--output-dir`` (default ``comparison_results/``):
 ``bar_chart.png``, ``box_plot.png``, ``learning_curves.png``, ``summary.md``, ``results.json`` and
 ``videos/<agent>.mp4``.
@@ -37,7 +38,7 @@ from utils.io import UserError, atomic_write_json, atomic_write_text, check_writ
 from utils.wrappers import action_meanings
 
 # The config sections this script reads (its --help shows them, with env, logging and the run's fields).
-SECTIONS = ("eval", "baselines")
+SECTIONS = ("eval", "baselines", "rollout")
 
 
 @dataclass

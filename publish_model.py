@@ -35,7 +35,7 @@ from utils.io import UserError, atomic_write_json, atomic_write_text, check_writ
 from utils.run_paths import PHASES, RunPaths
 
 # The config sections this script reads (its --help shows them, with env, logging and the run's fields).
-SECTIONS = ("eval", "baselines")
+SECTIONS = ("eval", "baselines", "rollout")
 
 
 @dataclass

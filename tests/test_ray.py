@@ -132,3 +132,18 @@ def test_the_dream_report_plays_its_real_games_on_ray(dry_run, local_ray, tmp_pa
     assert on_ray["rank"]["constants"] == local["rank"]["constants"]
     assert on_ray["length"] == local["length"] and local["length"]["real_games"] == 8
     assert on_ray["heldout"] == local["heldout"] and local["heldout"]["steps"] > 0
+
+
+def test_compare_and_publish_play_the_world_models_agent_on_ray(dry_run, local_ray, tmp_path):
+    """compare_baselines.py and publish_model.py load the agent through utils.agents: on Ray, the same games."""
+    import torch
+    from conftest import tiny_config
+
+    from utils.agents import load_world_models
+
+    base, _ = dry_run
+    seeds = [101, 102, 103]
+    local = load_world_models(base, torch.device("cpu")).play(base, seeds)
+    cfg = tiny_config(tmp_path, **RAY, run_dir=str(base.run_path))
+    assert load_world_models(cfg, torch.device("cpu")).play(cfg, seeds)["episodes"] == local["episodes"]
+    assert [e["seed"] for e in local["episodes"]] == seeds and min(e["length"] for e in local["episodes"]) > 0

@@ -13,7 +13,7 @@ import numpy as np
 
 from config import Config
 from utils.common import resolve_device
-from utils.evaluation import ConstantPolicy, RandomPolicy, evaluate_policy, record_video
+from utils.evaluation import ConstantPolicy, RandomPolicy, evaluate_on, evaluate_policy, record_video
 from utils.io import read_json
 from utils.logger import read_log
 from utils.run_paths import RunPaths
@@ -39,9 +39,16 @@ class Agent:
     env_frames: int | None = None  # emulator frames used in training
     train_seconds: float | None = None
     curve: dict[str, Any] | None = None  # learning curve: x (env frames), y, band, label, raw
+    spec: Any = None  # World Models: the rollout engine's spec (utils.rollout), so --rollout.backend ray plays its games
+    models: Any = None  # ... and the VAE and MDN-RNN it plays with
 
     def play(self, cfg: Config, seeds: list[int]) -> dict[str, Any]:
         """One full game per seed: :func:`utils.evaluation.summarize`."""
+        if self.spec is not None:
+            from utils.rollout import make_engine
+
+            with make_engine(cfg, self.num_envs, self.models) as engine:
+                return evaluate_on(engine, self.spec, cfg.env, seeds)
         make = (lambda: self.make_env(None)) if self.make_env else None  # type: ignore[misc]
         return evaluate_policy(cfg.env, self.policy, seeds, make_env=make, num_envs=self.num_envs)
 
@@ -64,6 +71,14 @@ def _first_pass_seconds(paths: RunPaths) -> float | None:
                                                                    for p in ("vae", "mdn_rnn", "controller")))
 
 
+def _world_models_agent(cfg: Config, wm: WorldModel, checkpoint: str) -> Agent:
+    from utils.rollout import Models, controller_spec
+
+    return Agent("world-models", WorldModelPolicy.from_world_model(wm), checkpoint, num_envs=cfg.eval.num_envs or None,
+                 video_policy=lambda: WorldModelPolicy.from_world_model(wm), spec=controller_spec(wm),
+                 models=Models(wm.vae, wm.mdn))
+
+
 def load_world_models(cfg: Config, device: Any) -> Agent:
     """The run's World Models agent: the last finished round's when it trained iteratively (its frames are
     every round's real frames, its curve the rounds' validation score), else the first pass's."""
@@ -74,8 +89,7 @@ def load_world_models(cfg: Config, device: Any) -> Agent:
         last = rounds[-1]
         paths = RunPaths(round_dir(RunPaths.of(cfg).root, last["round"]))
         wm = WorldModel.load(paths.root, device, env=cfg.env)
-        agent = Agent("world-models", WorldModelPolicy.from_world_model(wm), str(paths.controller),
-                      num_envs=cfg.eval.num_envs or None, video_policy=lambda: WorldModelPolicy.from_world_model(wm))
+        agent = _world_models_agent(cfg, wm, str(paths.controller))
         agent.env_frames = last["real_frames_total"]
         first = _first_pass_seconds(RunPaths.of(cfg))
         agent.train_seconds = None if first is None else first + sum(r["seconds"] for r in rounds)
@@ -88,8 +102,7 @@ def load_world_models(cfg: Config, device: Any) -> Agent:
     if missing:
         raise FileNotFoundError(f"no trained {', '.join(missing)} in {paths.root} (train with train_world_model.py)")
     wm = WorldModel.load(paths.root, device, env=cfg.env)
-    agent = Agent("world-models", WorldModelPolicy.from_world_model(wm), str(paths.controller),
-                  num_envs=cfg.eval.num_envs or None, video_policy=lambda: WorldModelPolicy.from_world_model(wm))
+    agent = _world_models_agent(cfg, wm, str(paths.controller))
     metrics = read_json(paths.controller / "metrics.json", "controller metrics")
     agent.env_frames = metrics.get("env_frames", {}).get("total")
     agent.train_seconds = _first_pass_seconds(paths)
