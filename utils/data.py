@@ -249,7 +249,8 @@ def collect_with_policy(cfg: Config, data_dir: Path, make_spec: Callable[[np.nda
 
 @dataclass
 class HeldRandomJobs:
-    """The rollout engine's spec of :class:`_HeldRandomJobs`: job k plays episode ``episode_ids[k]``."""
+    """The rollout engine's spec of held random actions (:class:`HeldRandomPolicy`): job k plays episode
+    ``episode_ids[k]`` from that episode's own RNG."""
 
     n_actions: int
     hold_min: int
@@ -258,58 +259,47 @@ class HeldRandomJobs:
     episode_ids: np.ndarray
     alpha: float = 0.0
 
-    def build(self, models: Any, jobs: np.ndarray) -> _HeldRandomJobs:
-        return _HeldRandomJobs(self.n_actions, self.hold_min, self.hold_max, self.seed, self.episode_ids[jobs], self.alpha)
+    def build(self, models: Any, jobs: np.ndarray) -> _EpisodeJobs:
+        return _EpisodeJobs(lambda rng: HeldRandomPolicy(self.n_actions, self.hold_min, self.hold_max, rng, self.alpha),
+                            self.seed, self.episode_ids[jobs], np.int64, ())
 
 
 @dataclass
 class BrownianJobs:
-    """The rollout engine's spec of Brownian random actions (continuous games); job k plays episode
-    ``episode_ids[k]`` from that episode's own RNG."""
+    """The rollout engine's spec of Brownian random actions (:class:`BrownianPolicy`, continuous games); job k
+    plays episode ``episode_ids[k]`` from that episode's own RNG."""
 
     low: list[float]
     high: list[float]
     seed: int
     episode_ids: np.ndarray
 
-    def build(self, models: Any, jobs: np.ndarray) -> _BrownianJobs:
-        return _BrownianJobs(self.low, self.high, self.seed, self.episode_ids[jobs])
+    def build(self, models: Any, jobs: np.ndarray) -> _EpisodeJobs:
+        return _EpisodeJobs(lambda rng: BrownianPolicy(self.low, self.high, rng), self.seed, self.episode_ids[jobs],
+                            np.float32, (len(self.low),))
 
 
-class _BrownianJobs:
-    def __init__(self, low: list[float], high: list[float], seed: int, episode_ids: np.ndarray):
-        self.low, self.high, self.seed, self.ids = low, high, seed, episode_ids
-
-    def reset(self, num_envs: int) -> None:
-        self.policies: list[BrownianPolicy | None] = [None] * num_envs
-
-    def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
-        for e, j in zip(envs, jobs):
-            self.policies[e] = BrownianPolicy(self.low, self.high, np.random.default_rng([self.seed, int(self.ids[j]), 1]))
+class _EpisodeJobs:
+    """One random policy per game, ``make(rng)`` with episode e's own RNG ``default_rng([seed, e, 1])``, so the
+    data is independent of scheduling."""
 
     active_only = True
 
-    def act(self, frames: np.ndarray, envs: np.ndarray) -> np.ndarray:
-        return np.stack([self.policies[e]() for e in envs]) if len(envs) else np.zeros((0, len(self.low)), np.float32)
-
-
-class _HeldRandomJobs:
-    """Held random actions; episode ``e`` draws from its own RNG, so data is independent of scheduling."""
-
-    def __init__(self, n_actions: int, hold_min: int, hold_max: int, seed: int, episode_ids: np.ndarray, alpha: float = 0.0):
-        self.args, self.seed, self.ids, self.alpha = (n_actions, hold_min, hold_max), seed, episode_ids, alpha
+    def __init__(self, make: Callable[[np.random.Generator], Callable[[], Any]], seed: int, episode_ids: np.ndarray,
+                 dtype: Any, action_shape: tuple[int, ...]):
+        self.make, self.seed, self.ids, self.dtype, self.shape = make, seed, episode_ids, dtype, action_shape
 
     def reset(self, num_envs: int) -> None:
-        self.policies: list[HeldRandomPolicy | None] = [None] * num_envs
+        self.policies: list[Callable[[], Any] | None] = [None] * num_envs
 
     def start(self, envs: np.ndarray, jobs: np.ndarray) -> None:
         for e, j in zip(envs, jobs):
-            self.policies[e] = HeldRandomPolicy(*self.args, np.random.default_rng([self.seed, int(self.ids[j]), 1]), self.alpha)
-
-    active_only = True
+            self.policies[e] = self.make(np.random.default_rng([self.seed, int(self.ids[j]), 1]))
 
     def act(self, frames: np.ndarray, envs: np.ndarray) -> np.ndarray:
-        return np.array([self.policies[e]() for e in envs], dtype=np.int64)
+        if not len(envs):
+            return np.zeros((0, *self.shape), self.dtype)
+        return np.asarray([self.policies[e]() for e in envs], dtype=self.dtype)  # type: ignore[misc]
 
 
 class _ShardWriter:
