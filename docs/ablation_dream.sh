@@ -9,7 +9,8 @@
 #                                                   #  dirichlet_mdn300_cal8 dirichlet_select: own data, dream then real-game selection;
 #                                                   #  dirichlet_dilate: own data and VAE, Dirichlet actions and dilated frames;
 #                                                   #  dirichlet_kl01: own data and VAE, Dirichlet actions and KL weight 0.1;
-#                                                   #  dirichlet_vae10: own data and VAE, Dirichlet actions, VAE trained 10 epochs not 5)
+#                                                   #  dirichlet_vae10: own data and VAE, Dirichlet actions, VAE trained 10 epochs not 5;
+#                                                   #  dirichlet_fg10: own data and VAE, Dirichlet actions, VAE foreground weight 10)
 #   python docs/ablation_table.py runs/ablation     # the table
 #
 # The seed-era code's arm ("base") is run from its own checkout:
@@ -46,6 +47,7 @@ flags_of() {
     dirichlet_dilate) echo --data.action_alpha 0.5 --env.dilate 3 ;;
     dirichlet_kl01) echo --data.action_alpha 0.5 --vae.kl_weight 0.1 ;;
     dirichlet_vae10) echo --data.action_alpha 0.5 --vae.num_epochs 10 ;;
+    dirichlet_fg10) echo --data.action_alpha 0.5 --vae.foreground_weight 10 ;;
     *) echo "unknown arm $1" >&2; exit 2 ;;
   esac
 }
@@ -56,7 +58,7 @@ for arm in $ARMS; do
   base=all
   [[ $arm == dirichlet_* ]] && base=dirichlet  # dirichlet_<...>: the dirichlet arm's data and VAE if it exists
   src=$ROOT/${base}_s$SEED
-  if [[ $arm != all && $arm != no_maxpool && $arm != dilate && $arm != dirichlet && $arm != dirichlet_select && $arm != dirichlet_dilate && $arm != dirichlet_kl01 && $arm != dirichlet_vae10 && ! -d $run/data ]]; then  # the same frames as "$base" (and its VAE unless fg_weight)
+  if [[ $arm != all && $arm != no_maxpool && $arm != dilate && $arm != dirichlet && $arm != dirichlet_select && $arm != dirichlet_dilate && $arm != dirichlet_kl01 && $arm != dirichlet_vae10 && $arm != dirichlet_fg10 && ! -d $run/data ]]; then  # the same frames as "$base" (and its VAE unless fg_weight)
     [[ -f $src/vae/metrics.json ]] || { echo "run the '$base' arm first (its data and VAE are shared)" >&2; exit 1; }
     mkdir -p "$run"
     cp -r "$src/data" "$run/"
