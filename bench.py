@@ -64,7 +64,9 @@ class BenchOptions:
     output: str | None = None
     """Also write the figures as JSON here."""
     generation: bool = True
-    """Also play one whole real CMA-ES generation on the rollout engine (the phase-level figure; about a minute)."""
+    """Play real generations."""
+    num_generations: int = 1
+    """How many, in a row."""
 
 
 def bench_env_and_agent_loop(cfg: Config, vae: ConvVAE, mdn: MDNRNN, n_envs: int, dur: float) -> dict:
@@ -95,25 +97,34 @@ def bench_env_and_agent_loop(cfg: Config, vae: ConvVAE, mdn: MDNRNN, n_envs: int
     return out
 
 
-def bench_real_generation(cfg: Config, vae: ConvVAE, mdn: MDNRNN, loop_rate: float) -> dict:
-    """One real CMA-ES generation as the real phase plays it: population x real_rollouts seeded games (capped
-    at real_max_steps) queued on the rollout engine (``--rollout.backend``; local: real_num_envs emulators),
-    by random controllers. Whole-phase agent steps/s, its ratio to the agent loop's, and the emulators'
-    utilization (the share of their steps that played a game, not an idle tail)."""
+def bench_real_generation(cfg: Config, vae: ConvVAE, mdn: MDNRNN, loop_rate: float, generations: int = 1) -> dict:
+    """Real CMA-ES generations as the real phase plays them: population x real_rollouts seeded games (capped at
+    real_max_steps, each generation its own seeds) queued on the rollout engine (``--rollout.backend``; local:
+    real_num_envs emulators, kept from one generation to the next), by random controllers, ``generations`` in a row.
+    Whole-phase agent steps/s (every game's steps over the generations' summed time), its ratio to the agent
+    loop's, and the emulators' utilization (the share of their steps that played a game, not an idle tail)."""
     from utils.es import generation_seeds
     from utils.rollout import Candidates, Models, make_engine
 
     cc, A, Z, H = cfg.controller, mdn.action_dim, vae.latent_dim, mdn.hidden_size
-    X = np.random.default_rng(cfg.seed).normal(0, 0.1, (cc.population_size, (Z + H + 1) * A)).astype(np.float32)
-    seeds = generation_seeds(cfg, 0)
-    spec = Candidates(X, np.repeat(np.arange(cc.population_size), len(seeds)))
+    P = cc.population_size
+    X = np.random.default_rng(cfg.seed).normal(0, 0.1, (P, (Z + H + 1) * A)).astype(np.float32)
+    steps = env_steps = 0
+    seconds = resets = 0.0
+    lengths: list[int] = []
     with make_engine(cfg, cc.real_num_envs, Models(vae, mdn)) as engine:
-        stats = engine.play(spec, np.tile(seeds, cc.population_size), max_steps=cc.real_max_steps)
-    return {"generation_steps_per_s": stats.steps_per_second, "generation_utilization": stats.utilization,
-            "generation_reset_seconds": stats.reset_seconds,
-            "generation_seconds": stats.seconds, "generation_games": len(stats.lengths),
-            "generation_mean_length": float(stats.lengths.mean()), "generation_max_length": int(stats.lengths.max()),
-            "ratio_generation_to_agent_loop": stats.steps_per_second / loop_rate,
+        for g in range(generations):
+            seeds = generation_seeds(cfg, g)
+            stats = engine.play(Candidates(X, np.repeat(np.arange(P), len(seeds))), np.tile(seeds, P), max_steps=cc.real_max_steps)
+            steps, env_steps = steps + int(stats.lengths.sum()), env_steps + stats.env_steps
+            seconds, resets = seconds + stats.seconds, resets + stats.reset_seconds
+            lengths.extend(stats.lengths.tolist())
+    rate = steps / seconds
+    return {"generation_steps_per_s": rate, "generation_utilization": steps / env_steps if env_steps else 0.0,
+            "generation_reset_seconds": resets, "generation_seconds": seconds, "generations": generations,
+            "generation_games": len(lengths) // generations,
+            "generation_mean_length": float(np.mean(lengths)), "generation_max_length": int(np.max(lengths)),
+            "ratio_generation_to_agent_loop": rate / loop_rate,
             "generation_emulators": cc.real_num_envs if cfg.rollout.backend == "local"
             else cfg.rollout.workers * cfg.rollout.envs_per_worker, "backend": cfg.rollout.backend}
 
@@ -231,8 +242,8 @@ def report(out: dict, cfg: Config) -> None:
     for name, v, unit in rows:
         print(f"  {name:<36} {v:>12,.0f} {unit}")
     if "generation_steps_per_s" in out:
-        print(f"  {'real generation, whole phase':<36} {out['generation_steps_per_s']:>12,.0f} env steps/s "
-              f"({out['generation_games']} games on {out['generation_emulators']} emulators, {out['backend']}; "
+        print(f"  {'real generations, whole phase':<36} {out['generation_steps_per_s']:>12,.0f} env steps/s "
+              f"({out['generations']} x {out['generation_games']} games on {out['generation_emulators']} emulators, {out['backend']}; "
               f"emulators busy {out['generation_utilization']:.0%}; {out['generation_seconds']:.1f} s, "
               f"{out['generation_reset_seconds']:.1f} s of it seeded resets)")
     print(f"  {'agent loop / raw env':<36} {out['ratio_agent_loop_to_env']:>12.2f}")
@@ -249,6 +260,8 @@ def main(cfg: Config, args: BenchOptions | None = None) -> dict:
     args = args or BenchOptions()
     if not args.duration > 0:
         raise UserError(f"--duration must be > 0 seconds (got {args.duration})")
+    if args.num_generations < 1:
+        raise UserError(f"--num-generations must be >= 1 (got {args.num_generations})")
     if args.num_envs < 0:
         raise UserError(f"--num-envs must be >= 0 (0 = population size; got {args.num_envs})")
     if args.output:
@@ -265,7 +278,7 @@ def main(cfg: Config, args: BenchOptions | None = None) -> dict:
     mdn = MDNRNN(Z, A, mc.hidden_size, mc.num_mixtures).to(device).eval()
     out.update(bench_env_and_agent_loop(cfg, vae, mdn, n_envs, args.duration))
     if args.generation:
-        out.update(bench_real_generation(cfg, vae, mdn, out["agent_loop_steps_per_s"]))
+        out.update(bench_real_generation(cfg, vae, mdn, out["agent_loop_steps_per_s"], args.num_generations))
     out.update(bench_dream(cfg, mdn, device, args.duration))
     vae_figures, opt_vae = bench_vae(cfg, vae, device, args.duration)
     out.update(vae_figures)

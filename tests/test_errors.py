@@ -301,6 +301,7 @@ def test_a_manifest_of_something_else_is_refused(run, capsys):
     ("publish_model", ["--hf-username", "u", "--num-episodes", "0"], 2, "--eval.num_episodes must be > 0 (got 0)"),
     ("bench", ["--duration", "0"], 1, "--duration must be > 0"),
     ("bench", ["--num-envs", "-1"], 1, "--num-envs must be >= 0"),
+    ("bench", ["--num-generations", "0"], 1, "--num-generations must be >= 1"),
     ("train_vae", ["--device", "tpu"], 2, "--device must be auto, cpu or cuda"),
     # unknown names
     ("train_baselines", ["--algorithms", "foo"], 1, "unknown algorithm(s) foo in --algorithms; choose from all, ddqn"),
