@@ -10,7 +10,8 @@
 #                                                   #  dirichlet_dilate: own data and VAE, Dirichlet actions and dilated frames;
 #                                                   #  dirichlet_kl01: own data and VAE, Dirichlet actions and KL weight 0.1;
 #                                                   #  dirichlet_vae10: own data and VAE, Dirichlet actions, VAE trained 10 epochs not 5;
-#                                                   #  dirichlet_fg10: own data and VAE, Dirichlet actions, VAE foreground weight 10)
+#                                                   #  dirichlet_fg10: own data and VAE, Dirichlet actions, VAE foreground weight 10;
+#                                                   #  dirichlet_fg10_select: dirichlet_fg10's data and VAE, dream then real-game selection)
 #   python docs/ablation_table.py runs/ablation     # the table
 #
 # The seed-era code's arm ("base") is run from its own checkout:
@@ -48,6 +49,7 @@ flags_of() {
     dirichlet_kl01) echo --data.action_alpha 0.5 --vae.kl_weight 0.1 ;;
     dirichlet_vae10) echo --data.action_alpha 0.5 --vae.num_epochs 10 ;;
     dirichlet_fg10) echo --data.action_alpha 0.5 --vae.foreground_weight 10 ;;
+    dirichlet_fg10_select) echo --data.action_alpha 0.5 --vae.foreground_weight 10 --controller.select_candidates 8 --controller.select_games 4 ;;
     *) echo "unknown arm $1" >&2; exit 2 ;;
   esac
 }
@@ -57,6 +59,7 @@ for arm in $ARMS; do
   flags=$(flags_of "$arm")
   base=all
   [[ $arm == dirichlet_* ]] && base=dirichlet  # dirichlet_<...>: the dirichlet arm's data and VAE if it exists
+  [[ $arm == dirichlet_fg10_* ]] && base=dirichlet_fg10  # dirichlet_fg10_<...>: the dirichlet_fg10 arm's data and VAE
   src=$ROOT/${base}_s$SEED
   if [[ $arm != all && $arm != no_maxpool && $arm != dilate && $arm != dirichlet && $arm != dirichlet_select && $arm != dirichlet_dilate && $arm != dirichlet_kl01 && $arm != dirichlet_vae10 && $arm != dirichlet_fg10 && ! -d $run/data ]]; then  # the same frames as "$base" (and its VAE unless fg_weight)
     [[ -f $src/vae/metrics.json ]] || { echo "run the '$base' arm first (its data and VAE are shared)" >&2; exit 1; }
