@@ -1,7 +1,7 @@
 """The table of docs/issue11/select.sh: per training seed, the dream's own controller and the real-game
 selection's on the same 100 evaluation games, the selection's 4-game scores and the real frames used.
 
-    python docs/issue11/select_table.py [ROOT]      # default runs/ablation
+    python docs/issue11/select_table.py [ROOT] [ARM]     # default runs/ablation dirichlet_select (also: dirichlet_fg10_select)
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 
 root = Path(sys.argv[1] if len(sys.argv) > 1 else "runs/ablation")
+arm = sys.argv[2] if len(sys.argv) > 2 else "dirichlet_select"
 rows, means = [], {"dream": [], "select": []}
-for run in sorted(root.glob("dirichlet_select_s*")):
+for run in sorted(p for p in root.glob(f"{arm}_s*") if p.is_dir()):
     m = json.loads((run / "controller" / "metrics.json").read_text())
     cells = []
     for k in ("dream", "select"):
