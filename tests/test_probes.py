@@ -64,3 +64,30 @@ def test_cannon_report_tells_a_code_that_knows_the_cannon_from_one_that_does_not
     assert good["probe_r2"] == pytest.approx(1.0, abs=1e-3)
     blind = cannon_report(StandIn(knows=False, paints=False), frames, episodes, torch.device("cpu"), batch=64)
     assert blind["recon_found"] == 0.0 and blind["probe_r2"] < 0.1
+
+
+def test_teacher_forced_states_are_the_states_real_play_steps_through(tmp_path):
+    """The probe scripts' h at frame t is what the controller reads in real play: the LSTM stepped one
+    (mu, action) at a time from zero, over each stored episode of a shard (episodes split at their own lengths)."""
+    from models.mdn_rnn import MDNRNN
+    from models.vae import ConvVAE
+    from utils.probes import teacher_forced_episodes
+
+    torch.manual_seed(0)
+    vae, mdn = ConvVAE(8, 64).eval(), MDNRNN(8, 6, 16, 2, life_head=True).eval()
+    rng = np.random.default_rng(0)
+    lengths = np.array([5, 3])
+    np.savez(tmp_path / "shard_00000.npz", obs=rng.integers(0, 255, (10, 64, 64, 3), dtype=np.uint8),
+             actions=rng.integers(0, 6, 8).astype(np.uint8), lives=np.array([3, 3, 3, 2, 2, 2, 3, 3, 3, 3], np.uint8),
+             lengths=lengths, episode_ids=np.array([4, 9]))
+    eps = list(teacher_forced_episodes(tmp_path, vae, mdn))
+    assert [e["id"] for e in eps] == [4, 9] and [len(e["h"]) for e in eps] == [6, 4]
+    np.testing.assert_array_equal(eps[0]["lives"], [3, 3, 3, 2, 2, 2])
+    with torch.no_grad():
+        for e in eps:
+            state = mdn.initial_state(1)
+            for t in range(len(e["actions"])):
+                torch.testing.assert_close(e["h"][t], state[0][0], atol=1e-5, rtol=0)
+                state = mdn.step(e["mu"][t:t + 1], torch.as_tensor([int(e["actions"][t])]), state)
+            torch.testing.assert_close(e["h"][-1], state[0][0], atol=1e-5, rtol=0)
+            assert e["pred"]["life_logit"].shape == (len(e["actions"]),)

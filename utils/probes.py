@@ -18,6 +18,8 @@ at the top).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -69,3 +71,24 @@ def cannon_report(vae: Any, frames: np.ndarray, episode_of_frame: np.ndarray, de
     return {"frames": int(len(frames)), "present": float(seen.mean()), "x_std": float(np.std(x_true[seen])),
             "recon_found": float(close.mean()),
             "probe_r2": ridge_r2(mu_all[train], x_true[train], mu_all[test], x_true[test])}
+
+
+@torch.no_grad()
+def teacher_forced_episodes(data_dir: Path, vae: Any, mdn: Any) -> Iterator[dict[str, Any]]:
+    """Every stored episode of ``data_dir``'s shards, as real play would feed the models: ``mu`` (T+1, Z) of each
+    frame, ``h`` (T+1, H) the LSTM state the controller reads at each frame (zero at the first, then after every
+    earlier (mu, action)), ``pred`` the MDN-RNN's heads for each step (T, ...), beside the episode's ``obs``,
+    ``actions``, ``lives`` and ``id``."""
+    from utils.data import action_values
+
+    for shard in sorted(Path(data_dir).glob("shard_*.npz")):
+        d = np.load(shard)
+        f0, s0 = 0, 0
+        for ep, n in zip(d["episode_ids"], d["lengths"]):
+            obs, act, lives = d["obs"][f0:f0 + n + 1], d["actions"][s0:s0 + n], d["lives"][f0:f0 + n + 1]
+            f0, s0 = f0 + n + 1, s0 + n
+            mu = torch.cat([vae.encode_frames(torch.as_tensor(obs[i:i + 512])) for i in range(0, len(obs), 512)])
+            x = torch.cat([mu[None, :-1], mdn.action_input(torch.as_tensor(action_values(act))[None], mu.dtype)], -1)
+            out = mdn.lstm(x)[0][0]  # (T, H): the state after each step
+            yield {"id": int(ep), "obs": obs, "actions": act, "lives": lives, "mu": mu, "pred": mdn.predict(out),
+                   "h": torch.cat([torch.zeros(1, mdn.hidden_size), out])}

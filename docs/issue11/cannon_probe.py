@@ -22,29 +22,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from utils.data import action_values  # noqa: E402
-from utils.probes import cannon_report, cannon_x, ridge_r2  # noqa: E402
+from utils.probes import cannon_report, cannon_x, ridge_r2, teacher_forced_episodes  # noqa: E402
 from utils.world_model import load_mdn_rnn, load_vae  # noqa: E402
 
 
-@torch.no_grad()
 def state_probe(run: Path, stride: int) -> dict[str, float]:
     """R^2 of the cannon's x from [z, h] and from h alone, every stride-th frame, split by episode as cannon_report."""
     vae = load_vae(run / "vae", torch.device("cpu")).eval()
     mdn = load_mdn_rnn(run / "mdn_rnn", torch.device("cpu")).eval()
     feats, hs, xs, eps = [], [], [], []
-    for shard in sorted(run.glob("data/shard_*.npz")):
-        d = np.load(shard)
-        f0, s0 = 0, 0
-        for ep, n in zip(d["episode_ids"], d["lengths"]):
-            obs, act = d["obs"][f0:f0 + n + 1], d["actions"][s0:s0 + n]
-            f0, s0 = f0 + n + 1, s0 + n
-            mu = torch.cat([vae.encode_frames(torch.as_tensor(obs[i:i + 512])) for i in range(0, len(obs), 512)])
-            x = torch.cat([mu[None, :-1], mdn.action_input(torch.as_tensor(action_values(act))[None], mu.dtype)], -1)
-            out, _ = mdn.lstm(x)
-            h = torch.cat([torch.zeros(1, mdn.hidden_size), out[0]])  # the state at frame t has consumed steps < t
-            keep = np.arange(0, n + 1, stride)
-            feats.append(mu[keep].numpy()), hs.append(h[keep].numpy()), xs.append(cannon_x(obs[keep])), eps.append(np.full(len(keep), ep))
+    for e in teacher_forced_episodes(run / "data", vae, mdn):
+        keep = np.arange(0, len(e["obs"]), stride)
+        feats.append(e["mu"][keep].numpy()), hs.append(e["h"][keep].numpy()), xs.append(cannon_x(e["obs"][keep]))
+        eps.append(np.full(len(keep), e["id"]))
     z, h, x, ep = np.concatenate(feats), np.concatenate(hs), np.concatenate(xs), np.concatenate(eps)
     seen = ~np.isnan(x)
     test_eps = np.unique(ep)[int(len(np.unique(ep)) * 0.8):]

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from utils.data import action_values  # noqa: E402
+from utils.probes import teacher_forced_episodes  # noqa: E402
 from utils.world_model import load_mdn_rnn, load_vae  # noqa: E402
 
 
@@ -51,26 +51,17 @@ def probe_auc(x: np.ndarray, y: np.ndarray, train: np.ndarray, alpha: float = 1e
     return auc((x[~train] - xm) @ w, y[~train])
 
 
-@torch.no_grad()
 def event_probe(run: Path) -> dict[str, float]:
     dev = torch.device("cpu")
     vae, mdn = load_vae(run / "vae", dev).eval(), load_mdn_rnn(run / "mdn_rnn", dev).eval()
     hs, zs, zn, head, lost, eps = [], [], [], [], [], []
-    for shard in sorted(run.glob("data/shard_*.npz")):
-        d = np.load(shard)
-        f0, s0 = 0, 0
-        for ep, n in zip(d["episode_ids"], d["lengths"]):
-            obs, act, lives = d["obs"][f0:f0 + n + 1], d["actions"][s0:s0 + n], d["lives"][f0:f0 + n + 1]
-            f0, s0 = f0 + n + 1, s0 + n
-            mu = torch.cat([vae.encode_frames(torch.as_tensor(obs[i:i + 512])) for i in range(0, len(obs), 512)])
-            pred, _ = mdn(mu[None, :-1], torch.as_tensor(action_values(act))[None])
-            out, _ = mdn.lstm(torch.cat([mu[None, :-1], mdn.action_input(torch.as_tensor(action_values(act))[None], mu.dtype)], -1))
-            hs.append(out[0].numpy())
-            zs.append(mu[:-1].numpy())
-            zn.append(mu[1:].numpy())
-            head.append(mdn.event_probs(pred)["life"][0].numpy())
-            lost.append((lives[1:] < lives[:-1]).astype(np.float64))
-            eps.append(np.full(n, ep))
+    for e in teacher_forced_episodes(run / "data", vae, mdn):
+        hs.append(e["h"][1:].numpy())  # the state after step t (what the life head reads for step t)
+        zs.append(e["mu"][:-1].numpy())
+        zn.append(e["mu"][1:].numpy())
+        head.append(mdn.event_probs(e["pred"])["life"].numpy())
+        lost.append((e["lives"][1:] < e["lives"][:-1]).astype(np.float64))
+        eps.append(np.full(len(e["actions"]), e["id"]))
     h, z, z1, p, y, ep = (np.concatenate(a) for a in (hs, zs, zn, head, lost, eps))
     test_eps = np.unique(ep)[int(len(np.unique(ep)) * 0.8):]
     train = ~np.isin(ep, test_eps)
