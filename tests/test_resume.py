@@ -128,6 +128,17 @@ def test_mdn_rnn_resumes_and_ends_identical(reference, tmp_path, monkeypatch, ca
     assert_each_step_once(cfg.run_path / "logs" / "mdn_rnn.jsonl")
 
 
+def test_mdn_rnn_from_cached_latents_equals_one_that_encoded_them(reference, tmp_path):
+    """The reference encoded its latents in the MDN-RNN phase; a run that finds them cached trains the same weights
+    (loading the VAE to encode draws on the global RNG, so the cached path once initialised the MDN-RNN differently)."""
+    cfg = copy_run(reference, tmp_path, ("data", "vae", "config.json", "latents.npz", "latents.json"))
+    metrics = train_mdn_rnn.main(cfg)
+    assert (cfg.run_path / "latents.npz").read_bytes() == (reference.run_path / "latents.npz").read_bytes()
+    assert_same_weights(cfg.run_path / "mdn_rnn", reference.run_path / "mdn_rnn")
+    ref = json.loads((reference.run_path / "mdn_rnn" / "metrics.json").read_text())
+    assert [e["nll"] for e in metrics["epochs"]] == [e["nll"] for e in ref["epochs"]]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("where", ["dream", "real"])
 def test_cma_es_resumes_per_generation_and_ends_identical(reference_controller, tmp_path, monkeypatch, capsys, where):

@@ -28,9 +28,11 @@ def encode_dataset(cfg: Config, paths: RunPaths, device: torch.device, progress:
            "signature": manifest["signature"]}
     cache = paths.latents
     meta_path = cache.with_suffix(".json")
+    # Loaded even when the cache answers: building the VAE draws its initial weights from the global RNG, and the
+    # MDN-RNN is initialised from that RNG next, so both paths must draw the same (same seed -> same MDN-RNN).
+    vae = load_vae(paths.vae, device)
     if cache.exists() and meta_path.exists() and json.loads(meta_path.read_text()).get("key") == key:
         return LatentData.load(cache)
-    vae = load_vae(paths.vae, device)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in LATENT_KEYS}
     timer, n = Timer(), 0
     for path in tqdm(shard_paths(paths.data, manifest), desc="encode", disable=not progress, leave=False):
