@@ -128,6 +128,9 @@ class MDNRNNConfig:
     DreamerV3) or sign (the seed-era clipped reward)."""
     life_head: bool = True
     """Also predict life loss; the dream then ends when the lives run out."""
+    events_see_z: bool = False
+    """The reward, done and life heads read the next latent z_{t+1} beside the LSTM state (DreamerV3's heads read
+    the sampled state): in the dream, a step's reward and events follow the frame the dream has drawn."""
     calibrate_events: bool = True
     """Sample done/life from calibrated probabilities (false: the up-weighted logits, as the seed era)."""
     calibration_episodes: int = 0

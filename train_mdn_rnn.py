@@ -94,7 +94,7 @@ def _train(cfg: Config, paths: RunPaths, device: torch.device, signature: dict, 
     mc = cfg.mdn_rnn
     box = action_space(cfg.env)  # None: discrete actions; else CarRacing's (low, high)
     model = MDNRNN(latent_dim, num_actions(cfg.env), mc.hidden_size, mc.num_mixtures, reward_target=mc.reward_target,
-                   life_head=mc.life_head, action_low=box and box[0], action_high=box and box[1],
+                   life_head=mc.life_head, events_see_z=mc.events_see_z, action_low=box and box[0], action_high=box and box[1],
                    event_logit_offset=math.log(mc.done_pos_weight) if mc.calibrate_events else 0.0)
     if mc.init_from:  # fine-tuning (iterative training): the given weights, same sizes and heads
         load_weights(model, Path(mc.init_from), "mdn_rnn")
@@ -164,8 +164,8 @@ def calibrate_on(model: MDNRNN, held: LatentData, device: torch.device) -> dict:
     logits: dict[str, list[torch.Tensor]] = {"done": [], "life": []}
     for e in range(len(held.lengths)):
         f, s, T = int(held.frame_start[e]), int(held.step_start[e]), int(held.lengths[e])
-        pred, _ = model(torch.from_numpy(held.mu[f:f + T]).float()[None].to(device),
-                        torch.from_numpy(action_values(held.actions[s:s + T]))[None].to(device))
+        mu = torch.from_numpy(held.mu[f:f + T + 1]).float()[None].to(device)
+        pred, _ = model(mu[:, :-1], torch.from_numpy(action_values(held.actions[s:s + T]))[None].to(device), z_next=mu[:, 1:])
         logits["done"].append(pred["done_logit"][0].cpu())
         if model.life_head:
             logits["life"].append(pred["life_logit"][0].cpu())

@@ -11,6 +11,11 @@ log(w); :meth:`MDNRNN.event_probs` takes that back off, so the probabilities the
 calibrated (``event_pos_weight=1`` with no offset is the seed-era uncalibrated head when trained with 10).
 ``step()`` advances one timestep with the very same LSTM weights (no second copy), which is what
 the dream and the real-game agent loop use.
+
+With ``events_see_z`` the reward, done and life heads read the next latent as well as the LSTM state:
+(h_t, z_{t+1}) instead of h_t, as DreamerV3's heads read the sampled state. Training feeds them the z_{t+1}
+sampled from the VAE posterior; the dream feeds them the z_{t+1} it has just drawn from the mixture, so a dreamed
+frame that shows the cannon hit can be the one that costs a life. The mixture head reads h_t either way.
 """
 
 from __future__ import annotations
@@ -88,14 +93,15 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
     :param life_head: also predict life loss.  :param event_logit_offset: subtracted from the done logit by
         :meth:`event_probs`: the log of the positive-class weight the event heads trained with, or an offset
         fitted on held-out episodes (0 = no correction).  :param life_logit_offset: the same for the life
-        head (None: ``event_logit_offset``).
+        head (None: ``event_logit_offset``).  :param events_see_z: the reward/done/life heads read (h_t, z_{t+1}),
+        not h_t alone (module docstring); they then need ``z_next`` in :meth:`forward` and :meth:`predict`.
 
-    The defaults of the last four are the seed-era model's, so checkpoints saved before they existed load as they were."""
+    The defaults of reward_target, life_head, the offsets and events_see_z are the seed-era model's, so checkpoints saved before they existed load as they were."""
 
     def __init__(self, latent_dim: int = 32, action_dim: int = 6, hidden_size: int = 256, num_mixtures: int = 5,
                  reward_target: str = "sign", life_head: bool = False, event_logit_offset: float = 0.0,
                  life_logit_offset: float | None = None, action_low: list[float] | None = None,
-                 action_high: list[float] | None = None):
+                 action_high: list[float] | None = None, events_see_z: bool = False):
         super().__init__()
         if (action_low is None) != (action_high is None) or (action_low is not None and not
                                                               len(action_low) == len(action_high) == action_dim):
@@ -110,14 +116,21 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
         self.life_logit_offset = self.event_logit_offset if life_logit_offset is None else float(life_logit_offset)
         self.lstm = nn.LSTM(latent_dim + action_dim, hidden_size, batch_first=True)
         self.reward_width = TWOHOT_BINS if reward_target == "twohot" else 1
-        self.head = nn.Linear(hidden_size, 3 * latent_dim * num_mixtures + self.reward_width + 1 + int(life_head))
+        self.events_see_z = bool(events_see_z)
+        event_width = self.reward_width + 1 + int(life_head)
+        mixture_width = 3 * latent_dim * num_mixtures
+        if self.events_see_z:  # the mixture from h; the events from (h, z_next)
+            self.head = nn.Linear(hidden_size, mixture_width)
+            self.event_head = nn.Linear(hidden_size + latent_dim, event_width)
+        else:  # one head over h (the layout of every checkpoint saved before events_see_z)
+            self.head = nn.Linear(hidden_size, mixture_width + event_width)
         self.register_buffer("bins", torch.linspace(TWOHOT_LOW, TWOHOT_HIGH, TWOHOT_BINS), persistent=False)
 
     def config(self) -> dict:
         return {"latent_dim": self.latent_dim, "action_dim": self.action_dim,
                 "hidden_size": self.hidden_size, "num_mixtures": self.num_mixtures, "reward_target": self.reward_target,
                 "life_head": self.life_head, "event_logit_offset": self.event_logit_offset,
-                "life_logit_offset": self.life_logit_offset,
+                "life_logit_offset": self.life_logit_offset, **({"events_see_z": True} if self.events_see_z else {}),
                 **({"action_low": self.action_low, "action_high": self.action_high} if self.continuous else {})}
 
     @property
@@ -134,17 +147,23 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
         return z, z.clone()
 
     def _split(self, out: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Head output (..., 3ZK + 2 [+ 1]) -> logit_pi, mu, log_sigma (..., Z, K), reward (...) (the head's raw
-        output: symlog(r) or sign(r)), done_logit (...) [, life_logit (...)]."""
+        """Head output (..., 3ZK [+ events]) -> logit_pi, mu, log_sigma (..., Z, K), then the events (see
+        :meth:`_split_events`) when the output carries them."""
         Z, K = self.latent_dim, self.num_mixtures
         mix = out[..., : 3 * Z * K].unflatten(-1, (3, Z, K))
-        rest = out[..., 3 * Z * K:]
         pred = {
             "logit_pi": mix[..., 0, :, :],
             "mu": mix[..., 1, :, :],
             "log_sigma": mix[..., 2, :, :].clamp(-7.0, 3.0),
-            "done_logit": rest[..., self.reward_width],
         }
+        if out.shape[-1] > 3 * Z * K:
+            pred.update(self._split_events(out[..., 3 * Z * K:]))
+        return pred
+
+    def _split_events(self, rest: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Event output (..., R + 1 [+ 1]) -> reward (...) (the head's raw output: symlog(r) or sign(r)),
+        done_logit (...) [, life_logit (...)]."""
+        pred = {"done_logit": rest[..., self.reward_width]}
         if self.reward_target == "twohot":
             pred["reward_logits"] = rest[..., :TWOHOT_BINS]
             pred["reward"] = (pred["reward_logits"].softmax(-1) * self.bins).sum(-1)  # expected symlog(r)
@@ -153,6 +172,11 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
         if self.life_head:
             pred["life_logit"] = rest[..., self.reward_width + 1]
         return pred
+
+    def predict_events(self, h: torch.Tensor, z_next: torch.Tensor) -> dict[str, torch.Tensor]:
+        """With ``events_see_z``: reward, done_logit [, life_logit] of the step whose LSTM state is h (..., H) and
+        whose next latent is z_next (..., Z)."""
+        return self._split_events(self.event_head(torch.cat([h, z_next], dim=-1)))
 
     def reward_value(self, pred: dict[str, torch.Tensor]) -> torch.Tensor:
         """The predicted reward in game points (symlog head; two-hot: the expectation over the bins) or in
@@ -168,14 +192,17 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
             out["life"] = torch.sigmoid(pred["life_logit"] - self.life_logit_offset)
         return out
 
-    def forward(self, z: torch.Tensor, actions: torch.Tensor, state: State | None = None) -> tuple[dict[str, torch.Tensor], State]:
+    def forward(self, z: torch.Tensor, actions: torch.Tensor, state: State | None = None,
+                z_next: torch.Tensor | None = None) -> tuple[dict[str, torch.Tensor], State]:
         """z (B, T, Z), actions (B, T) int64 (or (B, T, A) float when continuous) -> predictions for step t+1,
-        each (B, T, ...)."""
+        each (B, T, ...). With ``events_see_z``, z_next (B, T, Z) (the latents of frames 1..T) is required."""
         x = torch.cat([z, self.action_input(actions, z.dtype)], dim=-1)
         if state is not None:
             state = (state[0].unsqueeze(0), state[1].unsqueeze(0))
         h, (hn, cn) = self.lstm(x, state)
-        return self._split(self.head(h)), (hn[0], cn[0])
+        if self.events_see_z and z_next is None:
+            raise ValueError("this MDN-RNN's event heads read z_{t+1}: pass z_next")
+        return self.predict(h, z_next), (hn[0], cn[0])
 
     def step(self, z: torch.Tensor, actions: torch.Tensor, state: State) -> State:
         """One LSTM step with the LSTM's own weights. z (B, Z), actions (B,) int64 (or (B, A) float when
@@ -191,9 +218,14 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
         h = torch.sigmoid(o) * torch.tanh(c)
         return h, c
 
-    def predict(self, h: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Hidden state (B, H) after consuming (z_t, a_t) -> mixture over z_{t+1}, reward_t, done_logit_t."""
-        return self._split(self.head(h))
+    def predict(self, h: torch.Tensor, z_next: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Hidden state (..., H) after consuming (z_t, a_t) -> mixture over z_{t+1}, reward_t, done_logit_t
+        [, life_logit_t]. With ``events_see_z`` the events come only with z_next (..., Z) (without it: the mixture
+        alone, e.g. for the dream to draw z_{t+1} from before it asks :meth:`predict_events`)."""
+        pred = self._split(self.head(h))
+        if self.events_see_z and z_next is not None:
+            pred.update(self.predict_events(h, z_next))
+        return pred
 
     def sample(self, pred: dict[str, torch.Tensor], temperature: float = 1.0, generator: torch.Generator | None = None,
                noise: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
@@ -222,7 +254,7 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
         head's loss is weighted like the done head's (``done_weight``, ``done_pos_weight``).
         """
         z = batch["mu"] + torch.randn_like(batch["mu"]) * (0.5 * batch["logvar"]).exp()
-        pred, _ = self(z[:, :-1], batch["actions"])
+        pred, _ = self(z[:, :-1], batch["actions"], z_next=z[:, 1:])
         mask = batch["mask"]
         denom = mask.sum().clamp(min=1.0)
         nll = (gmm_nll(z[:, 1:], pred["logit_pi"], pred["mu"], pred["log_sigma"]).mean(-1) * mask).sum() / denom

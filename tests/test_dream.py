@@ -50,11 +50,17 @@ def tiny_mdn(seed: int = 0, done_bias: float | None = None, reward: float | None
     torch.manual_seed(seed)
     mdn = MDNRNN(latent_dim=Z, action_dim=A, hidden_size=H, num_mixtures=K, life_head=life_bias is not None, **kwargs).eval()
     base = 3 * Z * K  # head output: [3*Z*K mixture params, reward, done_logit(, life_logit)]
+    head = mdn.head
+    if mdn.events_see_z:  # event_head output: [reward, done_logit(, life_logit)] from (h, z_next); its weights are
+        base, head = 0, mdn.event_head  # kept, scaled so the events vary with z_next without drowning the bias
+        with torch.no_grad():
+            head.weight.mul_(2.0)
     with torch.no_grad():
         for row, value in ((base, reward), (base + 1, done_bias), (base + 2, life_bias)):
             if value is not None:
-                mdn.head.weight[row].zero_()
-                mdn.head.bias[row] = value
+                if not mdn.events_see_z:
+                    head.weight[row].zero_()
+                head.bias[row] = value
     return mdn
 
 
@@ -90,8 +96,17 @@ def reference_rollout(mdn: MDNRNN, params: torch.Tensor, starts: DreamStarts, ho
             for u_done, u_life, u_mix, eps in draws:
                 with torch.no_grad():
                     a = int(ctrl(z[None], h[None])[0].argmax())
-                    pred, (h, c) = mdn(z[None, None], torch.tensor([[a]]), (h[None], c[None]))
+                    state = (h[None], c[None])
+                    pred, (h, c) = mdn(z[None, None], torch.tensor([[a]]), state, z_next=torch.zeros(1, 1, Z))
                 h, c = h[0], c[0]
+                logit_pi, mu, log_sigma = (pred[k][0, 0] for k in ("logit_pi", "mu", "log_sigma"))  # (Z, K)
+                gumbel = -torch.log(-torch.log(u_mix[r].clamp(1e-9, 1 - 1e-9)))
+                k = (logit_pi / temperature + gumbel).argmax(-1)
+                sel = torch.arange(Z)
+                z_next = mu[sel, k] + log_sigma[sel, k].exp() * math.sqrt(temperature) * eps[r]
+                if mdn.events_see_z:  # the same step again, its events read from the z just drawn
+                    with torch.no_grad():
+                        pred, _ = mdn(z[None, None], torch.tensor([[a]]), state, z_next=z_next[None, None])
                 if alive:
                     counts[a] += 1  # only steps of a game still on
                     lengths[p, r] += 1
@@ -102,22 +117,19 @@ def reference_rollout(mdn: MDNRNN, params: torch.Tensor, starts: DreamStarts, ho
                         lives -= float(u_life[r]) < float(torch.sigmoid(pred["life_logit"][0, 0] - life_off))
                         ended = ended or lives <= 0
                     alive = not ended
-                logit_pi, mu, log_sigma = (pred[k][0, 0] for k in ("logit_pi", "mu", "log_sigma"))  # (Z, K)
-                gumbel = -torch.log(-torch.log(u_mix[r].clamp(1e-9, 1 - 1e-9)))
-                k = (logit_pi / temperature + gumbel).argmax(-1)
-                sel = torch.arange(Z)
-                z = mu[sel, k] + log_sigma[sel, k].exp() * math.sqrt(temperature) * eps[r]
+                z = z_next
             fitness[p] += total / R
     return fitness, counts, lengths
 
 
-@pytest.mark.parametrize("kind", ["seed-era", "symlog+life+calibrated"])
+@pytest.mark.parametrize("kind", ["seed-era", "symlog+life+calibrated", "events see z"])
 def test_rollout_equals_per_candidate_loop(kind):
     if kind == "seed-era":  # p(done) ~ 0.18 per step: some rollouts die mid-way, some survive
         mdn = tiny_mdn(done_bias=-1.5)
     else:  # p(done) = sigmoid(-1 - log 4) ~ 0.08, p(life) ~ 0.2 per step, 1-3 lives per start
+        # (events see z: the same biases, the events also varying with the z_{t+1} each step draws)
         mdn = tiny_mdn(done_bias=-1.0, life_bias=0.0, reward_target="symlog", event_logit_offset=math.log(4.0),
-                       life_logit_offset=-0.5)
+                       life_logit_offset=-0.5, events_see_z=kind == "events see z")
     dream = Dream(mdn, tiny_data(), warmup_steps=3, device=torch.device("cpu"))
     P, R, horizon, tau, bonus = 4, 3, 8, 1.3, 0.25
     params, starts = random_params(P), random_starts(R)

@@ -157,6 +157,46 @@ def test_event_heads_are_calibrated_after_up_weighted_training(pos_weight):
     assert abs(raw_done - expected_raw) < 0.04 * pos_weight
 
 
+@pytest.mark.parametrize("events_see_z", [False, True])
+def test_event_heads_that_read_the_next_latent_learn_what_only_the_next_frame_shows(events_see_z):
+    """Life losses on a random 20% of steps, unpredictable from the past, and the next frame shows them (its z
+    dimension 0 is +3 after a loss, 0 otherwise): heads over (h_t, z_{t+1}) learn them; heads over h_t alone can
+    only learn the 20% base rate, so at p >= 0.5 they find none."""
+    torch.manual_seed(0)
+    m = MDNRNN(latent_dim=2, action_dim=2, hidden_size=8, num_mixtures=1, life_head=True, events_see_z=events_see_z)
+    opt = torch.optim.Adam(m.parameters(), 3e-2)
+    g = torch.Generator().manual_seed(1)
+    B, T = 64, 16
+
+    def batch_of(n):
+        life = (torch.rand(n, T, generator=g) < 0.2).float()
+        mu = torch.randn(n, T + 1, 2, generator=g) * 0.3
+        mu[:, 1:, 0] += 3.0 * life
+        return {"mu": mu, "logvar": torch.full((n, T + 1, 2), -6.0), "actions": torch.randint(0, 2, (n, T), generator=g),
+                "rewards": torch.zeros(n, T), "dones": torch.zeros(n, T), "life_loss": life, "mask": torch.ones(n, T)}
+
+    for _ in range(200):
+        loss, _ = m.compute_loss(batch_of(B), done_pos_weight=1.0)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    test = batch_of(256)
+    with torch.no_grad():
+        pred, _ = m(test["mu"][:, :-1], test["actions"], z_next=test["mu"][:, 1:])
+    found = m.event_probs(pred)["life"] >= 0.5
+    lost = test["life_loss"].bool()
+    recall, false_alarms = float(found[lost].float().mean()), float(found[~lost].float().mean())
+    if events_see_z:
+        assert recall > 0.95 and false_alarms < 0.02
+    else:
+        assert recall < 0.05
+    if events_see_z:  # the events need z_{t+1}; the mixture alone does not
+        with pytest.raises(ValueError, match="z_next"):
+            m(test["mu"][:, :-1], test["actions"])
+        assert set(m.predict(torch.zeros(3, 8))) == {"logit_pi", "mu", "log_sigma"}
+        assert MDNRNN(**m.config()).events_see_z
+
+
 def test_symlog_reward_head_regresses_game_points():
     from models.mdn_rnn import symexp, symlog
 

@@ -7,7 +7,9 @@ on the same R start states with the same random numbers at every step (common ra
 p*R + r uses start r's draws), so differences in fitness come from the controllers alone.
 
 A dreamed game ends when the done head fires or, with a life head, when the sampled life losses use up
-the lives the start frame had. Both are sampled from calibrated probabilities (see MDNRNN.event_probs).
+the lives the start frame had. Both are sampled from calibrated probabilities (see MDNRNN.event_probs). With an
+MDN-RNN whose event heads read z_{t+1} (``events_see_z``), a step's reward and events come from the z_{t+1} the step
+has drawn.
 """
 
 from __future__ import annotations
@@ -97,17 +99,20 @@ class Dream:
             length += alive
             h, c = mdn.step(z, a, (h, c))
             pred = mdn.predict(h)
-            total += alive * (mdn.reward_value(pred) + alive_bonus)
             u_done = torch.rand(R, generator=generator, device=dev).repeat(P)
             u_life = torch.rand(R, generator=generator, device=dev).repeat(P)
             u_mix = torch.rand(R, Z, K, generator=generator, device=dev).repeat(P, 1, 1)
             eps = torch.randn(R, Z, generator=generator, device=dev).repeat(P, 1)
+            z_next = mdn.sample(pred, temperature, noise=(u_mix, eps))
+            if mdn.events_see_z:  # the step's reward and events follow the frame just drawn
+                pred = {**pred, **mdn.predict_events(h, z_next)}
+            total += alive * (mdn.reward_value(pred) + alive_bonus)
             probs = mdn.event_probs(pred)
             ended = u_done < probs["done"]
             if lives is not None:
                 lives = lives - (u_life < probs["life"]).float() * alive
                 ended = ended | (lives <= 0)
             alive = alive * (~ended).float()
-            z = mdn.sample(pred, temperature, noise=(u_mix, eps))
+            z = z_next
         counts = counts.double().cpu().numpy() if mdn.continuous else counts.round().long().cpu().numpy()
         return DreamResult(total.view(P, R).mean(1), counts, length.view(P, R))

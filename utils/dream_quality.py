@@ -90,7 +90,7 @@ def teacher_forced(wm: WorldModel, games: list[dict[str, np.ndarray]], pay_thres
     for g in games:
         frames = torch.from_numpy(g["obs"]).to(dev)
         z = vae.encode_frames(frames)
-        pred, _ = mdn(z[None, :-1], torch.from_numpy(action_values(g["actions"])).to(dev)[None])
+        pred, _ = mdn(z[None, :-1], torch.from_numpy(action_values(g["actions"])).to(dev)[None], z_next=z[None, 1:])
         r_hat = mdn.reward_value(pred)[0].cpu().numpy()
         r = g["rewards"].astype(np.float64)
         pays_hat, pays = r_hat > pay_threshold, r > 0

@@ -90,5 +90,5 @@ def teacher_forced_episodes(data_dir: Path, vae: Any, mdn: Any) -> Iterator[dict
             mu = torch.cat([vae.encode_frames(torch.as_tensor(obs[i:i + 512])) for i in range(0, len(obs), 512)])
             x = torch.cat([mu[None, :-1], mdn.action_input(torch.as_tensor(action_values(act))[None], mu.dtype)], -1)
             out = mdn.lstm(x)[0][0]  # (T, H): the state after each step
-            yield {"id": int(ep), "obs": obs, "actions": act, "lives": lives, "mu": mu, "pred": mdn.predict(out),
+            yield {"id": int(ep), "obs": obs, "actions": act, "lives": lives, "mu": mu, "pred": mdn.predict(out, mu[1:]),
                    "h": torch.cat([torch.zeros(1, mdn.hidden_size), out])}

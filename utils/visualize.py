@@ -123,7 +123,7 @@ def mdn_quality(wm: WorldModel, latents: Any, max_episodes: int, horizon: int) -
         a = torch.from_numpy(action_values(latents.actions[ss[e]:ss[e] + T])).to(dev)
         r = latents.rewards[ss[e]:ss[e] + T]
         d = latents.dones[ss[e]:ss[e] + T].astype(bool)
-        pred, _ = mdn(z[None, :-1], a[None])
+        pred, _ = mdn(z[None, :-1], a[None], z_next=z[None, 1:])
         nll.append(gmm_nll(z[None, 1:], pred["logit_pi"], pred["mu"], pred["log_sigma"]).mean().item())
         rew_pred = np.sign(np.round(pred["reward"][0].cpu().numpy()))
         rew_ok += int((rew_pred == np.sign(r)).sum())
