@@ -94,7 +94,7 @@ def _train(cfg: Config, paths: RunPaths, device: torch.device, signature: dict, 
     mc = cfg.mdn_rnn
     box = action_space(cfg.env)  # None: discrete actions; else CarRacing's (low, high)
     model = MDNRNN(latent_dim, num_actions(cfg.env), mc.hidden_size, mc.num_mixtures, reward_target=mc.reward_target,
-                   life_head=mc.life_head, events_see_z=mc.events_see_z, action_low=box and box[0], action_high=box and box[1],
+                   life_head=mc.life_head, events_see_z=mc.events_see_z, life_shift=mc.life_shift, action_low=box and box[0], action_high=box and box[1],
                    event_logit_offset=math.log(mc.done_pos_weight) if mc.calibrate_events else 0.0)
     if mc.init_from:  # fine-tuning (iterative training): the given weights, same sizes and heads
         load_weights(model, Path(mc.init_from), "mdn_rnn")
@@ -106,7 +106,7 @@ def _train(cfg: Config, paths: RunPaths, device: torch.device, signature: dict, 
         check_calibration_episodes(mc.calibration_episodes, n)
         held = latents.episodes(np.arange(n - mc.calibration_episodes, n))
         latents = latents.episodes(np.arange(n - mc.calibration_episodes))
-    sampler = SequenceSampler(latents, mc.seq_len)
+    sampler = SequenceSampler(latents, mc.seq_len, life_shift=mc.life_shift)
     rng = np.random.default_rng(cfg.seed)
     per_epoch = sampler.batches_per_epoch(mc.batch_size)
 
@@ -169,7 +169,7 @@ def calibrate_on(model: MDNRNN, held: LatentData, device: torch.device) -> dict:
         logits["done"].append(pred["done_logit"][0].cpu())
         if model.life_head:
             logits["life"].append(pred["life_logit"][0].cpu())
-    events = {"done": float(held.dones.sum()), "life": float(held.life_loss.sum())}
+    events = {"done": float(held.dones.sum()), "life": float(held.life_loss_at(model.life_shift).sum())}
     out = {}
     for head in ("done", "life") if model.life_head else ("done",):
         lg = torch.cat(logits[head])

@@ -12,7 +12,9 @@
 #                                                   #  dirichlet_vae10: own data and VAE, Dirichlet actions, VAE trained 10 epochs not 5;
 #                                                   #  dirichlet_fg10: own data and VAE, Dirichlet actions, VAE foreground weight 10;
 #                                                   #  dirichlet_fg10_select: dirichlet_fg10's data and VAE, dream then real-game selection;
-#                                                   #  dirichlet_fg10_select_hz: the same with event heads that read z_{t+1})
+#                                                   #  dirichlet_fg10_select_hz: the same with event heads that read z_{t+1};
+#                                                   #  dirichlet_fg10_select_hz_shift: and the life head trained on the hit, 32 steps
+#                                                   #  before the lives counter drops)
 #   python docs/ablation_table.py runs/ablation     # the table
 #
 # The seed-era code's arm ("base") is run from its own checkout:
@@ -52,6 +54,7 @@ flags_of() {
     dirichlet_fg10) echo --data.action_alpha 0.5 --vae.foreground_weight 10 ;;
     dirichlet_fg10_select) echo --data.action_alpha 0.5 --vae.foreground_weight 10 --controller.select_candidates 8 --controller.select_games 4 ;;
     dirichlet_fg10_select_hz) echo --data.action_alpha 0.5 --vae.foreground_weight 10 --controller.select_candidates 8 --controller.select_games 4 --mdn_rnn.events_see_z true ;;
+    dirichlet_fg10_select_hz_shift) echo --data.action_alpha 0.5 --vae.foreground_weight 10 --controller.select_candidates 8 --controller.select_games 4 --mdn_rnn.events_see_z true --mdn_rnn.life_shift 32 ;;
     *) echo "unknown arm $1" >&2; exit 2 ;;
   esac
 }

@@ -95,13 +95,15 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
         fitted on held-out episodes (0 = no correction).  :param life_logit_offset: the same for the life
         head (None: ``event_logit_offset``).  :param events_see_z: the reward/done/life heads read (h_t, z_{t+1}),
         not h_t alone (module docstring); they then need ``z_next`` in :meth:`forward` and :meth:`predict`.
+    :param life_shift: the life head was trained to fire this many steps before the lives counter drops (on the
+        hit, not on the counter; see LatentData.life_loss_at); the dream and the dream report read it from here.
 
-    The defaults of reward_target, life_head, the offsets and events_see_z are the seed-era model's, so checkpoints saved before they existed load as they were."""
+    The defaults of reward_target, life_head, the offsets, events_see_z and life_shift are the seed-era model's, so checkpoints saved before they existed load as they were."""
 
     def __init__(self, latent_dim: int = 32, action_dim: int = 6, hidden_size: int = 256, num_mixtures: int = 5,
                  reward_target: str = "sign", life_head: bool = False, event_logit_offset: float = 0.0,
                  life_logit_offset: float | None = None, action_low: list[float] | None = None,
-                 action_high: list[float] | None = None, events_see_z: bool = False):
+                 action_high: list[float] | None = None, events_see_z: bool = False, life_shift: int = 0):
         super().__init__()
         if (action_low is None) != (action_high is None) or (action_low is not None and not
                                                               len(action_low) == len(action_high) == action_dim):
@@ -117,6 +119,7 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
         self.lstm = nn.LSTM(latent_dim + action_dim, hidden_size, batch_first=True)
         self.reward_width = TWOHOT_BINS if reward_target == "twohot" else 1
         self.events_see_z = bool(events_see_z)
+        self.life_shift = int(life_shift)  # the life head's target: the counter's drop this many steps later
         event_width = self.reward_width + 1 + int(life_head)
         mixture_width = 3 * latent_dim * num_mixtures
         if self.events_see_z:  # the mixture from h; the events from (h, z_next)
@@ -131,6 +134,7 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
                 "hidden_size": self.hidden_size, "num_mixtures": self.num_mixtures, "reward_target": self.reward_target,
                 "life_head": self.life_head, "event_logit_offset": self.event_logit_offset,
                 "life_logit_offset": self.life_logit_offset, **({"events_see_z": True} if self.events_see_z else {}),
+                **({"life_shift": self.life_shift} if self.life_shift else {}),
                 **({"action_low": self.action_low, "action_high": self.action_high} if self.continuous else {})}
 
     @property

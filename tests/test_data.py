@@ -156,3 +156,28 @@ def test_sequence_sampler_alignment_without_copies():
         np.testing.assert_array_equal(b["actions"][i, :n], start + np.arange(n))  # a_t pairs with z_t
         np.testing.assert_array_equal(b["mu"][i, : n + 1, 0], start + np.arange(n + 1))  # z_{t+1} follows
     assert np.shares_memory(data.mu, s.data.mu)
+
+
+def test_life_loss_shifted_onto_the_hit_stays_in_its_episode():
+    """Space Invaders' lives counter drops ~32 steps after the hit; life_shift moves each drop's label that many steps
+    earlier, clamped at its episode's first step, never into the episode before; the sampler's target follows."""
+    from utils.data import LatentData, SequenceSampler, shift_events
+
+    lengths = np.array([6, 5])  # steps; frames 7 and 6
+    lives = np.array([3, 3, 3, 3, 2, 2, 1,  3, 2, 2, 2, 1, 1], dtype=np.uint8)  # drops: steps 3, 5 | 0, 3 of ep 2
+    data = LatentData(mu=np.arange(13, dtype=np.float32)[:, None].repeat(2, 1), logvar=np.zeros((13, 2), np.float32),
+                      actions=np.zeros(11, np.uint8), rewards=np.zeros(11, np.float32), dones=np.zeros(11, bool),
+                      lives=lives, lengths=lengths)
+    assert np.flatnonzero(data.life_loss).tolist() == [3, 5, 6, 9]
+    assert np.flatnonzero(data.life_loss_at(2)).tolist() == [1, 3, 6, 7]  # ep 2's step 0 stays at 0 (index 6)
+    assert np.flatnonzero(data.life_loss_at(4)).tolist() == [0, 1, 6]  # 3 -> 0 (clamped), 5 -> 1; 6 and 9 -> 6
+    np.testing.assert_array_equal(shift_events(data.life_loss, lengths, 0), data.life_loss)
+    with pytest.raises(ValueError):
+        shift_events(data.life_loss, lengths, -1)
+    batch = SequenceSampler(data, seq_len=5, life_shift=2).sample(16, np.random.default_rng(0))
+    first = batch["mu"][:, 0, 0].astype(int)  # the window's first frame index = episode frame start + window start
+    for b in range(16):
+        ep = int(first[b] >= 7)
+        s0 = [0, 6][ep] + first[b] - [0, 7][ep]  # the window's first step
+        n = int(batch["mask"][b].sum())
+        np.testing.assert_array_equal(batch["life_loss"][b, :n], data.life_loss_at(2)[s0:s0 + n].astype(np.float32))

@@ -166,6 +166,13 @@ def test_sample_starts_frame_and_warmup(warmup):
     for e in range(len(LENGTHS)):  # every allowed start occurs; the last frame (maybe game over) never
         assert set(t[ep == e]) == set(range(W, LENGTHS[e]))
     np.testing.assert_array_equal(starts.lives.numpy(), data.lives[frame].astype(np.float32))
+    # A life head trained on the hit (life_shift 2): the start has the lives its counter shows 2 steps on (at most
+    # the episode's last frame), at least 1.
+    shifted = Dream(tiny_mdn(life_bias=0.0, life_shift=2), data, warmup_steps=warmup, device=torch.device("cpu"))
+    s2 = shifted.sample_starts(n, np.random.default_rng(3), torch.Generator().manual_seed(4))
+    ahead = data.frame_start[ep] + np.minimum(t + 2, LENGTHS[ep])
+    np.testing.assert_array_equal(s2.lives.numpy(), np.maximum(data.lives[ahead], 1).astype(np.float32))
+    assert (data.lives[ahead] != data.lives[frame]).any()  # the shift changes some starts' lives
 
     # The state: nn.LSTM from zeros over the W real pairs (mu[frame_start+t-k], action[step_start+t-k]), k = W..1.
     k = np.arange(W, 0, -1)

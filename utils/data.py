@@ -471,6 +471,12 @@ class LatentData:
         f = self.step_frames
         return self.lives[f + 1].astype(np.int64) < self.lives[f].astype(np.int64)
 
+    def life_loss_at(self, shift: int = 0) -> np.ndarray:
+        """(S,) bool: :attr:`life_loss` moved ``shift`` steps earlier within each episode (clamped at its first step):
+        Space Invaders' lives counter drops about 32 agent steps after the cannon is hit (the explosion plays, the
+        game frozen), so shift 32 labels the step of the hit."""
+        return shift_events(self.life_loss, self.lengths, shift)
+
     def episodes(self, idx: np.ndarray) -> LatentData:
         """The episodes ``idx`` (in that order) as a LatentData of their own."""
         idx = np.asarray(idx, dtype=np.int64)
@@ -500,6 +506,21 @@ class LatentData:
                             "the phase that needs it encodes the data again") from None
 
 
+def shift_events(events: np.ndarray, lengths: np.ndarray, shift: int) -> np.ndarray:
+    """(S,) bool events of flat episodes of ``lengths`` steps, each moved ``shift`` steps earlier within its episode
+    (an event closer than that to the episode's start lands on its first step)."""
+    if shift < 0:
+        raise ValueError(f"shift must be >= 0, got {shift}")
+    out = np.zeros_like(events, dtype=bool)
+    if shift == 0:
+        return events.astype(bool)
+    step_start = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    idx = np.flatnonzero(events)
+    episode = np.searchsorted(step_start, idx, side="right") - 1
+    out[np.maximum(idx - shift, step_start[episode])] = True
+    return out
+
+
 class SequenceSampler:
     """Random windows of ``seq_len`` steps, gathered by index from the flat latent arrays.
 
@@ -507,13 +528,13 @@ class SequenceSampler:
     window are used whole, with the tail masked.
     """
 
-    def __init__(self, data: LatentData, seq_len: int):
+    def __init__(self, data: LatentData, seq_len: int, life_shift: int = 0):
         self.data, self.L = data, seq_len
         self.frame_start, self.step_start = data.frame_start, data.step_start
         # Number of valid window starts per episode (at least 1), and sampling weights ~ that.
         self.n_starts = np.maximum(data.lengths - seq_len + 1, 1)
         self.p = self.n_starts / self.n_starts.sum()
-        self.life_loss = data.life_loss
+        self.life_loss = data.life_loss_at(life_shift)  # the life head's target (see LatentData.life_loss_at)
 
     def sample(self, batch_size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """mu/logvar (B, L+1, Z), actions (B, L), rewards (B, L), dones (B, L), life_loss (B, L), mask (B, L)."""

@@ -67,8 +67,11 @@ class Dream:
             state = self.mdn.step(self.mu[f], self.actions[s], state)
         eps = torch.randn(self.mu[frames].shape, generator=generator, device=self.device)
         z = self.mu[frames] + eps * (0.5 * self.logvar[frames]).exp()
-        # At least one life: a game without a life counter (always 0) then ends only by the done head.
-        return DreamStarts(z, state, self.lives[frames].clamp(min=1.0) if self.mdn.life_head else None)
+        # The lives the start has: the counter life_shift steps on (a life head trained on the hit, not on the counter's
+        # drop, has already spent a life whose counter has not dropped yet). At least one: a game without a life
+        # counter (always 0) then ends only by the done head.
+        ahead = torch.from_numpy(self.frame_start[ep] + np.minimum(t + self.mdn.life_shift, lengths[ep]))
+        return DreamStarts(z, state, self.lives[ahead].clamp(min=1.0) if self.mdn.life_head else None)
 
     @torch.no_grad()
     def rollout(self, params: torch.Tensor, starts: DreamStarts, horizon: int, temperature: float,

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from config import Config
-from utils.data import BrownianJobs, HeldRandomJobs, action_values, episode_seed
+from utils.data import BrownianJobs, HeldRandomJobs, action_values, episode_seed, shift_events
 from utils.dream import Dream
 from utils.rollout import Candidates, Models, make_engine
 from utils.runner import Episodes
@@ -103,7 +103,8 @@ def teacher_forced(wm: WorldModel, games: list[dict[str, np.ndarray]], pay_thres
         win_real.append(r[:n].reshape(-1, REWARD_WINDOW).sum(1))
         real_total += float(r.sum())
         probs = {k: v[0].cpu().numpy() for k, v in mdn.event_probs(pred).items()}
-        truth = {"life": g["lives"][1:] < g["lives"][:-1], "done": g["dones"].astype(bool)}
+        drops = g["lives"][1:] < g["lives"][:-1]  # the head fires mdn.life_shift steps before the counter drops
+        truth = {"life": shift_events(drops, np.array([len(drops)]), mdn.life_shift), "done": g["dones"].astype(bool)}
         for k, p in probs.items():
             e = ev[k]
             e["hits"] += int(((p >= 0.5) & truth[k]).sum())
