@@ -129,11 +129,9 @@ class MDNRNNConfig:
     life_head: bool = True
     """Also predict life loss; the dream then ends when the lives run out."""
     events_see_z: bool = False
-    """The reward, done and life heads read the next latent z_{t+1} beside the LSTM state (DreamerV3's heads read
-    the sampled state): in the dream, a step's reward and events follow the frame the dream has drawn."""
+    """Reward/done/life heads read z_{t+1} beside h_t (the dream's events follow the frame it drew)."""
     life_shift: int = 0
-    """Train the life head on the step this many agent steps before the lives counter drops (0: on the drop).
-    Space Invaders' counter drops about 32 steps after the cannon is hit; 32 puts the label on the hit."""
+    """Life head's label N steps before the lives counter drops (Space Invaders: ~32 after the hit)."""
     calibrate_events: bool = True
     """Sample done/life from calibrated probabilities (false: the up-weighted logits, as the seed era)."""
     calibration_episodes: int = 0
