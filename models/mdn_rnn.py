@@ -98,7 +98,8 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
     :param life_shift: the life head was trained to fire this many steps before the lives counter drops (on the
         hit, not on the counter; see LatentData.life_loss_at); the dream and the dream report read it from here.
 
-    The defaults of reward_target, life_head, the offsets, events_see_z and life_shift are the seed-era model's, so checkpoints saved before they existed load as they were."""
+    The defaults of reward_target, life_head, the offsets, events_see_z and life_shift are the seed-era model's, so
+    checkpoints saved before they existed load as they were."""
 
     def __init__(self, latent_dim: int = 32, action_dim: int = 6, hidden_size: int = 256, num_mixtures: int = 5,
                  reward_target: str = "sign", life_head: bool = False, event_logit_offset: float = 0.0,

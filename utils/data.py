@@ -511,9 +511,9 @@ def shift_events(events: np.ndarray, lengths: np.ndarray, shift: int) -> np.ndar
     (an event closer than that to the episode's start lands on its first step)."""
     if shift < 0:
         raise ValueError(f"shift must be >= 0, got {shift}")
-    out = np.zeros_like(events, dtype=bool)
     if shift == 0:
         return events.astype(bool)
+    out = np.zeros_like(events, dtype=bool)
     step_start = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     idx = np.flatnonzero(events)
     episode = np.searchsorted(step_start, idx, side="right") - 1
