@@ -163,13 +163,13 @@ class ControllerConfig:
     sigma0: float = 0.1
     """Initial CMA-ES step size of the dream phase (the controller starts at zero)."""
     real_sigma0: float = 2.0
-    """Initial step size of the real phase in logit units: candidates' logits (pre-tanh outputs) differ from
-    the dream best's (rescaled to unit logit std on real data; never for tanh) by about this much."""
+    """Real phase's initial step size: candidates' logits (pre-tanh outputs) differ by about this much."""
     real_max_steps: int = 3000
     """Cap on agent steps per real training episode."""
+    real_patience: int = 0
+    """Training only: end a real episode after this many steps without a positive reward (0: never)."""
     real_num_envs: int = 64
-    """Emulators that work through a real generation's population x real_rollouts episodes (the local
-    rollout backend's; all of a default generation's 64 games at once)."""
+    """Local rollout backend's emulators for a real generation (default: all its 64 games at once)."""
     alive_bonus: float = 0.0
     """Fitness per surviving dream step (0: reward only)."""
     select_candidates: int = 0
@@ -522,7 +522,8 @@ PRESETS: dict[str, Callable[[Config], None]] = {
 GAME_DEFAULTS: dict[str, dict[str, Any]] = {
     "CarRacing-v3": {"env.frameskip": 1, "env.repeat_action_probability": 0.0, "env.max_episode_frames": 1000,
                      "env.maxpool": False, "mdn_rnn.life_head": False, "data.num_envs": 4,
-                     "controller.real_num_envs": 4, "eval.num_envs": 4},
+                     "controller.real_num_envs": 4, "eval.num_envs": 4,
+                     "controller.real_patience": 100},
 }
 
 
@@ -578,7 +579,7 @@ _POSITIVE = [
 _NON_NEGATIVE = [
     "env.num_threads", "env.dilate", "data.action_alpha", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "mdn_rnn.grad_clip",
     "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "mdn_rnn.calibration_episodes", "controller.dream_epochs",
-    "controller.real_epochs", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
+    "controller.real_epochs", "controller.real_patience", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
     "eval.seed", "eval.num_envs", "seed", "baselines.validation_seed", "rollout.jobs_per_task",
     *[f"{a}.{f}" for a in ("ddqn", "ppo", "sac") for f in ("total_timesteps", "num_episodes", "gamma")],
     "ddqn.learning_starts", "sac.learning_starts", "ppo.ent_coef", "ppo.vf_coef",

@@ -144,7 +144,8 @@ class ControllerTraining:
         if self.engine is None:
             self.engine = make_engine(self.cfg, self.cc.real_num_envs, Models(self.wm.vae, self.wm.mdn))
         spec = Candidates(np.asarray(X, dtype=np.float32), np.repeat(np.arange(len(X)), len(seeds)))
-        stats = self.engine.play(spec, np.tile(seeds, len(X)), max_steps=self.cc.real_max_steps)
+        stats = self.engine.play(spec, np.tile(seeds, len(X)), max_steps=self.cc.real_max_steps,
+                                 patience=self.cc.real_patience or None)
         self.env_steps += int(stats.lengths.sum())
         return stats.returns.reshape(len(X), len(seeds)).mean(1), stats.action_counts, stats.log_fields()
 

@@ -128,6 +128,25 @@ def test_same_seed_same_track_and_score_single_and_vector(tmp_path):
     np.testing.assert_allclose(a.action_counts, [0.0, 0.6 * a.lengths.sum(), 0.0], rtol=1e-5)  # summed action vectors
 
 
+def test_patience_ends_an_episode_that_stops_paying(tmp_path):
+    """Training's early stop: a car that never moves earns only its start tile (the first step) and ends
+    ``patience`` steps later; one on the gas keeps paying and plays on to the step cap."""
+    from utils.evaluation import ConstantPolicy
+    from utils.runner import run_episodes
+
+    cfg = car_config(tmp_path)
+    still = ConstantPolicy(np.array([0.0, 0.0, 1.0], np.float32))
+    brake = run_episodes(cfg.env, still, [5, 6], max_steps=200, patience=40)
+    assert brake.lengths.tolist() == [41, 41] and not brake.terminated.any()
+    np.testing.assert_allclose(brake.returns, run_episodes(cfg.env, still, [5, 6], max_steps=41).returns)
+    gas = ConstantPolicy(np.array([0.0, 0.6, 0.0], np.float32))
+    full = run_episodes(cfg.env, gas, [5, 6], max_steps=100)
+    patient = run_episodes(cfg.env, gas, [5, 6], max_steps=100, patience=40)
+    np.testing.assert_array_equal(patient.lengths, full.lengths)  # never 40 steps without a tile: unchanged
+    np.testing.assert_allclose(patient.returns, full.returns)
+    assert (full.lengths == 100).all() and (full.returns > 0).all()
+
+
 def test_carracing_dry_run_end_to_end(tmp_path):
     import json
 

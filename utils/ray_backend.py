@@ -83,7 +83,7 @@ class RolloutWorker:
         return os.getpid()
 
     def play(self, blob_ref: list, spec: Any, jobs: np.ndarray, seeds: np.ndarray, max_steps: int | None,
-             record: bool) -> tuple[np.ndarray, EpisodeStats, list[tuple[int, dict]] | None, int]:
+             record: bool, patience: int | None = None) -> tuple[np.ndarray, EpisodeStats, list[tuple[int, dict]] | None, int]:
         """Jobs ``jobs`` (the call's indices) with ``seeds``: their stats, and with ``record`` every game as
         (job, arrays), in the order they ended."""
         import ray
@@ -94,7 +94,7 @@ class RolloutWorker:
             self.models, self.loaded = build_models(ray.get(blob_ref[0])), True
         rec = Episodes() if record else None
         stats = run_episodes(self.env_cfg, spec.build(self.models, jobs), seeds, max_steps=max_steps, recorder=rec,
-                             venv=self.venv)
+                             venv=self.venv, patience=patience)
         episodes = None if rec is None else [(int(jobs[j]), {k: np.asarray(v) for k, v in e.items()}) for j, e in rec.eps.items()]
         return jobs, stats, episodes, os.getpid()
 
@@ -166,7 +166,7 @@ class RayEngine:
         ray.get([w.pid.remote() for w in self.workers])  # the actors are up: their start is not a generation's time
 
     def play(self, spec: Any, seeds: list[int] | np.ndarray, max_steps: int | None = None,
-             recorder: Recorder | None = None) -> EpisodeStats:
+             recorder: Recorder | None = None, patience: int | None = None) -> EpisodeStats:
         import ray
 
         timer = Timer()
@@ -183,7 +183,7 @@ class RayEngine:
         while tasks or pending:
             while tasks and free:
                 jobs, w = tasks.pop(0), free.pop(0)
-                ref = w.play.remote([self.blob_ref], spec_ref, jobs, seeds[jobs], max_steps, recorder is not None)
+                ref = w.play.remote([self.blob_ref], spec_ref, jobs, seeds[jobs], max_steps, recorder is not None, patience)
                 pending[ref] = w
             [done], _ = ray.wait(list(pending), num_returns=1)
             free.append(pending.pop(done))

@@ -52,8 +52,9 @@ def controller_spec(wm: Any) -> Candidates:
 
 class Engine(Protocol):
     def play(self, spec: PolicySpec, seeds: list[int] | np.ndarray, max_steps: int | None = None,
-             recorder: Recorder | None = None) -> EpisodeStats:
-        """One game per seed, job k with ``seeds[k]``; ``recorder`` sees every frame of every job."""
+             recorder: Recorder | None = None, patience: int | None = None) -> EpisodeStats:
+        """One game per seed, job k with ``seeds[k]``; ``recorder`` sees every frame of every job; ``patience``
+        as :func:`utils.runner.run_episodes`'s."""
 
     def close(self) -> None: ...
 
@@ -74,11 +75,11 @@ class LocalEngine:
         return self.venv
 
     def play(self, spec: PolicySpec, seeds: list[int] | np.ndarray, max_steps: int | None = None,
-             recorder: Recorder | None = None) -> EpisodeStats:
+             recorder: Recorder | None = None, patience: int | None = None) -> EpisodeStats:
         jobs = np.arange(len(seeds))
         venv = self.emulators(min(self.num_envs or len(seeds), len(seeds)))
         return run_episodes(self.env_cfg, spec.build(self.models, jobs), seeds, num_envs=self.num_envs,
-                            max_steps=max_steps, recorder=recorder, venv=venv)
+                            max_steps=max_steps, recorder=recorder, venv=venv, patience=patience)
 
     def close(self) -> None:
         if self.venv is not None:

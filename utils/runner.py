@@ -220,19 +220,24 @@ class VectorGroups:
 def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarray, num_envs: int | None = None,
                  max_steps: int | None = None, recorder: Recorder | None = None,
                  make_env: Callable[[], gym.Env] | None = None, group: int = GROUP,
-                 venv: VectorGroups | None = None) -> EpisodeStats:
+                 venv: VectorGroups | None = None, patience: int | None = None) -> EpisodeStats:
     """Play one episode per seed (job k uses ``seeds[k]``), ``num_envs`` at a time (default: all), on
     ale_py's vector envs of ``group`` emulators (:class:`VectorGroups`, made for the call, or ``venv``'s,
     kept between calls: making an emulator loads its ROM), or on ``make_env()``'s single envs when given.
 
     A policy with ``active_only`` acts only for the emulators playing a game; any other sees every emulator
-    at every step (as it always did: a policy with one RNG for all emulators draws the same numbers)."""
+    at every step (as it always did: a policy with one RNG for all emulators draws the same numbers).
+
+    ``patience`` (training only, never evaluation): an episode also ends after that many steps in a row
+    without a positive reward (CarRacing: a car off the track or standing still stops paying; its return is
+    what it earned until then)."""
     t0 = time.perf_counter()
     seeds = np.asarray(seeds, dtype=np.int64)
     K = len(seeds)
     n = min(num_envs or K, K, venv.num_envs if venv is not None else K)
     returns, lengths = np.zeros(K), np.zeros(K, dtype=np.int64)
     terminated = np.zeros(K, dtype=bool)
+    unpaid = np.zeros(K, dtype=np.int64)  # steps since the job's last positive reward (for ``patience``)
     own = venv is None
     if own:
         venv = VectorGroups(env_cfg, n, group) if make_env is None else GameBatch([make_env() for _ in range(n)])
@@ -291,6 +296,9 @@ def run_episodes(env_cfg: EnvConfig, policy: Policy, seeds: list[int] | np.ndarr
             ended = term[active] | trunc[active]
             if max_steps is not None:
                 ended |= lengths[j] >= max_steps
+            if patience:
+                unpaid[j] = np.where(rew[active] > 0, 0, unpaid[j] + 1)
+                ended |= unpaid[j] >= patience
             if recorder:
                 for e, k in zip(active, j):
                     recorder.step(k, actions[e].copy() if box else int(actions[e]), float(rew[e]), bool(term[e]), obs[e],
