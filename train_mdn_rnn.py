@@ -48,7 +48,7 @@ from utils.resume import (
     trim_log,
 )
 from utils.run_paths import RunPaths
-from utils.wrappers import action_space, num_actions
+from utils.wrappers import action_clip, action_space, num_actions
 
 # The config sections this script reads (its --help shows them, with env, logging and the run's fields).
 SECTIONS = ("data", "mdn_rnn")
@@ -95,7 +95,7 @@ def _train(cfg: Config, paths: RunPaths, device: torch.device, signature: dict, 
     box = action_space(cfg.env)  # None: discrete actions; else CarRacing's (low, high)
     model = MDNRNN(latent_dim, num_actions(cfg.env), mc.hidden_size, mc.num_mixtures, reward_target=mc.reward_target,
                    life_head=mc.life_head, events_see_z=mc.events_see_z, life_shift=mc.life_shift,
-                   action_low=box and box[0], action_high=box and box[1],
+                   action_low=box and box[0], action_high=box and box[1], action_clip=action_clip(cfg.env),
                    event_logit_offset=math.log(mc.done_pos_weight) if mc.calibrate_events else 0.0)
     if mc.init_from:  # fine-tuning (iterative training): the given weights, same sizes and heads
         load_weights(model, Path(mc.init_from), "mdn_rnn")

@@ -47,14 +47,21 @@ class Controller(nn.Module, PyTorchModelHubMixin):
         return self.fc(torch.cat([z, h], dim=-1))
 
 
-def to_actions(logits: torch.Tensor, low: list[float] | None = None, high: list[float] | None = None) -> torch.Tensor:
+def to_actions(logits: torch.Tensor, low: list[float] | None = None, high: list[float] | None = None,
+               clip: list[bool] | None = None) -> torch.Tensor:
     """Controller outputs (..., A) -> actions: the argmax index (...,) for a discrete set (``low`` None), else
-    the vector tanh-squashed into the box [low, high] (..., A) (CarRacing: steer -1..1, gas 0..1, brake 0..1)."""
+    the vector tanh-squashed into the box [low, high] (..., A): tanh's -1..1 stretched onto each range, or, where
+    ``clip`` is True, tanh clipped into it. CarRacing as the paper: steer tanh, gas (tanh + 1) / 2, brake
+    clip(tanh, 0, 1), so the zero controller steers straight at half gas without braking."""
     if low is None:
         return logits.argmax(-1)
     lo = torch.as_tensor(low, dtype=logits.dtype, device=logits.device)
     hi = torch.as_tensor(high, dtype=logits.dtype, device=logits.device)
-    return lo + (torch.tanh(logits) + 1.0) * 0.5 * (hi - lo)
+    t = torch.tanh(logits)
+    out = lo + (t + 1.0) * 0.5 * (hi - lo)
+    if clip is None:
+        return out
+    return torch.where(torch.as_tensor(clip, device=logits.device), torch.clamp(t, lo, hi), out)
 
 
 def batched_logits(params: torch.Tensor, z: torch.Tensor, h: torch.Tensor, action_dim: int) -> torch.Tensor:

@@ -97,6 +97,9 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
         not h_t alone (module docstring); they then need ``z_next`` in :meth:`forward` and :meth:`predict`.
     :param life_shift: the life head was trained to fire this many steps before the lives counter drops (on the
         hit, not on the counter; see LatentData.life_loss_at); the dream and the dream report read it from here.
+    :param action_clip: per action component, True where the controller's tanh output is clipped into the box
+        instead of stretched onto it (CarRacing's brake, as the paper's controller: ``clip(tanh, 0, 1)``), so the
+        zero controller does not brake (:func:`models.controller.to_actions`); None: stretched everywhere.
 
     The defaults of reward_target, life_head, the offsets, events_see_z and life_shift are the seed-era model's, so
     checkpoints saved before they existed load as they were."""
@@ -104,13 +107,17 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
     def __init__(self, latent_dim: int = 32, action_dim: int = 6, hidden_size: int = 256, num_mixtures: int = 5,
                  reward_target: str = "sign", life_head: bool = False, event_logit_offset: float = 0.0,
                  life_logit_offset: float | None = None, action_low: list[float] | None = None,
-                 action_high: list[float] | None = None, events_see_z: bool = False, life_shift: int = 0):
+                 action_high: list[float] | None = None, events_see_z: bool = False, life_shift: int = 0,
+                 action_clip: list[bool] | None = None):
         super().__init__()
         if (action_low is None) != (action_high is None) or (action_low is not None and not
                                                               len(action_low) == len(action_high) == action_dim):
             raise ValueError(f"action_low/action_high must both be given with {action_dim} values, or neither")
         self.action_low = None if action_low is None else [float(v) for v in action_low]
         self.action_high = None if action_high is None else [float(v) for v in action_high]
+        if action_clip is not None and (action_low is None or len(action_clip) != action_dim):
+            raise ValueError(f"action_clip needs the action box and {action_dim} values")
+        self.action_clip = None if action_clip is None or not any(action_clip) else [bool(v) for v in action_clip]
         if reward_target not in REWARD_TARGETS:
             raise ValueError(f"reward_target must be one of {REWARD_TARGETS}, got {reward_target!r}")
         self.latent_dim, self.action_dim = latent_dim, action_dim
@@ -136,7 +143,8 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
                 "life_head": self.life_head, "event_logit_offset": self.event_logit_offset,
                 "life_logit_offset": self.life_logit_offset, **({"events_see_z": True} if self.events_see_z else {}),
                 **({"life_shift": self.life_shift} if self.life_shift else {}),
-                **({"action_low": self.action_low, "action_high": self.action_high} if self.continuous else {})}
+                **({"action_low": self.action_low, "action_high": self.action_high} if self.continuous else {}),
+                **({"action_clip": self.action_clip} if self.action_clip else {})}
 
     @property
     def continuous(self) -> bool:

@@ -87,6 +87,12 @@ def test_controller_tanh_mapping_lands_in_the_box():
     torch.testing.assert_close(out[:, 0], torch.tanh(x[:, 0]))  # steer is tanh itself
     torch.testing.assert_close(out[:, 1], (torch.tanh(x[:, 1]) + 1) / 2)
     assert to_actions(x).shape == (1000,)  # discrete: the argmax index, as before
+    # The paper's brake: tanh clipped into 0..1, so the zero controller does not brake; the others unchanged.
+    clipped = to_actions(x, low, high, [False, False, True])
+    torch.testing.assert_close(clipped[:, :2], out[:, :2])
+    torch.testing.assert_close(clipped[:, 2], torch.tanh(x[:, 2]).clamp(0.0, 1.0))
+    torch.testing.assert_close(to_actions(big, low, high, [False, False, True])[2], torch.tensor([0.0, 0.5, 0.0]))
+    assert (clipped[:, 2] == 0).float().mean() > 0.4  # half of the outputs: no brake at all
     # The dream's and the real policy's controller: batched_logits then the same mapping.
     params = torch.randn(2, (4 + 6 + 1) * 3)
     z, h = torch.randn(2, 5, 4), torch.randn(2, 5, 6)
@@ -161,6 +167,7 @@ def test_carracing_dry_run_end_to_end(tmp_path):
     assert shard["actions"][:, 1:].min() >= 0 and shard["actions"][:, 0].min() >= -1
     mdn_cfg = json.loads((run / "mdn_rnn" / "config.json").read_text())
     assert mdn_cfg["action_low"] == BOX[0] and mdn_cfg["life_head"] is False
+    assert mdn_cfg["action_clip"] == [False, False, True]  # the paper's brake mapping, saved with the model
     res = json.loads((run / "eval" / "results.json").read_text())
     agent = res["agent"]
     assert set(agent["action_mean"]) == {"steer", "gas", "brake"} and "action_share" not in agent

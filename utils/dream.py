@@ -94,7 +94,7 @@ class Dream:
         for _ in range(horizon):
             out = batched_logits(params, z.view(P, R, Z), h.view(P, R, -1), A)
             if mdn.continuous:  # the action vector in the game's box; counts: the action sums while alive
-                a = to_actions(out, mdn.action_low, mdn.action_high).view(N, A)
+                a = to_actions(out, mdn.action_low, mdn.action_high, mdn.action_clip).view(N, A)
                 counts += (a * alive[:, None]).sum(0)
             else:
                 a = out.argmax(-1).view(N)

@@ -129,7 +129,7 @@ class WorldModelPolicy:
             logits = batched_logits(self.params, z[None], h[None], self.mdn.action_dim)[0]
         else:  # each emulator with its own candidate's weights
             logits = batched_logits(self.params[cand], z[:, None], h[:, None], self.mdn.action_dim)[:, 0]
-        a = to_actions(logits, self.mdn.action_low, self.mdn.action_high)  # index, or vector in the box
+        a = to_actions(logits, self.mdn.action_low, self.mdn.action_high, self.mdn.action_clip)  # index, or vector in the box
         if self.explore is not None:
             rows = np.arange(len(self.candidate)) if envs is None else np.asarray(envs)
             a = torch.as_tensor(self.explore(a.cpu().numpy(), rows), device=self.device)

@@ -271,6 +271,7 @@ def squeeze_obs(obs: np.ndarray) -> np.ndarray:
 
 CAR_RACING_BOX = ([-1.0, 0.0, 0.0], [1.0, 1.0, 1.0])  # steer, gas, brake
 CAR_RACING_ACTIONS = ("steer", "gas", "brake")
+CAR_RACING_CLIP = [False, False, True]  # the paper's controller: brake = clip(tanh, 0, 1) (models.controller.to_actions)
 # The constant-action references of a continuous game (Atari: every action of its set).
 CONSTANT_ACTIONS = {"CarRacing-v3": {"gas": [0.0, 1.0, 0.0], "half gas": [0.0, 0.5, 0.0]}}
 
@@ -278,6 +279,12 @@ CONSTANT_ACTIONS = {"CarRacing-v3": {"gas": [0.0, 1.0, 0.0], "half gas": [0.0, 0
 def action_space(cfg: EnvConfig) -> tuple[list[float], list[float]] | None:
     """None for a discrete action set (ALE), else the action box (low, high) (CarRacing-v3)."""
     return None if cfg.atari else CAR_RACING_BOX
+
+
+def action_clip(cfg: EnvConfig) -> list[bool] | None:
+    """Components of the action box that a controller's tanh is clipped into, not stretched onto (CarRacing's
+    brake, as the paper); None for a discrete action set."""
+    return None if cfg.atari else CAR_RACING_CLIP
 
 
 def num_actions(cfg: EnvConfig) -> int:
