@@ -196,7 +196,9 @@ class ControllerTraining:
             starts = self.dream.sample_starts(512, np.random.default_rng(cfg.seed + 7))
             feats = torch.cat([starts.z, starts.state[0]], dim=1).cpu().numpy().astype(np.float64)
             x, sigma = calibrate(x, feats, cc.real_sigma0, rescale=cfg.env.atari)  # tanh outputs are not scale-free
-        print(f"[controller] real phase starts from the dream's best{', rescaled' if cfg.env.atari else ''}; step size "
+        origin = ("the real-game selection's choice" if cc.select_candidates > 0 else "the dream's best" if cc.dream_epochs > 0
+                  else "controller.init_from" if cc.init_from else "the zero controller")
+        print(f"[controller] real phase starts from {origin}{', rescaled' if cfg.env.atari else ''}; step size "
               f"{sigma:.4f} (= {cc.real_sigma0} {'logit' if cfg.env.atari else 'pre-tanh'} units)")
         t = Timer()
         collected = collection_frames(cfg)
