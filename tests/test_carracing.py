@@ -153,6 +153,17 @@ def test_patience_ends_an_episode_that_stops_paying(tmp_path):
     assert (full.lengths == 100).all() and (full.returns > 0).all()
 
 
+def test_carracing_preset_learns_in_the_real_game_and_stops_unpaid_episodes():
+    from config import make_config
+
+    cfg = make_config("carracing")
+    assert cfg.controller.dream_epochs == 0 and cfg.controller.real_epochs == 60  # the paper trains CarRacing for real
+    assert cfg.controller.real_patience == 100 and cfg.env.frameskip == 1  # the game's defaults
+    assert make_config("default").controller.real_patience == 0  # Atari: whole games
+    assert make_config("carracing", **{"controller.real_patience": 0}).controller.real_patience == 0  # a flag wins
+    assert make_config("dry-run", **{"env.env_id": "CarRacing-v3"}).controller.real_patience == 100
+
+
 def test_carracing_dry_run_end_to_end(tmp_path):
     import json
 
