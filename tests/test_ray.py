@@ -147,3 +147,44 @@ def test_compare_and_publish_play_the_world_models_agent_on_ray(dry_run, local_r
     cfg = tiny_config(tmp_path, **RAY, run_dir=str(base.run_path))
     assert load_world_models(cfg, torch.device("cpu")).play(cfg, seeds)["episodes"] == local["episodes"]
     assert [e["seed"] for e in local["episodes"]] == seeds and min(e["length"] for e in local["episodes"]) > 0
+
+
+def test_a_two_node_cluster_plays_the_same_games_on_both_nodes(dry_run, tmp_path):
+    """A Ray cluster of two nodes (ray.cluster_utils: two raylets, 1 CPU each, as `ray start --head` plus
+    `ray start --address` would make), joined through --rollout.address: the workers get the checkout
+    through Ray's runtime_env, one lands on each node, and the evaluation games are the local ones.
+    Asking the cluster for more CPUs than it has is one line and exit code 1, not actors waiting forever."""
+    import subprocess
+    import sys
+
+    from ray.cluster_utils import Cluster
+
+    base, _ = dry_run
+    cmd = [sys.executable, "evaluate.py", "--run-dir", str(base.run_path), "--output", str(tmp_path / "res.json"),
+           "--num-episodes", "4", "--no-wandb", "--logging.progress", "false"]
+    local = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert local.returncode == 0, local.stderr[-2000:]
+    want = json.loads((tmp_path / "res.json").read_text())["agent"]["episodes"]
+    assert len(want) == 4 and len({e["seed"] for e in want}) == 4
+    (tmp_path / "res.json").unlink()
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    try:
+        cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+
+        def evaluate(workers: int) -> subprocess.CompletedProcess:
+            return subprocess.run([*cmd, "--rollout.backend", "ray", "--rollout.address", cluster.address,
+                                   "--rollout.workers", str(workers), "--rollout.envs-per-worker", "2"],
+                                  cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+        proc = evaluate(2)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "[ray] 2 workers x 2 emulators on 2 node(s)" in proc.stdout
+        assert json.loads((tmp_path / "res.json").read_text())["agent"]["episodes"] == want
+        (tmp_path / "res.json").unlink()
+        proc = evaluate(3)
+        assert proc.returncode == 1 and not (tmp_path / "res.json").exists()
+        assert proc.stderr.strip().splitlines()[-1] == ("error: the Ray cluster has 2 CPUs, --rollout.workers 3 x "
+                                                        "--rollout.cpus-per-worker 1 needs 3; add machines or ask for fewer workers")
+    finally:
+        cluster.shutdown()

@@ -82,6 +82,14 @@ class RolloutWorker:
     def pid(self) -> int:
         return os.getpid()
 
+    def where(self) -> tuple[int, str, str]:
+        """This actor's process, Ray node id and host name."""
+        import socket
+
+        import ray
+
+        return os.getpid(), ray.get_runtime_context().get_node_id(), socket.gethostname()
+
     def play(self, blob_ref: list, spec: Any, jobs: np.ndarray, seeds: np.ndarray, max_steps: int | None,
              record: bool, patience: int | None = None) -> tuple[np.ndarray, EpisodeStats, list[tuple[int, dict]] | None, int]:
         """Jobs ``jobs`` (the call's indices) with ``seeds``: their stats, and with ``record`` every game as
@@ -142,8 +150,17 @@ def start_ray(cfg: Config) -> None:
     try:
         ray.init(**kwargs)
     except Exception as e:  # ray raises ConnectionError, RuntimeError, ValueError... for a bad address
+        hint = ""
+        if rc.address and rc.address != "auto" and os.environ.get("RAY_AUTH_MODE", "disabled") != "token":
+            # Ray >= 2.59's `ray start --head` turns token authentication on; a client without it is refused
+            hint = ("; if the cluster uses token authentication (`ray start --head` does by default since Ray 2.59), "
+                    "set RAY_AUTH_MODE=token and its token (RAY_AUTH_TOKEN, or ~/.ray/auth_token) here")
         raise UserError(f"ray could not start ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
-                        f"check --rollout.address ({rc.address or 'local'})") from None
+                        f"check --rollout.address ({rc.address or 'local'}){hint}") from None
+    need, have = rc.workers * rc.cpus_per_worker, ray.cluster_resources().get("CPU", 0)
+    if need > have:  # the actors would wait for CPUs forever
+        raise UserError(f"the Ray cluster has {have:g} CPUs, --rollout.workers {rc.workers} x --rollout.cpus-per-worker "
+                        f"{rc.cpus_per_worker} needs {need:g}; add machines or ask for fewer workers")
 
 
 class RayEngine:
@@ -163,7 +180,11 @@ class RayEngine:
         self.pids: set[int] = set()  # every worker process that returned a task (a restarted actor adds one)
         self.on_result = None  # called with each finished task's job indices (tests kill a worker from here)
         self.last_pid: int | None = None  # the process of the last finished task
-        ray.get([w.pid.remote() for w in self.workers])  # the actors are up: their start is not a generation's time
+        places = ray.get([w.where.remote() for w in self.workers])  # the actors are up: not a generation's time
+        self.nodes = sorted({node for _, node, _ in places})
+        hosts = sorted({host for _, _, host in places})
+        print(f"[ray] {len(self.workers)} workers x {rc.envs_per_worker} emulators on {len(self.nodes)} node(s) "
+              f"({', '.join(hosts)}); cluster {ray.cluster_resources().get('CPU', 0):g} CPUs", flush=True)
 
     def play(self, spec: Any, seeds: list[int] | np.ndarray, max_steps: int | None = None,
              recorder: Recorder | None = None, patience: int | None = None) -> EpisodeStats:

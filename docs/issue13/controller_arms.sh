@@ -3,8 +3,8 @@
 # MDN-RNN of a `carracing` run (made by `train_vae.py` + `train_mdn_rnn.py --preset carracing`, 100 tracks) and
 # trains only the controller, then plays the same 30 seeded evaluation tracks (seeds 10,000-10,029).
 #   [EVAL=100] bash docs/issue13/controller_arms.sh SEED REAL_EPOCHS ARM...   (EVAL: evaluation tracks, default 30)
-# Arms: dream_real (the preset: 40 dream generations, then real CMA-ES from the dream's best),
-#       real_only (no dream: real CMA-ES from the zero controller, as the paper trains CarRacing),
+# Arms: real_only (the preset: no dream, real CMA-ES from the zero controller, as the paper trains CarRacing),
+#       dream_real (40 dream generations first, then real CMA-ES from the dream's best: the preset before stop 24),
 #       and either with _nopat (no early stop of a training episode that stopped paying) or _stretch (brake =
 #       (tanh + 1) / 2, the mapping before the paper's clip(tanh, 0, 1): the copied MDN-RNN's config loses
 #       action_clip, so the dream, the real phase and evaluation all play the old mapping).
@@ -19,7 +19,7 @@ for arm in "$@"; do
   flags=(--controller.real-epochs "$EPOCHS")
   base=${arm%_nopat}; base=${base%_stretch}
   case $base in
-    dream_real) ;;
+    dream_real) flags+=(--controller.dream-epochs 40) ;;
     real_only) flags+=(--controller.dream-epochs 0) ;;
     *) echo "unknown arm $arm" >&2; exit 2 ;;
   esac
