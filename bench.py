@@ -2,10 +2,13 @@
 
     python bench.py                    # default preset sizes, CPU or CUDA (--device)
     python bench.py --output bench.json
+    python bench.py --num-generations 8 --around runs/X   # generations of candidates around a trained controller
 
 Prints: raw vector-env steps/s, the real-env agent loop (whole population batched) steps/s, dream
 latent steps/s, VAE train and encode frames/s, MDN-RNN train steps/s, and the ratios between them.
-Models are freshly initialised (speed does not depend on training). Figures vary with the machine.
+Models are freshly initialised (speed does not depend on training), unless --around names a run: then its models
+play, and the real generations' candidates are its controller plus steps of its real phase's last size, so games last
+as long as in a real phase after training (random controllers lose their games sooner). Figures vary with the machine.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import utils.omp  # noqa: F401  (first: sets GOMP_SPINCOUNT before torch loads O
 
 # isort: split
 
+import json
 import platform
 import sys
 import time
@@ -67,6 +71,8 @@ class BenchOptions:
     """Play real generations."""
     num_generations: int = 1
     """How many, in a row."""
+    around: str | None = None
+    """A trained run folder: its models, and real-generation candidates around its controller (default: random)."""
 
 
 def bench_env_and_agent_loop(cfg: Config, vae: ConvVAE, mdn: MDNRNN, n_envs: int, dur: float) -> dict:
@@ -97,10 +103,12 @@ def bench_env_and_agent_loop(cfg: Config, vae: ConvVAE, mdn: MDNRNN, n_envs: int
     return out
 
 
-def bench_real_generation(cfg: Config, vae: ConvVAE, mdn: MDNRNN, loop_rate: float, generations: int = 1) -> dict:
+def bench_real_generation(cfg: Config, vae: ConvVAE, mdn: MDNRNN, loop_rate: float, generations: int = 1,
+                          around: tuple[np.ndarray, float] | None = None) -> dict:
     """Real CMA-ES generations as the real phase plays them: population x real_rollouts seeded games (capped at
     real_max_steps, each generation its own seeds) queued on the rollout engine (``--rollout.backend``; local:
-    real_num_envs emulators, kept from one generation to the next), by random controllers, ``generations`` in a row.
+    real_num_envs emulators, kept from one generation to the next), by random controllers (``around`` = (x, sigma):
+    x plus N(0, sigma^2) steps, as CMA-ES samples around a trained controller), ``generations`` in a row.
     Whole-phase agent steps/s (every game's steps over the generations' summed time), its ratio to the agent
     loop's, and the emulators' utilization (the share of their steps that played a game, not an idle tail)."""
     from utils.es import generation_seeds
@@ -108,7 +116,8 @@ def bench_real_generation(cfg: Config, vae: ConvVAE, mdn: MDNRNN, loop_rate: flo
 
     cc, A, Z, H = cfg.controller, mdn.action_dim, vae.latent_dim, mdn.hidden_size
     P = cc.population_size
-    X = np.random.default_rng(cfg.seed).normal(0, 0.1, (P, (Z + H + 1) * A)).astype(np.float32)
+    x0, sigma = around if around is not None else (np.zeros((Z + H + 1) * A), 0.1)
+    X = (x0 + np.random.default_rng(cfg.seed).normal(0, sigma, (P, (Z + H + 1) * A))).astype(np.float32)
     steps = env_steps = 0
     seconds = resets = 0.0
     lengths: list[int] = []
@@ -122,7 +131,8 @@ def bench_real_generation(cfg: Config, vae: ConvVAE, mdn: MDNRNN, loop_rate: flo
     rate = steps / seconds
     return {"generation_steps_per_s": rate, "generation_utilization": steps / env_steps if env_steps else 0.0,
             "generation_reset_seconds": resets, "generation_seconds": seconds, "generations": generations,
-            "generation_games": len(lengths) // generations,
+            "generation_games": len(lengths) // generations, "generation_candidates": "random candidates" if around is None
+            else f"candidates around a trained controller (step {around[1]:.4f})",
             "generation_mean_length": float(np.mean(lengths)), "generation_max_length": int(np.max(lengths)),
             "ratio_generation_to_agent_loop": rate / loop_rate,
             "generation_emulators": cc.real_num_envs if cfg.rollout.backend == "local"
@@ -183,7 +193,7 @@ def bench_mdn_rnn(cfg: Config, mdn: MDNRNN, device: torch.device, dur: float) ->
     opt = torch.optim.Adam(mdn.parameters(), 1e-3)
     B, L = mc.batch_size, mc.seq_len
     batch = {"mu": torch.randn(B, L + 1, Z), "logvar": torch.full((B, L + 1, Z), -2.0), "actions": torch.randint(0, A, (B, L)),
-             "rewards": torch.zeros(B, L), "dones": torch.zeros(B, L), "mask": torch.ones(B, L)}
+             "rewards": torch.zeros(B, L), "dones": torch.zeros(B, L), "life_loss": torch.zeros(B, L), "mask": torch.ones(B, L)}
     batch = {k: v.to(device) for k, v in batch.items()}
 
     def mdn_train() -> int:
@@ -243,7 +253,7 @@ def report(out: dict, cfg: Config) -> None:
         print(f"  {name:<36} {v:>12,.0f} {unit}")
     if "generation_steps_per_s" in out:
         print(f"  {'real generations, whole phase':<36} {out['generation_steps_per_s']:>12,.0f} env steps/s "
-              f"({out['generations']} x {out['generation_games']} games on {out['generation_emulators']} emulators, {out['backend']}; "
+              f"({out['generations']} x {out['generation_games']} games of {out['generation_candidates']}, on {out['generation_emulators']} emulators, {out['backend']}; "
               f"emulators busy {out['generation_utilization']:.0%}; {out['generation_seconds']:.1f} s, "
               f"{out['generation_reset_seconds']:.1f} s of it seeded resets)")
     print(f"  {'agent loop / raw env':<36} {out['ratio_agent_loop_to_env']:>12.2f}")
@@ -273,17 +283,32 @@ def main(cfg: Config, args: BenchOptions | None = None) -> dict:
     n_envs = args.num_envs or cc.population_size * cc.real_rollouts
     out: dict = {"device": str(device), "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
                  "preset": cfg.preset, "num_envs": n_envs, "latent_dim": Z, "hidden_size": mc.hidden_size, "num_actions": A}
-    # Models are freshly initialised: speed does not depend on training.
-    vae = ConvVAE(Z, cfg.env.frame_size).to(device).eval().to(memory_format=torch.channels_last)
-    mdn = MDNRNN(Z, A, mc.hidden_size, mc.num_mixtures).to(device).eval()
+    around = None
+    if args.around:  # a trained run: its models, and candidates around its controller with its real phase's last step
+        from utils.world_model import WorldModel
+
+        run = Path(args.around)
+        metrics = run / "controller" / "metrics.json"
+        if not metrics.is_file():
+            raise UserError(f"--around {run}: no trained controller there ({metrics} is missing)")
+        history = json.loads(metrics.read_text()).get("real", {}).get("history") or []
+        if not history:
+            raise UserError(f"--around {run}: its controller had no real phase, so there is no step size to sample with")
+        wm = WorldModel.load(run, device, env=cfg.env)
+        vae, mdn = wm.vae, wm.mdn
+        around = (wm.controller.get_flat(), float(history[-1]["sigma"]))
+        Z, out["latent_dim"], out["around"] = vae.latent_dim, vae.latent_dim, str(run)
+    else:  # freshly initialised: speed does not depend on training
+        vae = ConvVAE(Z, cfg.env.frame_size).to(device).eval().to(memory_format=torch.channels_last)
+        mdn = MDNRNN(Z, A, mc.hidden_size, mc.num_mixtures).to(device).eval()
     out.update(bench_env_and_agent_loop(cfg, vae, mdn, n_envs, args.duration))
     if args.generation:
-        out.update(bench_real_generation(cfg, vae, mdn, out["agent_loop_steps_per_s"], args.num_generations))
+        out.update(bench_real_generation(cfg, vae, mdn, out["agent_loop_steps_per_s"], args.num_generations, around))
     out.update(bench_dream(cfg, mdn, device, args.duration))
     vae_figures, opt_vae = bench_vae(cfg, vae, device, args.duration)
     out.update(vae_figures)
     out.update(bench_mdn_rnn(cfg, mdn, device, args.duration))
-    out.update(bench_resume(cfg, vae, opt_vae, (Z + mc.hidden_size + 1) * A, A))
+    out.update(bench_resume(cfg, vae, opt_vae, (Z + mdn.hidden_size + 1) * A, A))
     out["ratio_agent_loop_to_env"] = out["agent_loop_steps_per_s"] / out["env_steps_per_s"]
     out["ratio_dream_to_agent_loop"] = out["dream_latent_steps_per_s"] / out["agent_loop_steps_per_s"]
     out["ratio_vae_encode_to_train"] = out["vae_encode_frames_per_s"] / out["vae_train_frames_per_s"]

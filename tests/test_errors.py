@@ -302,6 +302,7 @@ def test_a_manifest_of_something_else_is_refused(run, capsys):
     ("bench", ["--duration", "0"], 1, "--duration must be > 0"),
     ("bench", ["--num-envs", "-1"], 1, "--num-envs must be >= 0"),
     ("bench", ["--num-generations", "0"], 1, "--num-generations must be >= 1"),
+    ("bench", ["--around", "no/such/run"], 1, "--around no/such/run: no trained controller there"),
     ("train_vae", ["--device", "tpu"], 2, "--device must be auto, cpu or cuda"),
     # unknown names
     ("train_baselines", ["--algorithms", "foo"], 1, "unknown algorithm(s) foo in --algorithms; choose from all, ddqn"),

@@ -146,3 +146,24 @@ def test_an_address_where_no_ray_cluster_listens_is_one_line():
     with pytest.raises(UserError, match="must be auto, host:port or ray://host:port"):
         _check_reachable("somewhere")
     _check_reachable("auto")  # left to ray.init
+
+
+def test_bench_plays_generations_around_a_trained_controller(dry_run):
+    """bench.py --around RUN: the run's models (its z size, whatever --vae.latent-dim says) and candidates drawn
+    around its controller with its real phase's last step size; random candidates play other games."""
+    import json
+
+    import bench
+    from config import make_config
+
+    base, _ = dry_run
+    sigma = json.loads((base.run_path / "controller" / "metrics.json").read_text())["real"]["history"][-1]["sigma"]
+    full = {"run_dir": str(base.run_path), "controller.real_max_steps": 5000}  # whole games: lengths differ
+    cfg = make_config("dry-run", **{"vae.latent_dim": 5, **full})
+    out = bench.main(cfg, bench.BenchOptions(duration=0.05, around=str(base.run_path)))
+    assert out["latent_dim"] == base.vae.latent_dim != 5
+    assert out["generation_candidates"] == f"candidates around a trained controller (step {sigma:.4f})"
+    assert out["generation_games"] == base.controller.population_size * base.controller.real_rollouts
+    plain = bench.main(make_config("dry-run", **full), bench.BenchOptions(duration=0.05))
+    assert plain["generation_candidates"] == "random candidates"
+    assert plain["generation_mean_length"] != out["generation_mean_length"]
