@@ -64,7 +64,7 @@ class BenchOptions:
     duration: float = 5.0
     """Seconds per measurement."""
     num_envs: int = 0
-    """Envs for the env/agent loops (0 = population size x real rollouts)."""
+    """Envs for the loops (0 = one per game)."""
     output: str | None = None
     """Also write the figures as JSON here."""
     generation: bool = True
@@ -72,7 +72,7 @@ class BenchOptions:
     num_generations: int = 1
     """How many, in a row."""
     around: str | None = None
-    """A trained run folder: its models, and real-generation candidates around its controller (default: random)."""
+    """A trained run: its models and controller."""
 
 
 def bench_env_and_agent_loop(cfg: Config, vae: ConvVAE, mdn: MDNRNN, n_envs: int, dur: float) -> dict:
