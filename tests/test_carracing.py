@@ -264,3 +264,26 @@ def test_ppo_and_sac_on_carracing_train_play_back_and_publish(tmp_path):
         reference_agent(cfg, "fire")
     # Each CarRacing env is a process: references and World Models play eval.num_envs (4) games at once, not all.
     assert reference_agent(cfg, "random").num_envs == cfg.eval.num_envs == 4
+
+
+def play_world_models(tmp_path, num_envs: int):
+    """A random World Models agent (continuous actions) on CarRacing tracks 5 and 6, num_envs at a time."""
+    from models.vae import ConvVAE
+    from utils.runner import run_episodes
+    from utils.world_model import WorldModelPolicy
+
+    torch.manual_seed(0)
+    vae = ConvVAE(8, 64).eval().to(memory_format=torch.channels_last)
+    mdn = MDNRNN(8, 3, 16, 2, action_low=BOX[0], action_high=BOX[1]).eval()
+    params = torch.randn(1, (8 + 16 + 1) * 3) * 2.0
+    return run_episodes(car_config(tmp_path).env, WorldModelPolicy(vae, mdn, params), [5, 6], num_envs=num_envs, max_steps=150)
+
+
+def test_world_models_on_carracing_same_config_same_scores(tmp_path):
+    """Reproducible for one engine shape. Across emulator counts a trained agent's CarRacing scores can differ (CPU
+    kernels round differently for other batch sizes and thread counts, and a continuous action carries that into the
+    physics; README, CarRacing): a tiny random agent does not show it, so no test pins it."""
+    a, b = play_world_models(tmp_path, 2), play_world_models(tmp_path, 2)
+    np.testing.assert_array_equal(a.returns, b.returns)
+    assert a.returns[0] != a.returns[1] and np.abs(a.action_counts).sum() > 0
+
