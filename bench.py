@@ -241,7 +241,7 @@ def rate(units: int, seconds: float) -> float:
 def report(out: dict, cfg: Config) -> None:
     cc, mc = cfg.controller, cfg.mdn_rnn
     print(f"bench ({out['device']}, {out['torch_threads']} torch threads, preset {cfg.preset}, {out['num_envs']} envs, "
-          f"z={out['latent_dim']}, LSTM {mc.hidden_size})")
+          f"z={out['latent_dim']}, LSTM {out['hidden_size']})")
     rows = [("raw vector env", out["env_steps_per_s"], "env steps/s"),
             ("agent loop (population batched)", out["agent_loop_steps_per_s"], "env steps/s"),
             (f"dream ({out['dream_batch']} rollouts/step)", out["dream_latent_steps_per_s"], "latent steps/s"),
@@ -263,7 +263,7 @@ def report(out: dict, cfg: Config) -> None:
     print(f"  {'VAE encode / train':<36} {out['ratio_vae_encode_to_train']:>12.1f}")
     print(f"  {'VAE resume state, per epoch':<36} {out['vae_resume_save_seconds']:>12.2f} s ({out['vae_resume_megabytes']:.0f} MB)")
     print(f"  {f'CMA-ES rebuilt after {cc.dream_epochs} generations':<36} {out['cma_rebuild_seconds']:>12.2f} s "
-          f"({(out['latent_dim'] + mc.hidden_size + 1) * out['num_actions']} parameters, population {cc.population_size})")
+          f"({(out['latent_dim'] + out['hidden_size'] + 1) * out['num_actions']} parameters, population {cc.population_size})")
 
 
 def main(cfg: Config, args: BenchOptions | None = None) -> dict:
@@ -297,7 +297,7 @@ def main(cfg: Config, args: BenchOptions | None = None) -> dict:
         wm = WorldModel.load(run, device, env=cfg.env)
         vae, mdn = wm.vae, wm.mdn
         around = (wm.controller.get_flat(), float(history[-1]["sigma"]))
-        Z, out["latent_dim"], out["around"] = vae.latent_dim, vae.latent_dim, str(run)
+        Z, out["latent_dim"], out["hidden_size"], out["around"] = vae.latent_dim, vae.latent_dim, mdn.hidden_size, str(run)
     else:  # freshly initialised: speed does not depend on training
         vae = ConvVAE(Z, cfg.env.frame_size).to(device).eval().to(memory_format=torch.channels_last)
         mdn = MDNRNN(Z, A, mc.hidden_size, mc.num_mixtures).to(device).eval()

@@ -286,4 +286,3 @@ def test_world_models_on_carracing_same_config_same_scores(tmp_path):
     a, b = play_world_models(tmp_path, 2), play_world_models(tmp_path, 2)
     np.testing.assert_array_equal(a.returns, b.returns)
     assert a.returns[0] != a.returns[1] and np.abs(a.action_counts).sum() > 0
-

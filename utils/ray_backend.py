@@ -82,13 +82,13 @@ class RolloutWorker:
     def pid(self) -> int:
         return os.getpid()
 
-    def where(self) -> tuple[int, str, str]:
-        """This actor's process, Ray node id and host name."""
+    def where(self) -> tuple[str, str]:
+        """This actor's Ray node id and host name."""
         import socket
 
         import ray
 
-        return os.getpid(), ray.get_runtime_context().get_node_id(), socket.gethostname()
+        return ray.get_runtime_context().get_node_id(), socket.gethostname()
 
     def play(self, blob_ref: list, spec: Any, jobs: np.ndarray, seeds: np.ndarray, max_steps: int | None,
              record: bool, patience: int | None = None) -> tuple[np.ndarray, EpisodeStats, list[tuple[int, dict]] | None, int]:
@@ -181,8 +181,8 @@ class RayEngine:
         self.on_result = None  # called with each finished task's job indices (tests kill a worker from here)
         self.last_pid: int | None = None  # the process of the last finished task
         places = ray.get([w.where.remote() for w in self.workers])  # the actors are up: not a generation's time
-        self.nodes = sorted({node for _, node, _ in places})
-        hosts = sorted({host for _, _, host in places})
+        self.nodes = sorted({node for node, _ in places})
+        hosts = sorted({host for _, host in places})
         print(f"[ray] {len(self.workers)} workers x {rc.envs_per_worker} emulators on {len(self.nodes)} node(s) "
               f"({', '.join(hosts)}); cluster {ray.cluster_resources().get('CPU', 0):g} CPUs", flush=True)
 
