@@ -86,6 +86,12 @@ class WorldModelPolicy:
     ``params`` holds P flat controllers; job k is played by candidate ``job_candidates[k]``
     (default: all jobs by candidate 0). Each step is one batched encode, one ``baddbmm`` with
     per-emulator weights, and one LSTM step, for the whole population.
+
+    A continuous game (CarRacing) is played one emulator at a time on one torch thread: the CPU kernels round a row
+    differently in batches of other sizes and on other thread counts (5e-8 to 1e-6), a continuous action carries that
+    into the physics, and the physics amplifies it, so a batch would make a game's score depend on how many games
+    share the engine (``docs/issue13/batch_rounding.py``). Row by row, the engine's shape and the backend change no
+    score there either. Atari's argmax hides the rounding and keeps the batch.
     """
 
     def __init__(self, vae: ConvVAE, mdn: MDNRNN, params: torch.Tensor, job_candidates: np.ndarray | None = None,
@@ -117,9 +123,20 @@ class WorldModelPolicy:
 
     active_only = True  # the runner gives it only the emulators playing a game
 
-    @torch.no_grad()
     def act(self, frames: np.ndarray, envs: np.ndarray | None = None) -> np.ndarray:
         """Frames of emulators ``envs`` (default: all) -> their actions; only their LSTM states move."""
+        if not self.mdn.continuous:
+            return self._act(frames, envs)
+        rows = np.arange(len(self.candidate)) if envs is None else np.asarray(envs)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return np.concatenate([self._act(frames[i:i + 1], rows[i:i + 1]) for i in range(len(rows))])
+        finally:
+            torch.set_num_threads(threads)
+
+    @torch.no_grad()
+    def _act(self, frames: np.ndarray, envs: np.ndarray | None) -> np.ndarray:
         z = self.vae.encode_frames(torch.from_numpy(np.ascontiguousarray(frames)).to(self.device))
         every = envs is None or len(envs) == len(self.candidate)
         idx = None if every else torch.as_tensor(envs, device=self.device)
