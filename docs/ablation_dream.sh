@@ -7,6 +7,7 @@
 #   bash docs/ablation_dream.sh [SEED] [ARM...]     # default: seed 0, arms all seed_heads no_calibration no_life sign_reward twohot no_maxpool fg_weight
 #                                                   # (also: dilate seq128 mdn300 rw10 dirichlet cal8 mdn300_cal8
 #                                                   #  dirichlet_mdn300_cal8 dirichlet_select: own data, dream then real-game selection;
+#                                                   #  dirichlet01: own data and VAE, Dirichlet(0.1) action preferences, not 0.5;
 #                                                   #  dirichlet_dilate: own data and VAE, Dirichlet actions and dilated frames;
 #                                                   #  dirichlet_kl01: own data and VAE, Dirichlet actions and KL weight 0.1;
 #                                                   #  dirichlet_vae10: own data and VAE, Dirichlet actions, VAE trained 10 epochs not 5;
@@ -44,6 +45,7 @@ flags_of() {
     mdn300) echo --mdn_rnn.num_epochs 300 ;;
     rw10) echo --mdn_rnn.reward_weight 10 ;;
     dirichlet) echo --data.action_alpha 0.5 ;;
+    dirichlet01) echo --data.action_alpha 0.1 ;;
     cal8) echo --mdn_rnn.calibration_episodes 8 ;;
     mdn300_cal8) echo --mdn_rnn.num_epochs 300 --mdn_rnn.calibration_episodes 8 ;;
     dirichlet_mdn300_cal8) echo --data.action_alpha 0.5 --mdn_rnn.num_epochs 300 --mdn_rnn.calibration_episodes 8 ;;
@@ -66,7 +68,8 @@ for arm in $ARMS; do
   [[ $arm == dirichlet_* ]] && base=dirichlet  # dirichlet_<...>: the dirichlet arm's data and VAE if it exists
   [[ $arm == dirichlet_fg10_* ]] && base=dirichlet_fg10  # dirichlet_fg10_<...>: the dirichlet_fg10 arm's data and VAE
   src=$ROOT/${base}_s$SEED
-  if [[ $arm != all && $arm != no_maxpool && $arm != dilate && $arm != dirichlet && $arm != dirichlet_select && $arm != dirichlet_dilate && $arm != dirichlet_kl01 && $arm != dirichlet_vae10 && $arm != dirichlet_fg10 && ! -d $run/data ]]; then  # the same frames as "$base" (and its VAE unless fg_weight)
+  own_data=" all no_maxpool dilate dirichlet dirichlet01 dirichlet_select dirichlet_dilate dirichlet_kl01 dirichlet_vae10 dirichlet_fg10 "
+  if [[ $own_data != *" $arm "* && ! -d $run/data ]]; then  # the same frames as "$base" (and its VAE unless fg_weight)
     [[ -f $src/vae/metrics.json ]] || { echo "run the '$base' arm first (its data and VAE are shared)" >&2; exit 1; }
     mkdir -p "$run"
     cp -r "$src/data" "$run/"
