@@ -70,6 +70,9 @@ class DataConfig:
     """0: uniform random actions. > 0: each episode draws its own action preferences from Dirichlet(alpha)
     (small alpha: a few actions dominate an episode), so the data also shows long stretches of one habit
     (no firing, hugging a wall) and what they lead to."""
+    habit_steps: int = 0
+    """With action_alpha > 0: draw new preferences every habit_steps agent steps (0: once per episode), so each
+    episode holds several habits and an episode's outcome is not tied to one of them."""
     episodes_per_shard: int = 8
     """Episodes per compressed .npz shard on disk."""
     max_in_memory_frames: int = 250_000
@@ -578,7 +581,7 @@ _POSITIVE = [
     "ppo.n_steps", "ppo.n_epochs", "ppo.batch_size", "ppo.clip_range", "sac.tau", "sac.target_entropy_scale",
 ]
 _NON_NEGATIVE = [
-    "env.num_threads", "env.dilate", "data.action_alpha", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "mdn_rnn.grad_clip",
+    "env.num_threads", "env.dilate", "data.action_alpha", "data.habit_steps", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "mdn_rnn.grad_clip",
     "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "mdn_rnn.calibration_episodes", "controller.dream_epochs",
     "controller.real_epochs", "controller.real_patience", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
     "eval.seed", "eval.num_envs", "seed", "baselines.validation_seed", "rollout.jobs_per_task",

@@ -72,6 +72,30 @@ def test_dirichlet_preferences_concentrate_an_episode_on_few_actions():
     np.testing.assert_array_equal(stream(0.2, 9), stream(0.2, 9))
 
 
+def test_habits_are_drawn_again_every_habit_steps():
+    """habit_steps > 0 draws new preferences exactly every habit_steps steps from the episode's RNG (and the next
+    holds follow them); 0 keeps one draw per episode, draw for draw the stream of before the setting existed."""
+    from utils.data import HeldRandomPolicy
+
+    def run(habit_steps, n=200):
+        p = HeldRandomPolicy(6, 1, 8, np.random.default_rng(7), 0.1, habit_steps)
+        prefs, actions = [], []
+        for _ in range(n):
+            actions.append(p())
+            prefs.append(p.prefs.copy())
+        return np.array(prefs), np.array(actions)
+
+    prefs, actions = run(50)
+    changed = [t for t in range(1, 200) if not np.array_equal(prefs[t], prefs[t - 1])]
+    assert changed == [50, 100, 150]  # the 51st, 101st and 151st actions are chosen with new preferences
+    once, once_actions = run(0)
+    assert (once == once[0]).all() and np.array_equal(once[0], prefs[0])
+    np.testing.assert_array_equal(once_actions[:50], actions[:50])  # the same RNG stream until the first new draw
+    tops = [int(np.bincount(actions[a:a + 50], minlength=6).argmax()) for a in range(0, 200, 50)]
+    assert len(set(tops)) >= 2  # habits differ within one episode
+    np.testing.assert_array_equal(run(50)[1], actions)
+
+
 def test_action_alpha_is_part_of_the_data_signature(collected, tmp_path):
     """Data collected with other action preferences is not reused (one clear line); the default (0) keeps
     the signature of data collected before the setting existed."""
@@ -79,6 +103,8 @@ def test_action_alpha_is_part_of_the_data_signature(collected, tmp_path):
 
     cfg, _ = collected
     assert "action_alpha" not in data_signature(cfg)["data"] and "dilate" not in data_signature(cfg)["env"]
+    assert "habit_steps" not in data_signature(cfg)["data"]
+    assert data_signature(tiny_config(tmp_path, **{"data.habit_steps": 100}))["data"]["habit_steps"] == 100
     changed = tiny_config(tmp_path, **{"data.num_rollouts": 5, "data.episodes_per_shard": 2,
                                        "data.action_alpha": 0.5, "data.dir": str(cfg.data_path)})
     with pytest.raises(UserError, match="different config.*action_alpha"):

@@ -46,8 +46,9 @@ def data_signature(cfg: Config) -> dict[str, Any]:
     d = asdict(cfg.data)
     for k in ("num_envs", "max_in_memory_frames", "dir"):
         d.pop(k)
-    if not d["action_alpha"]:  # off: the uniform policy of data collected before the setting existed
-        d.pop("action_alpha")
+    for k in ("action_alpha", "habit_steps"):
+        if not d[k]:  # off: the policy of data collected before the setting existed
+            d.pop(k)
     return {"format": DATA_FORMAT_VERSION, "seed": cfg.seed, "env": env, "data": d}
 
 
@@ -81,14 +82,19 @@ def episode_seed(seed: int, episode: int) -> int:
 
 class HeldRandomPolicy:
     """Random actions, each held for a random number of steps in [hold_min, hold_max]: uniform, or with
-    ``alpha`` > 0 from this episode's own preferences p ~ Dirichlet(alpha) (drawn first from ``rng``)."""
+    ``alpha`` > 0 from this episode's own preferences p ~ Dirichlet(alpha) (drawn first from ``rng``), drawn
+    again every ``habit_steps`` steps when that is > 0."""
 
-    def __init__(self, n_actions: int, hold_min: int, hold_max: int, rng: np.random.Generator, alpha: float = 0.0):
-        self.n, self.lo, self.hi, self.rng = n_actions, hold_min, hold_max, rng
+    def __init__(self, n_actions: int, hold_min: int, hold_max: int, rng: np.random.Generator, alpha: float = 0.0,
+                 habit_steps: int = 0):
+        self.n, self.lo, self.hi, self.rng, self.alpha, self.habit_steps = n_actions, hold_min, hold_max, rng, alpha, habit_steps
         self.prefs = rng.dirichlet(np.full(n_actions, alpha)) if alpha > 0 else None
-        self.action, self.left = 0, 0
+        self.action, self.left, self.steps = 0, 0, 0
 
     def __call__(self) -> int:
+        if self.prefs is not None and self.habit_steps and self.steps and self.steps % self.habit_steps == 0:
+            self.prefs = self.rng.dirichlet(np.full(self.n, self.alpha))
+        self.steps += 1
         if self.left == 0:
             self.action = int(self.rng.integers(self.n)) if self.prefs is None else int(self.rng.choice(self.n, p=self.prefs))
             self.left = int(self.rng.integers(self.lo, self.hi + 1))
@@ -177,7 +183,8 @@ def collect_rollouts(cfg: Config, progress: bool = True) -> dict[str, Any]:
         t0 = time.time()
         recorder = _ShardWriter(data_dir, manifest, todo, per_shard, n_shards, dc.num_rollouts, cfg.seed, progress)
         box = action_space(cfg.env)
-        spec = (HeldRandomJobs(num_actions(cfg.env), dc.action_hold_min, dc.action_hold_max, cfg.seed, todo, dc.action_alpha)
+        spec = (HeldRandomJobs(num_actions(cfg.env), dc.action_hold_min, dc.action_hold_max, cfg.seed, todo,
+                               dc.action_alpha, dc.habit_steps)
                 if box is None else BrownianJobs(box[0], box[1], cfg.seed, todo))
         from utils.rollout import make_engine
 
@@ -258,9 +265,11 @@ class HeldRandomJobs:
     seed: int
     episode_ids: np.ndarray
     alpha: float = 0.0
+    habit_steps: int = 0
 
     def build(self, models: Any, jobs: np.ndarray) -> _EpisodeJobs:
-        return _EpisodeJobs(lambda rng: HeldRandomPolicy(self.n_actions, self.hold_min, self.hold_max, rng, self.alpha),
+        return _EpisodeJobs(lambda rng: HeldRandomPolicy(self.n_actions, self.hold_min, self.hold_max, rng, self.alpha,
+                                                         self.habit_steps),
                             self.seed, self.episode_ids[jobs], np.int64, ())
 
 
