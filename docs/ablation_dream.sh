@@ -9,6 +9,7 @@
 #                                                   #  dirichlet_mdn300_cal8 dirichlet_select: own data, dream then real-game selection;
 #                                                   #  dirichlet01: own data and VAE, Dirichlet(0.1) action preferences, not 0.5;
 #                                                   #  dirichlet01_h100: the same, preferences drawn again every 100 steps;
+#                                                   #  dirichlet01_h100_cal8: its data and VAE, event offsets fitted on 8 held-out episodes;
 #                                                   #  dirichlet_dilate: own data and VAE, Dirichlet actions and dilated frames;
 #                                                   #  dirichlet_kl01: own data and VAE, Dirichlet actions and KL weight 0.1;
 #                                                   #  dirichlet_vae10: own data and VAE, Dirichlet actions, VAE trained 10 epochs not 5;
@@ -48,6 +49,7 @@ flags_of() {
     dirichlet) echo --data.action_alpha 0.5 ;;
     dirichlet01) echo --data.action_alpha 0.1 ;;
     dirichlet01_h100) echo --data.action_alpha 0.1 --data.habit_steps 100 ;;
+    dirichlet01_h100_cal8) echo --data.action_alpha 0.1 --data.habit_steps 100 --mdn_rnn.calibration_episodes 8 ;;
     cal8) echo --mdn_rnn.calibration_episodes 8 ;;
     mdn300_cal8) echo --mdn_rnn.num_epochs 300 --mdn_rnn.calibration_episodes 8 ;;
     dirichlet_mdn300_cal8) echo --data.action_alpha 0.5 --mdn_rnn.num_epochs 300 --mdn_rnn.calibration_episodes 8 ;;
@@ -69,6 +71,7 @@ for arm in $ARMS; do
   base=all
   [[ $arm == dirichlet_* ]] && base=dirichlet  # dirichlet_<...>: the dirichlet arm's data and VAE if it exists
   [[ $arm == dirichlet_fg10_* ]] && base=dirichlet_fg10  # dirichlet_fg10_<...>: the dirichlet_fg10 arm's data and VAE
+  [[ $arm == dirichlet01_h100_* ]] && base=dirichlet01_h100
   src=$ROOT/${base}_s$SEED
   own_data=" all no_maxpool dilate dirichlet dirichlet01 dirichlet01_h100 dirichlet_select dirichlet_dilate dirichlet_kl01 dirichlet_vae10 dirichlet_fg10 "
   if [[ $own_data != *" $arm "* && ! -d $run/data ]]; then  # the same frames as "$base" (and its VAE unless fg_weight)
