@@ -10,6 +10,7 @@
 #                                                   #  dirichlet01: own data and VAE, Dirichlet(0.1) action preferences, not 0.5;
 #                                                   #  dirichlet01_h100: the same, preferences drawn again every 100 steps;
 #                                                   #  dirichlet01_h100_cal8: its data and VAE, event offsets fitted on 8 held-out episodes;
+#                                                   #  dirichlet_cal8: dirichlet's data and VAE, the same offsets;
 #                                                   #  dirichlet_dilate: own data and VAE, Dirichlet actions and dilated frames;
 #                                                   #  dirichlet_kl01: own data and VAE, Dirichlet actions and KL weight 0.1;
 #                                                   #  dirichlet_vae10: own data and VAE, Dirichlet actions, VAE trained 10 epochs not 5;
@@ -49,6 +50,7 @@ flags_of() {
     dirichlet) echo --data.action_alpha 0.5 ;;
     dirichlet01) echo --data.action_alpha 0.1 ;;
     dirichlet01_h100) echo --data.action_alpha 0.1 --data.habit_steps 100 ;;
+    dirichlet_cal8) echo --data.action_alpha 0.5 --mdn_rnn.calibration_episodes 8 ;;
     dirichlet01_h100_cal8) echo --data.action_alpha 0.1 --data.habit_steps 100 --mdn_rnn.calibration_episodes 8 ;;
     cal8) echo --mdn_rnn.calibration_episodes 8 ;;
     mdn300_cal8) echo --mdn_rnn.num_epochs 300 --mdn_rnn.calibration_episodes 8 ;;
