@@ -67,6 +67,9 @@ flags_of() {
   esac
 }
 
+# arms that collect their own data (the others copy their base arm's data, and its VAE unless fg_weight)
+OWN_DATA=" all no_maxpool dilate dirichlet dirichlet01 dirichlet01_h100 dirichlet_select dirichlet_dilate dirichlet_kl01 dirichlet_vae10 dirichlet_fg10 "
+
 for arm in $ARMS; do
   run=$ROOT/${arm}_s$SEED
   flags=$(flags_of "$arm")
@@ -75,8 +78,7 @@ for arm in $ARMS; do
   [[ $arm == dirichlet_fg10_* ]] && base=dirichlet_fg10  # dirichlet_fg10_<...>: the dirichlet_fg10 arm's data and VAE
   [[ $arm == dirichlet01_h100_* ]] && base=dirichlet01_h100
   src=$ROOT/${base}_s$SEED
-  own_data=" all no_maxpool dilate dirichlet dirichlet01 dirichlet01_h100 dirichlet_select dirichlet_dilate dirichlet_kl01 dirichlet_vae10 dirichlet_fg10 "
-  if [[ $own_data != *" $arm "* && ! -d $run/data ]]; then  # the same frames as "$base" (and its VAE unless fg_weight)
+  if [[ $OWN_DATA != *" $arm "* && ! -d $run/data ]]; then  # the same frames as "$base" (and its VAE unless fg_weight)
     [[ -f $src/vae/metrics.json ]] || { echo "run the '$base' arm first (its data and VAE are shared)" >&2; exit 1; }
     mkdir -p "$run"
     cp -r "$src/data" "$run/"

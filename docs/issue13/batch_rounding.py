@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from utils.world_model import WorldModel  # noqa: E402
 
 run = Path(sys.argv[1])
-if len(sys.argv) > 2:  # the child: one thread count, the batch of 70's codes to stdout as a file path
+if len(sys.argv) > 2:  # the child: on this many threads, save the batch of 70's codes to argv[3]
     torch.set_num_threads(int(sys.argv[2]))
 wm = WorldModel.load(run, torch.device("cpu"), with_controller=False)
 torch.manual_seed(0)
