@@ -96,10 +96,11 @@ class VAEConfig:
     kl_weight: float = 1.0
     """Weight of the KL term (beta)."""
     pixel_bias: bool = True
-    """Start the decoder's output at the mean training frame (without it the VAE can settle on a black screen)."""
+    """Start the decoder at the mean frame (else it can settle on black)."""
     foreground_weight: float = 0.0
-    """Extra weight of the reconstruction error on foreground pixels, those that differ from the median
-    training frame (cannon, shots, bombs, invaders): 0 = the plain error; w counts them 1 + w times."""
+    """Loss weight 1 + w on pixels off the median frame (sprites); 0 = off."""
+    motion_weight: float = 0.0
+    """Loss weight 1 + m on pixels changed since the previous frame; 0 = off."""
     init_from: str = ""
     """A VAE checkpoint folder to start from instead of fresh weights (iterative training fine-tunes this way)."""
 
@@ -581,7 +582,7 @@ _POSITIVE = [
     "ppo.n_steps", "ppo.n_epochs", "ppo.batch_size", "ppo.clip_range", "sac.tau", "sac.target_entropy_scale",
 ]
 _NON_NEGATIVE = [
-    "env.num_threads", "env.dilate", "data.action_alpha", "data.habit_steps", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "mdn_rnn.grad_clip",
+    "env.num_threads", "env.dilate", "data.action_alpha", "data.habit_steps", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "vae.motion_weight", "mdn_rnn.grad_clip",
     "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "mdn_rnn.calibration_episodes", "controller.dream_epochs",
     "controller.real_epochs", "controller.real_patience", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
     "eval.seed", "eval.num_envs", "seed", "baselines.validation_seed", "rollout.jobs_per_task",

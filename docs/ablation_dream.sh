@@ -15,6 +15,7 @@
 #                                                   #  dirichlet_kl01: own data and VAE, Dirichlet actions and KL weight 0.1;
 #                                                   #  dirichlet_vae10: own data and VAE, Dirichlet actions, VAE trained 10 epochs not 5;
 #                                                   #  dirichlet_fg10: own data and VAE, Dirichlet actions, VAE foreground weight 10;
+#                                                   #  dirichlet_motion20: dirichlet's data, own VAE with motion weight 20;
 #                                                   #  dirichlet_fg10_select: dirichlet_fg10's data and VAE, dream then real-game selection;
 #                                                   #  dirichlet_fg10_select_hz: the same with event heads that read z_{t+1};
 #                                                   #  dirichlet_fg10_select_hz_shift: and the life head trained on the hit, 32 steps
@@ -60,6 +61,7 @@ flags_of() {
     dirichlet_kl01) echo --data.action_alpha 0.5 --vae.kl_weight 0.1 ;;
     dirichlet_vae10) echo --data.action_alpha 0.5 --vae.num_epochs 10 ;;
     dirichlet_fg10) echo --data.action_alpha 0.5 --vae.foreground_weight 10 ;;
+    dirichlet_motion20) echo --data.action_alpha 0.5 --vae.motion_weight 20 ;;
     dirichlet_fg10_select) echo --data.action_alpha 0.5 --vae.foreground_weight 10 --controller.select_candidates 8 --controller.select_games 4 ;;
     dirichlet_fg10_select_hz) echo --data.action_alpha 0.5 --vae.foreground_weight 10 --controller.select_candidates 8 --controller.select_games 4 --mdn_rnn.events_see_z true ;;
     dirichlet_fg10_select_hz_shift) echo --data.action_alpha 0.5 --vae.foreground_weight 10 --controller.select_candidates 8 --controller.select_games 4 --mdn_rnn.events_see_z true --mdn_rnn.life_shift 32 ;;
@@ -67,7 +69,7 @@ flags_of() {
   esac
 }
 
-# arms that collect their own data (the others copy their base arm's data, and its VAE unless fg_weight)
+# arms that collect their own data (the others copy their base arm's data, and its VAE unless fg_weight or dirichlet_motion*)
 OWN_DATA=" all no_maxpool dilate dirichlet dirichlet01 dirichlet01_h100 dirichlet_select dirichlet_dilate dirichlet_kl01 dirichlet_vae10 dirichlet_fg10 "
 
 for arm in $ARMS; do
@@ -82,7 +84,7 @@ for arm in $ARMS; do
     [[ -f $src/vae/metrics.json ]] || { echo "run the '$base' arm first (its data and VAE are shared)" >&2; exit 1; }
     mkdir -p "$run"
     cp -r "$src/data" "$run/"
-    [[ $arm == fg_weight ]] || cp -r "$src/vae" "$run/"
+    [[ $arm == fg_weight || $arm == dirichlet_motion* ]] || cp -r "$src/vae" "$run/"
   fi
   echo "=== arm $arm seed $SEED: $flags"
   /usr/bin/time -f "$arm wall %e s" $PY train_world_model.py "${COMMON[@]}" --controller.real_epochs 0 --run-dir "$run" $flags

@@ -79,13 +79,17 @@ class ConvVAE(nn.Module, PyTorchModelHubMixin):
         return self.encode(self.to_input(frames))[0]
 
     def compute_loss(self, frames: torch.Tensor, kl_tolerance: float = 0.5, kl_weight: float = 1.0,
-                     background: torch.Tensor | None = None, foreground_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
+                     background: torch.Tensor | None = None, foreground_weight: float = 0.0,
+                     previous: torch.Tensor | None = None, motion_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
         """frames: uint8 (B, H, W, 3). Returns the loss and {recon, kl, loss} (per image, in nats / squared error).
 
         With ``background`` (3, H, W) in [0, 1] and ``foreground_weight`` w > 0, the squared error of a
         foreground pixel (its RGB differs from the background's by more than FOREGROUND_THRESHOLD in all)
         counts 1 + w times in the loss, so a few pixels of shots and bombs are not lost to the large static
         screen; ``recon`` stays the plain error (comparable across settings), ``recon_weighted`` is the loss term.
+        With ``previous`` (B, H, W, 3) uint8, the frame before each one in its episode, and ``motion_weight`` m > 0,
+        a pixel that changed since that frame (by more than FOREGROUND_THRESHOLD) counts 1 + m times, and one that
+        is both foreground and moving 1 + w + m: shots, bombs and the moving cannon, not the whole invader block.
         """
         x = self.to_input(frames)
         recon, mu, logvar = self(x)
@@ -95,9 +99,15 @@ class ConvVAE(nn.Module, PyTorchModelHubMixin):
         kl_term = torch.clamp(kl, min=kl_tolerance * self.latent_dim) if kl_tolerance > 0 else kl
         stats = {"recon": rec.item(), "kl": kl.item()}
         rec_term = rec
+        weight = None
         if background is not None and foreground_weight > 0:
             fg = ((x - background.to(x)).abs().sum(dim=1, keepdim=True) > FOREGROUND_THRESHOLD).to(x.dtype)  # (B, 1, H, W)
-            rec_term = ((1.0 + foreground_weight * fg) * se).sum(dim=(1, 2, 3)).mean()
+            weight = 1.0 + foreground_weight * fg
+        if previous is not None and motion_weight > 0:
+            moved = ((x - self.to_input(previous)).abs().sum(dim=1, keepdim=True) > FOREGROUND_THRESHOLD).to(x.dtype)
+            weight = (1.0 if weight is None else weight) + motion_weight * moved
+        if weight is not None:
+            rec_term = (weight * se).sum(dim=(1, 2, 3)).mean()
             stats["recon_weighted"] = rec_term.item()
         loss = rec_term + kl_weight * kl_term
         return loss, {"loss": loss.item(), **stats}

@@ -14,6 +14,7 @@ from utils.data import (
     complete_manifest,
     load_all_frames,
     load_shard,
+    previous_frame_index,
     shard_paths,
 )
 from utils.io import UserError
@@ -163,6 +164,35 @@ def test_frame_dataset_in_memory_and_streaming_cover_all_frames(collected):
     def key(a):
         return np.sort(a.reshape(len(a), -1).astype(np.int64).sum(1) * 1_000_003 + a.reshape(len(a), -1)[:, ::97].astype(np.int64).sum(1))
     np.testing.assert_array_equal(key(got_stream), key(all_frames))
+
+
+def test_previous_frames_are_the_frames_before_within_each_episode(collected, tmp_path):
+    """previous=True pairs each frame with the one before it in its episode (an episode's first frame with itself),
+    in memory and streaming, and draws the same frames in the same order as previous=False."""
+    import shutil
+
+    cfg, manifest = collected
+    np.testing.assert_array_equal(previous_frame_index(np.array([2, 0, 1])), [0, 0, 1, 3, 4, 4])
+    data = tmp_path / "data"
+    shutil.copytree(cfg.data_path, data)
+    lengths, offset = [], 0
+    for s in manifest["shards"]:  # game frames repeat: stamp each stored frame with its global index instead
+        shard = dict(np.load(data / s["file"]))
+        n = len(shard["obs"])
+        shard["obs"] = np.zeros_like(shard["obs"])
+        shard["obs"][:, 0, 0, 0], shard["obs"][:, 0, 0, 1] = (offset + np.arange(n)) % 256, (offset + np.arange(n)) // 256
+        np.savez(data / s["file"], **shard)
+        lengths.append(shard["lengths"])
+        offset += n
+    starts = set(np.concatenate([[0], np.cumsum(np.concatenate(lengths) + 1)[:-1]]).tolist())
+    for ds in (FrameDataset(data, max_in_memory=10**9), FrameDataset(data, max_in_memory=10, shards_in_flight=2)):
+        pairs = np.concatenate(list(ds.batches(5, np.random.default_rng(3), previous=True)))
+        plain = np.concatenate(list(ds.batches(5, np.random.default_rng(3))))
+        np.testing.assert_array_equal(pairs[:, 0], plain)
+        i = pairs[:, 0, 0, 0, 0].astype(int) + 256 * pairs[:, 0, 0, 0, 1].astype(int)
+        j = pairs[:, 1, 0, 0, 0].astype(int) + 256 * pairs[:, 1, 0, 0, 1].astype(int)
+        np.testing.assert_array_equal(j, [k if k in starts else k - 1 for k in i])
+        assert len(starts) > 1 and len(set(i) & starts) > 0  # episode starts were drawn: both branches checked
 
 
 def test_sequence_sampler_alignment_without_copies():

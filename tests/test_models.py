@@ -239,6 +239,34 @@ def test_foreground_weight_counts_pixels_off_the_background_more():
     assert patch > 0.01 and "recon_weighted" not in plain
 
 
+def test_motion_weight_counts_pixels_that_changed_since_the_previous_frame_more():
+    """A frame whose previous frame differs in a 1x4 patch (a falling bomb): the weighted term is the plain error
+    plus m times the patch's error; with the foreground weight too, a moving foreground pixel counts 1 + w + m."""
+    from models.vae import ConvVAE
+
+    torch.manual_seed(0)
+    vae = ConvVAE(latent_dim=4, frame_size=64).eval()
+    frames = torch.full((2, 64, 64, 3), 51, dtype=torch.uint8)
+    frames[0, 30, 10:14] = 150  # the bomb now
+    previous = frames.clone()
+    previous[0, 30, 10:14] = 51  # not there a frame ago
+    previous[1, 7, 7] = 54  # 3/255 per channel: under the threshold, not motion
+    x = vae.to_input(frames)
+    torch.manual_seed(1)
+    recon, _, _ = vae(x)
+    se = (recon - x) ** 2
+    patch = float(se[0, :, 30, 10:14].sum().detach())
+    torch.manual_seed(1)
+    _, plain = vae.compute_loss(frames)
+    torch.manual_seed(1)
+    _, moved = vae.compute_loss(frames, previous=previous, motion_weight=5.0)
+    assert moved["recon_weighted"] == pytest.approx(plain["recon"] + 5.0 * patch / 2, rel=1e-5) and patch > 0.01
+    torch.manual_seed(1)
+    _, both = vae.compute_loss(frames, background=torch.full((3, 64, 64), 0.2), foreground_weight=9.0,
+                               previous=previous, motion_weight=5.0)
+    assert both["recon_weighted"] == pytest.approx(plain["recon"] + 14.0 * patch / 2, rel=1e-5)
+
+
 def test_twohot_targets_put_their_mass_on_the_two_nearest_bins():
     from models.mdn_rnn import TWOHOT_BINS, twohot
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from utils.probes import cannon_report, cannon_x, ridge_r2
+from utils.probes import cannon_report, cannon_x, ridge_r2, shot_pixels, shot_recall
 
 GREEN, OLIVE = (50, 132, 50), (80, 90, 40)
 
@@ -25,6 +25,20 @@ def test_cannon_x_by_colour():
     xs = cannon_x(np.stack([frame(10), frame(40), frame(None)]))
     np.testing.assert_array_equal(xs[:2], [10.0, 40.0])
     assert np.isnan(xs[2])
+
+
+def test_shots_are_the_grey_pixels_of_the_playfield_and_recall_counts_those_the_reconstruction_shows():
+    f = frame(30)
+    f[20:30, 10:22] = (134, 134, 29)  # invaders: yellow, not a shot
+    f[40:43, 50] = 57  # a bomb, dim grey as a 1-pixel shot is at 64x64
+    f[4, 40] = 200  # grey, but in the score rows
+    f[45, 5] = (20, 20, 20)  # grey but too dark: background noise
+    assert shot_pixels(f[None]).sum() == 3 and shot_pixels(f[None])[0, 40 - 7:43 - 7, 50].all()
+    recon = f.copy()
+    recon[40, 50] = 20  # one bomb pixel too dim (below half of 57)
+    recon[41, 50] = (60, 30, 10)  # one turned brown
+    assert shot_recall(f[None], recon[None]) == (3, 1)
+    assert shot_recall(f[None], np.zeros_like(f)[None]) == (3, 0)
 
 
 def test_ridge_r2_is_one_for_a_linear_code_and_low_for_noise():
@@ -62,6 +76,7 @@ def test_cannon_report_tells_a_code_that_knows_the_cannon_from_one_that_does_not
     good = cannon_report(StandIn(knows=True, paints=True), frames, episodes, torch.device("cpu"), batch=64)
     assert good["present"] == pytest.approx(present) and good["recon_found"] == 1.0
     assert good["probe_r2"] == pytest.approx(1.0, abs=1e-3)
+    assert good["shot_pixels_per_frame"] == 0.0 and good["shot_recall"] == 0.0  # no shots drawn: nothing to recall
     blind = cannon_report(StandIn(knows=False, paints=False), frames, episodes, torch.device("cpu"), batch=64)
     assert blind["recon_found"] == 0.0 and blind["probe_r2"] < 0.1
 

@@ -404,6 +404,15 @@ def load_all_frames(data_dir: Path, manifest: dict[str, Any]) -> np.ndarray:
     return frames
 
 
+def previous_frame_index(lengths: np.ndarray) -> np.ndarray:
+    """(F,) for each frame of episodes stored back to back (``lengths[e] + 1`` frames each), the index of the frame
+    before it in its episode; an episode's first frame is its own previous frame."""
+    counts = np.asarray(lengths, dtype=np.int64) + 1
+    prev = np.arange(int(counts.sum()), dtype=np.int64) - 1
+    prev[np.concatenate([[0], np.cumsum(counts)[:-1]])] += 1
+    return prev
+
+
 class FrameDataset:
     """Shuffled uint8 frame batches for the VAE.
 
@@ -419,21 +428,31 @@ class FrameDataset:
         self.shards_in_flight = shards_in_flight
         self.frames = None if self.streaming else load_all_frames(data_dir, self.manifest)
         self.frame_shape = (64, 64, 3) if self.frames is None else self.frames.shape[1:]
+        self._previous: np.ndarray | None = None
 
-    def batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
-        """One epoch of (B, H, W, 3) uint8 batches (the last, smaller one dropped when streaming)."""
+    def batches(self, batch_size: int, rng: np.random.Generator, previous: bool = False) -> Iterator[np.ndarray]:
+        """One epoch of (B, H, W, 3) uint8 batches (the last, smaller one dropped when streaming). With ``previous``,
+        (B, 2, H, W, 3): each frame beside the frame before it in its episode (itself at an episode's start), in the
+        same order and from the same random numbers as without."""
         if self.frames is not None:
+            if previous and self._previous is None:
+                self._previous = previous_frame_index(np.concatenate(
+                    [load_shard(p, ("lengths",))["lengths"] for p in shard_paths(self.data_dir, self.manifest)]))
             perm = rng.permutation(self.num_frames)
             for i in range(0, len(perm) - batch_size + 1 if len(perm) >= batch_size else 1, batch_size):
-                yield self.frames[np.sort(perm[i:i + batch_size])]
+                idx = np.sort(perm[i:i + batch_size])
+                yield np.stack([self.frames[idx], self.frames[self._previous[idx]]], 1) if previous else self.frames[idx]
             return
         paths = shard_paths(self.data_dir, self.manifest)
         order = rng.permutation(len(paths))
         for g in range(0, len(order), self.shards_in_flight):
-            group = np.concatenate([load_shard(paths[j], ("obs", "lengths"))["obs"] for j in order[g:g + self.shards_in_flight]])
+            shards = [load_shard(paths[j], ("obs", "lengths")) for j in order[g:g + self.shards_in_flight]]
+            group = np.concatenate([s["obs"] for s in shards])
+            prev = previous_frame_index(np.concatenate([s["lengths"] for s in shards])) if previous else None
             perm = rng.permutation(len(group))
             for i in range(0, len(perm) - batch_size + 1, batch_size):
-                yield group[np.sort(perm[i:i + batch_size])]
+                idx = np.sort(perm[i:i + batch_size])
+                yield np.stack([group[idx], group[prev[idx]]], 1) if previous else group[idx]
 
     def __len__(self) -> int:
         return self.num_frames

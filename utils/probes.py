@@ -14,6 +14,13 @@ that measurable on a run's own frames (64x64 RGB, as stored in ``data/``):
 The cannon is found by colour: its green rows of the 64x64 frame (:data:`CANNON_ROWS`) hold the only pixels whose
 green channel exceeds red and blue by more than :data:`GREEN_MARGIN` (the ground below is olive, the score green but
 at the top).
+
+Shots and bombs (:func:`shot_pixels`) are the only grey things in the playfield: every other sprite is coloured
+(invaders yellow, shields orange, cannon green, ground olive), so a pixel between the score and the cannon whose
+channels agree within :data:`GREY_CHROMA` and whose brightest channel exceeds :data:`GREY_MIN` is part of one (at
+64x64 a 1-pixel shot blends with the black around it to a dim grey of about 57). ``shot_pixels`` counts them per
+frame, and ``shot_recall`` is the share of them that the reconstruction shows: grey there too, at least half as
+bright. Where it is 0 the dream cannot know where a bomb falls, so no controller trained in it can learn to dodge.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ import torch
 
 CANNON_ROWS = slice(56, 59)  # rows of the 64x64 frame the cannon's green body occupies
 GREEN_MARGIN = 25
+PLAYFIELD_ROWS = slice(7, 56)  # rows of the 64x64 frame between the score and the cannon
+GREY_CHROMA, GREY_MIN = 12, 30
 
 
 def cannon_x(frames: np.ndarray) -> np.ndarray:
@@ -37,6 +46,25 @@ def cannon_x(frames: np.ndarray) -> np.ndarray:
     count = cols.sum(axis=1)
     xs = (cols * np.arange(cols.shape[1])).sum(axis=1) / np.maximum(count, 1)
     return np.where(count > 0, xs, np.nan)
+
+
+def shot_pixels(frames: np.ndarray) -> np.ndarray:
+    """(N, 64, 64, 3) uint8 or float in [0, 255] -> (N, 49, 64) bool: the grey pixels of shots and bombs in the
+    playfield rows (:data:`PLAYFIELD_ROWS`)."""
+    band = np.asarray(frames, dtype=np.float32)[:, PLAYFIELD_ROWS]
+    hi, lo = band.max(axis=-1), band.min(axis=-1)
+    return (hi - lo < GREY_CHROMA) & (hi > GREY_MIN)
+
+
+def shot_recall(frames: np.ndarray, recon: np.ndarray) -> tuple[int, int]:
+    """(shot pixels in ``frames``, how many of them ``recon`` shows: grey within GREY_CHROMA and at least half as
+    bright). Both (N, 64, 64, 3) in [0, 255]."""
+    want = shot_pixels(frames)
+    target = np.asarray(frames, dtype=np.float32)[:, PLAYFIELD_ROWS].max(axis=-1)
+    band = np.asarray(recon, dtype=np.float32)[:, PLAYFIELD_ROWS]
+    hi, lo = band.max(axis=-1), band.min(axis=-1)
+    shown = want & (hi - lo < GREY_CHROMA) & (hi >= 0.5 * target)
+    return int(want.sum()), int(shown.sum())
 
 
 def ridge_r2(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, alpha: float = 1e-3) -> float:
@@ -51,9 +79,10 @@ def ridge_r2(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_
 @torch.no_grad()
 def cannon_report(vae: Any, frames: np.ndarray, episode_of_frame: np.ndarray, device: torch.device,
                   batch: int = 1024) -> dict[str, float]:
-    """The three numbers of the module docstring on ``frames`` (N, 64, 64, 3) uint8; ``episode_of_frame`` (N,)
+    """The numbers of the module docstring on ``frames`` (N, 64, 64, 3) uint8; ``episode_of_frame`` (N,)
     splits the probe's training and test frames by episode (the last 20% of the episodes are the test set)."""
     mus, found = [], []
+    shots = shown = 0
     x_true = cannon_x(frames)
     for i in range(0, len(frames), batch):
         chunk = torch.as_tensor(frames[i:i + batch], device=device)
@@ -61,6 +90,8 @@ def cannon_report(vae: Any, frames: np.ndarray, episode_of_frame: np.ndarray, de
         mus.append(mu.cpu().numpy())
         recon = vae.decode(mu).permute(0, 2, 3, 1).cpu().numpy() * 255.0
         found.append(cannon_x(recon))
+        n, k = shot_recall(frames[i:i + batch], recon)
+        shots, shown = shots + n, shown + k
     mu_all, x_recon = np.concatenate(mus), np.concatenate(found)
     seen = ~np.isnan(x_true)
     episodes = np.unique(episode_of_frame)
@@ -69,7 +100,8 @@ def cannon_report(vae: Any, frames: np.ndarray, episode_of_frame: np.ndarray, de
     train = ~np.isin(episode_of_frame, test_eps) & seen
     close = np.abs(np.nan_to_num(x_recon[seen], nan=-99.0) - x_true[seen]) <= 1.0
     return {"frames": int(len(frames)), "present": float(seen.mean()), "x_std": float(np.std(x_true[seen])),
-            "recon_found": float(close.mean()),
+            "recon_found": float(close.mean()), "shot_pixels_per_frame": shots / max(1, len(frames)),
+            "shot_recall": shown / max(1, shots),
             "probe_r2": ridge_r2(mu_all[train], x_true[train], mu_all[test], x_true[test])}
 
 

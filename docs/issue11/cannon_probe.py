@@ -1,4 +1,4 @@
-"""Does z know where the cannon is? utils.probes.cannon_report on each run's own stored frames (every 4th frame of
+"""Does z know where the cannon (and the shots and bombs) are? utils.probes.cannon_report on each run's own stored frames (every 4th frame of
 its data/, so each run is measured on its own random episodes), printed as a table and written as JSON.
 
     python docs/issue11/cannon_probe.py RUN [RUN ...] [--output docs/issue11/cannon_probe.json]
@@ -65,7 +65,8 @@ for run in args.runs:
         vae = load_vae(Path(run) / folder, torch.device("cpu")).eval()
         rows[name] = r = cannon_report(vae, np.concatenate(frames), np.concatenate(episodes), torch.device("cpu"))
         print(f"{name}: {r['frames']} frames, cannon present {r['present']:.2f} (x std {r['x_std']:.1f} px), found in the reconstruction "
-              f"{r['recon_found']:.2f}, linear probe R^2 {r['probe_r2']:.3f}", flush=True)
+              f"{r['recon_found']:.2f}, linear probe R^2 {r['probe_r2']:.3f}; shot/bomb pixels {r['shot_pixels_per_frame']:.2f} "
+              f"per frame, shown by the reconstruction {r['shot_recall']:.3f}", flush=True)
     if args.state:
         rows[run].update(sp := state_probe(Path(run), args.stride))
         print(f"{run}: probe R^2 from [z, h] {sp['state_r2']:.3f}, from h {sp['h_r2']:.3f} (z alone, every frame of "
