@@ -8,12 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
-FLAGS=(--data.action_alpha 0.5 --vae.foreground_weight 10 --no-wandb --logging.progress false)
+COMMON=(--no-wandb --logging.progress false)
+FLAGS=(--data.action_alpha 0.5 --vae.foreground_weight 10 "${COMMON[@]}")
 for seed in "$@"; do
   src=runs/ablation/dirichlet_fg10_s$seed run=runs/ablation/dirichlet_fg10_real_s$seed
   [[ -f $src/vae/metrics.json ]] || { echo "train $src first: bash docs/ablation_dream.sh $seed dirichlet_fg10" >&2; exit 1; }
   if [[ ! -d $run ]]; then mkdir -p "$run" && cp -r "$src/data" "$src/vae" "$src/latents.npz" "$src/latents.json" "$run/"; fi
   /usr/bin/time -f "fg10_real seed $seed wall %e s" $PY train_world_model.py --seed "$seed" --run-dir "$run" "${FLAGS[@]}"
-  $PY evaluate.py --run-dir "$run" --eval.num-episodes 100 --output "$run/eval_100.json" "${FLAGS[@]}"
-  $PY evaluate.py --run-dir "$run" --eval.num-episodes 100 --controller "$run/controller/dream" --output "$run/eval_dream_100.json" "${FLAGS[@]}"
+  $PY evaluate.py --run-dir "$run" --eval.num-episodes 100 --output "$run/eval_100.json" "${COMMON[@]}"
+  $PY evaluate.py --run-dir "$run" --eval.num-episodes 100 --controller "$run/controller/dream" --output "$run/eval_dream_100.json" "${COMMON[@]}"
 done
