@@ -18,8 +18,8 @@ at the top).
 Shots and bombs (:func:`shot_pixels`) are the only grey things in the playfield: every other sprite is coloured
 (invaders yellow, shields orange, cannon green, ground olive), so a pixel between the score and the cannon whose
 channels agree within :data:`GREY_CHROMA` and whose brightest channel exceeds :data:`GREY_MIN` is part of one (at
-64x64 a 1-pixel shot blends with the black around it to a dim grey of about 57). ``shot_pixels`` counts them per
-frame, and ``shot_recall`` is the share of them that the reconstruction shows: grey there too, at least half as
+64x64 a 1-pixel shot blends with the black around it to a dim grey of about 57). ``shot_pixels`` marks them, and
+``shot_recall`` is the share of them that the reconstruction shows: grey there too, at least half as
 bright. Where it is 0 the dream cannot know where a bomb falls, so no controller trained in it can learn to dodge.
 """
 
@@ -48,23 +48,28 @@ def cannon_x(frames: np.ndarray) -> np.ndarray:
     return np.where(count > 0, xs, np.nan)
 
 
+def _grey(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The playfield rows of (N, 64, 64, 3) frames in [0, 255]: (N, 49, 64) whether each pixel is grey (its channels
+    agree within GREY_CHROMA) and its brightest channel."""
+    band = np.asarray(frames, dtype=np.float32)[:, PLAYFIELD_ROWS]
+    hi = band.max(axis=-1)
+    return hi - band.min(axis=-1) < GREY_CHROMA, hi
+
+
 def shot_pixels(frames: np.ndarray) -> np.ndarray:
     """(N, 64, 64, 3) uint8 or float in [0, 255] -> (N, 49, 64) bool: the grey pixels of shots and bombs in the
     playfield rows (:data:`PLAYFIELD_ROWS`)."""
-    band = np.asarray(frames, dtype=np.float32)[:, PLAYFIELD_ROWS]
-    hi, lo = band.max(axis=-1), band.min(axis=-1)
-    return (hi - lo < GREY_CHROMA) & (hi > GREY_MIN)
+    grey, hi = _grey(frames)
+    return grey & (hi > GREY_MIN)
 
 
 def shot_recall(frames: np.ndarray, recon: np.ndarray) -> tuple[int, int]:
     """(shot pixels in ``frames``, how many of them ``recon`` shows: grey within GREY_CHROMA and at least half as
     bright). Both (N, 64, 64, 3) in [0, 255]."""
-    want = shot_pixels(frames)
-    target = np.asarray(frames, dtype=np.float32)[:, PLAYFIELD_ROWS].max(axis=-1)
-    band = np.asarray(recon, dtype=np.float32)[:, PLAYFIELD_ROWS]
-    hi, lo = band.max(axis=-1), band.min(axis=-1)
-    shown = want & (hi - lo < GREY_CHROMA) & (hi >= 0.5 * target)
-    return int(want.sum()), int(shown.sum())
+    grey, target = _grey(frames)
+    want = grey & (target > GREY_MIN)
+    grey_r, hi_r = _grey(recon)
+    return int(want.sum()), int((want & grey_r & (hi_r >= 0.5 * target)).sum())
 
 
 def ridge_r2(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, alpha: float = 1e-3) -> float:
