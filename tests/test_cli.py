@@ -76,6 +76,26 @@ def test_help_shows_the_presets_values():
     assert "(default: 32)" in help_text("train_vae.py").split("--vae.latent-dim")[1][:200]
 
 
+def test_a_run_dir_plays_the_game_of_its_saved_config(tmp_path):
+    """``evaluate.py --run-dir <CarRacing run>`` without --env-id plays CarRacing with its game defaults (it used to
+    build the Space Invaders env and crash); a new run dir keeps the flags' game; --restart may change a run's game."""
+    import json
+
+    from config import make_config
+    from evaluate import SECTIONS, EvaluateOptions
+    from utils.cli import parse
+
+    car = tmp_path / "car"
+    car.mkdir()
+    (car / "config.json").write_text(json.dumps(make_config("dry-run", **{"env.env_id": "CarRacing-v3"}).to_dict()))
+    cfg, _ = parse(["--run-dir", str(car)], sections=SECTIONS, options=EvaluateOptions)
+    assert (cfg.env.env_id, cfg.env.frameskip, cfg.env.max_episode_frames) == ("CarRacing-v3", 1, 1000)
+    cfg, _ = parse(["--run-dir", str(tmp_path / "new")], sections=SECTIONS, options=EvaluateOptions)
+    assert (cfg.env.env_id, cfg.env.frameskip) == ("ALE/SpaceInvaders-v5", 4)
+    cfg, _ = parse(["--run-dir", str(car), "--env-id", "ALE/SpaceInvaders-v5", "--restart"], sections=SECTIONS)
+    assert cfg.env.env_id == "ALE/SpaceInvaders-v5"
+
+
 def test_missing_run_is_one_line_and_exit_1(tmp_path):
     p = run("evaluate.py", "--run-dir", str(tmp_path / "nope"))
     assert p.returncode == 1

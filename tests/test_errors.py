@@ -238,14 +238,22 @@ def test_the_controller_phase_refuses_a_vae_of_another_size(run, capsys):
 
 
 def test_an_agent_of_another_game_is_refused_not_played(run, capsys):
+    import torch
+
     from config import EnvConfig
     from utils.evaluation import ConstantPolicy
     from utils.io import UserError
     from utils.runner import run_episodes
+    from utils.world_model import WorldModel
 
+    before = snapshot(run)
     rc, err = run_script(capsys, "evaluate", "--run-dir", str(run), "--env.env-id", "ALE/Breakout-v5")
-    assert rc == 1
-    assert_one_line(err, "trained for 6 actions, this game has 4", "--env.env_id")
+    assert rc == 2  # refused at parse time: the run's config.json says which game it plays
+    assert_one_line(err, f"{run} is a run of ALE/SpaceInvaders-v5, not ALE/Breakout-v5", "--restart")
+    assert snapshot(run) == before
+    # Checkpoints without a saved config (a published folder's sizes) are still checked against the game.
+    with pytest.raises(UserError, match="trained for 6 actions, this game has 4"):
+        WorldModel.load(run, torch.device("cpu"), env=EnvConfig(env_id="ALE/Breakout-v5"))
     # The runner's own guard (ale_py's vector env hangs on an out-of-range action instead of failing).
     with pytest.raises(UserError, match="chose action 5 but ALE/Breakout-v5 has 4 actions"):
         run_episodes(EnvConfig(env_id="ALE/Breakout-v5", max_episode_frames=800), ConstantPolicy(5), [0])

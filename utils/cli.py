@@ -17,11 +17,13 @@ import argparse
 import ast
 import functools
 import inspect
+import json
 import sys
 import traceback
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import MISSING, fields, is_dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from config import PRESETS, Config, ConfigError, make_config
@@ -176,7 +178,25 @@ def config_from_args(args: argparse.Namespace) -> Config:
     overrides.update({k[4:]: v for k, v in ns.items() if k.startswith("cfg:") and v is not None})
     if ns.get("no_wandb"):
         overrides["logging.wandb"] = False
+    if overrides.get("run_dir"):
+        _game_of_the_run(overrides)
     return make_config("dry-run" if ns.get("dry_run") else ns.get("preset", "default"), **overrides)
+
+
+def _game_of_the_run(overrides: dict[str, Any]) -> None:
+    """An existing ``--run-dir`` plays the game in its saved config: without ``--env-id`` that game is used (with
+    its defaults); another ``--env-id`` is refused unless ``--restart`` retrains the run for it."""
+    run = Path(overrides["run_dir"])
+    try:
+        saved = json.loads((run / "config.json").read_text())["env"]["env_id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # a new run, or one without a readable config: the flags decide
+    given = overrides.get("env.env_id")
+    if given is None:
+        overrides["env.env_id"] = saved
+    elif given != saved and not overrides.get("restart"):
+        raise ConfigError(f"{run} is a run of {saved}, not {given}: drop --env-id to use it, pick another "
+                          "--run-dir, or retrain it with --restart")
 
 
 def check_game(env_id: str) -> None:
