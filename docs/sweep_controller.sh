@@ -5,6 +5,8 @@
 # a setting here does not tune on the games the README reports.
 #
 #   bash docs/sweep_controller.sh SRC_RUN [ARM...]   # e.g. runs/ablation/all_s0
+#   EXTRA="--data.action_alpha 0.5" bash docs/sweep_controller.sh runs/ablation/dirichlet_z64_motion50_s0 base h1000
+#                                                    # EXTRA: the source run's data flags, passed to train_controller.py
 #   python docs/sweep_table.py runs/ctrl_sweep       # the table
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +45,6 @@ for arm in $ARMS; do
   # the source run's env settings (max-pool) travel with it
   envflags=$($PY -c "import json,sys; e=json.load(open('$SRC/config.json'))['env']; print('--env.maxpool', str(e.get('maxpool', False)).lower(), '--env.dilate', e.get('dilate', 0))")
   echo "=== arm $arm: $flags"
-  /usr/bin/time -f "$arm wall %e s" $PY train_controller.py "${COMMON[@]}" $envflags --controller.real_epochs 0 --run-dir "$run" $flags
+  /usr/bin/time -f "$arm wall %e s" $PY train_controller.py "${COMMON[@]}" $envflags ${EXTRA:-} --controller.real_epochs 0 --run-dir "$run" $flags
   $PY evaluate.py "${COMMON[@]}" $envflags --run-dir "$run" --eval.seed 20000 --eval.num_episodes 30 --output "$run/eval/validation.json"
 done
