@@ -18,6 +18,8 @@
 #                                                   #  dirichlet_motion20: dirichlet's data, own VAE with motion weight 20;
 #                                                   #  dirichlet_z64_motion50: dirichlet's data, own VAE with 64 latent dims,
 #                                                   #    motion weight 50, 10 epochs (room for shots and the cannon);
+#                                                   #  dirichlet_data5x: own data and VAE, Dirichlet actions, 5x the random episodes
+#                                                   #    (480), the VAE 1 epoch (as many steps as 5 on 96 episodes);
 #                                                   #  dirichlet_z64_motion50_cal8: its data and VAE, event offsets fitted on 8 held-out episodes;
 #                                                   #  dirichlet_fg10_select: dirichlet_fg10's data and VAE, dream then real-game selection;
 #                                                   #  dirichlet_fg10_select_hz: the same with event heads that read z_{t+1};
@@ -66,6 +68,7 @@ flags_of() {
     dirichlet_fg10) echo --data.action_alpha 0.5 --vae.foreground_weight 10 ;;
     dirichlet_motion20) echo --data.action_alpha 0.5 --vae.motion_weight 20 ;;
     dirichlet_z64_motion50) echo --data.action_alpha 0.5 --vae.latent_dim 64 --vae.motion_weight 50 --vae.num_epochs 10 ;;
+    dirichlet_data5x) echo --data.action_alpha 0.5 --data.num_rollouts 480 --data.max_in_memory_frames 400000 --vae.num_epochs 1 ;;
     dirichlet_z64_motion50_cal8) echo --data.action_alpha 0.5 --vae.latent_dim 64 --vae.motion_weight 50 --vae.num_epochs 10 --mdn_rnn.calibration_episodes 8 ;;
     dirichlet_fg10_select) echo --data.action_alpha 0.5 --vae.foreground_weight 10 --controller.select_candidates 8 --controller.select_games 4 ;;
     dirichlet_fg10_select_hz) echo --data.action_alpha 0.5 --vae.foreground_weight 10 --controller.select_candidates 8 --controller.select_games 4 --mdn_rnn.events_see_z true ;;
@@ -75,7 +78,7 @@ flags_of() {
 }
 
 # arms that collect their own data (the others copy their base arm's data, and its VAE unless fg_weight or dirichlet_motion*)
-OWN_DATA=" all no_maxpool dilate dirichlet dirichlet01 dirichlet01_h100 dirichlet_select dirichlet_dilate dirichlet_kl01 dirichlet_vae10 dirichlet_fg10 "
+OWN_DATA=" all no_maxpool dilate dirichlet dirichlet_data5x dirichlet01 dirichlet01_h100 dirichlet_select dirichlet_dilate dirichlet_kl01 dirichlet_vae10 dirichlet_fg10 "
 
 for arm in $ARMS; do
   run=$ROOT/${arm}_s$SEED
