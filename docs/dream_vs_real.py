@@ -35,6 +35,8 @@ def main() -> None:
     p.add_argument("--starts", type=int, default=256)
     p.add_argument("--constants", action="store_true", help="also every constant-action controller (bias only)")
     p.add_argument("--json")
+    p.add_argument("--rank-near", action="store_true",
+                   help="also the rank agreement (Spearman, 24 candidates x 2 real games) around each controller")
     args = p.parse_args()
     run = Path(args.run)
     cfg = config_from_dict(json.loads((run / "config.json").read_text()))
@@ -62,6 +64,18 @@ def main() -> None:
     print("| controller | dream fitness | dream length | real score |\n|---|---|---|---|")
     for r in rows:
         print(f"| {r['controller']} | {r['dream_fitness']} | {r['dream_length']} | {r['real_score']} |")
+    if args.rank_near:
+        from utils.dream_quality import rank_agreement, spearman
+        from utils.rollout import Models, make_engine
+
+        with make_engine(cfg, cfg.controller.real_num_envs, Models(wm.vae, wm.mdn)) as engine:
+            for r, c in zip(rows, ctrls):
+                rank = rank_agreement(cfg, wm, dream, engine, c.get_flat().astype(np.float64), 24, 2, 32)
+                near = slice(0, 12)  # the controller and the 11 candidates around it, as docs/ablation_table.py
+                r["rank_all"] = round(rank["spearman"], 3)
+                r["rank_near"] = round(spearman(np.array(rank["dream_fitness"][near]), np.array(rank["real_score"][near])), 3)
+                r["rank"] = rank
+                print(f"rank agreement around {r['controller']}: all {r['rank_all']}, near {r['rank_near']}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
 

@@ -4,8 +4,8 @@
 # CMA-ES generations) finds a controller that plays well in the real game; then the dream scores it beside the
 # dream-trained controller and the six constant actions on the same 256 dream starts and per-step noise
 # (docs/dream_vs_real.py). If the real-game controller's dream fitness is below the dream's own choice, more search
-# in the dream cannot find it: the model is wrong. The dream report of the new run (evaluate.py --visualize) ranks
-# candidates around the real-game controller (rank_near), the neighbourhood CMA-ES would have to climb through.
+# in the dream cannot find it: the model is wrong. --rank-near adds the rank agreement around each of the two
+# controllers (24 candidates, 2 real games each): the neighbourhood CMA-ES would have to climb through.
 #   FLAGS="<the arm's flags>" bash docs/issue11/dream_or_search.sh ARM SEED   # needs runs/ablation/<ARM>_s<SEED>
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,4 +19,4 @@ if [[ ! -d $run ]]; then mkdir -p "$run" && cp -r "$src/data" "$src/vae" "$src/m
 /usr/bin/time -f "$ARM real seed $SEED wall %e s" $PY train_world_model.py "${COMMON[@]}" --run-dir "$run" $FLAGS
 $PY evaluate.py --visualize "${COMMON[@]}" --run-dir "$run"
 $PY docs/dream_vs_real.py "$run" "$run/controller/dream" "$run/controller" --constants \
-    --real "$src/eval/results.json" "$run/eval/results.json" --json "$run/dream_vs_real.json"
+    --real "$src/eval/results.json" "$run/eval/results.json" --rank-near --json "$run/dream_vs_real.json"
