@@ -1,4 +1,5 @@
-"""The arithmetic behind issue 11's probes (docs/issue11/reward_probe.py): the AUC and the weighted least squares."""
+"""The arithmetic behind issue 11's probes: the AUC (docs/issue11/event_probe.py, which reward_probe.py uses) and the
+weighted least squares of docs/issue11/reward_probe.py."""
 
 import importlib.util
 from pathlib import Path

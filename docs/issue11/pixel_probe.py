@@ -23,35 +23,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reward_probe import auc  # noqa: E402
+from reward_probe import classifier_auc  # noqa: E402
 
 from config import config_from_dict  # noqa: E402
 from utils.dream_quality import heldout_games  # noqa: E402
 from utils.rollout import Models, make_engine  # noqa: E402
 from utils.world_model import WorldModel  # noqa: E402
-
-
-def classifier_auc(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, hidden: int, seed: int,
-                   epochs: int = 30) -> float:
-    """Held-out AUC of a logistic regression (hidden=0) or a 2-layer ReLU MLP, class-balanced BCE, Adam."""
-    torch.manual_seed(seed)
-    mean, std = x.mean(0), x.std(0) + 1e-3
-    xt, yt = torch.as_tensor((x - mean) / std, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
-    layers = [torch.nn.Linear(x.shape[1], 1)] if hidden == 0 else [
-        torch.nn.Linear(x.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, hidden), torch.nn.ReLU(),
-        torch.nn.Linear(hidden, 1)]
-    net = torch.nn.Sequential(*layers)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=1e-4)
-    pos_weight = torch.tensor((1 - y.mean()) / y.mean())
-    g = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        for idx in torch.randperm(len(xt), generator=g).split(512):
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(net(xt[idx])[:, 0], yt[idx], pos_weight=pos_weight)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    with torch.no_grad():
-        return auc(net(torch.as_tensor((x_test - mean) / std, dtype=torch.float32))[:, 0].numpy(), y_test.astype(bool))
 
 
 def main() -> None:

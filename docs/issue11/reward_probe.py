@@ -24,6 +24,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from event_probe import auc  # noqa: E402
+
 from config import config_from_dict  # noqa: E402
 from models.mdn_rnn import symlog  # noqa: E402
 from utils.data import SequenceSampler, action_values  # noqa: E402
@@ -36,18 +39,6 @@ from utils.world_model import WorldModel, load_controller  # noqa: E402
 from utils.wrappers import action_meanings  # noqa: E402
 
 
-def auc(score: np.ndarray, positive: np.ndarray) -> float:
-    """Probability that a random positive step scores above a random negative one (ties count half)."""
-    order = np.argsort(score, kind="stable")
-    ranks = np.empty(len(score))
-    ranks[order] = np.arange(1, len(score) + 1)
-    for v in np.unique(score):
-        tie = score == v
-        ranks[tie] = ranks[tie].mean()
-    p, n = int(positive.sum()), int((~positive).sum())
-    return float((ranks[positive].sum() - p * (p + 1) / 2) / (p * n))
-
-
 def fit(h: np.ndarray, y: np.ndarray, w: np.ndarray, ridge: float = 1e-3) -> np.ndarray:
     """Weighted ridge least squares of y on [h, 1] -> (H + 1,) weights then bias."""
     x = np.concatenate([h, np.ones((len(h), 1))], 1)
@@ -55,27 +46,27 @@ def fit(h: np.ndarray, y: np.ndarray, w: np.ndarray, ridge: float = 1e-3) -> np.
     return np.linalg.solve(a, (x * w[:, None]).T @ y)
 
 
-def mlp_auc(x: np.ndarray, pays: np.ndarray, x_held: np.ndarray, pays_held: np.ndarray, seed: int,
-            epochs: int = 5) -> float:
-    """Held-out AUC of a 2x256 ReLU MLP trained to tell paying steps (class-balanced BCE, Adam, batches of 1,024)."""
+def classifier_auc(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, hidden: int, seed: int,
+                   epochs: int = 30) -> float:
+    """Held-out AUC of a logistic regression (hidden=0) or a 2-layer ReLU MLP, class-balanced BCE, Adam."""
     torch.manual_seed(seed)
-    mean, std = x.mean(0), x.std(0) + 1e-6
-    xt = torch.as_tensor((x - mean) / std, dtype=torch.float32)
-    yt = torch.as_tensor(pays, dtype=torch.float32)
-    net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], 256), torch.nn.ReLU(), torch.nn.Linear(256, 256),
-                              torch.nn.ReLU(), torch.nn.Linear(256, 1))
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    pos_weight = torch.tensor((1 - pays.mean()) / pays.mean())
+    mean, std = x.mean(0), x.std(0) + 1e-3
+    xt, yt = torch.as_tensor((x - mean) / std, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    layers = [torch.nn.Linear(x.shape[1], 1)] if hidden == 0 else [
+        torch.nn.Linear(x.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, hidden), torch.nn.ReLU(),
+        torch.nn.Linear(hidden, 1)]
+    net = torch.nn.Sequential(*layers)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=1e-4)
+    pos_weight = torch.tensor((1 - y.mean()) / y.mean())
     g = torch.Generator().manual_seed(seed)
     for _ in range(epochs):
-        for idx in torch.randperm(len(xt), generator=g).split(1024):
+        for idx in torch.randperm(len(xt), generator=g).split(512):
             loss = torch.nn.functional.binary_cross_entropy_with_logits(net(xt[idx])[:, 0], yt[idx], pos_weight=pos_weight)
             opt.zero_grad()
             loss.backward()
             opt.step()
     with torch.no_grad():
-        score = net(torch.as_tensor((x_held - mean) / std, dtype=torch.float32))[:, 0].numpy()
-    return auc(score, pays_held)
+        return auc(net(torch.as_tensor((x_test - mean) / std, dtype=torch.float32))[:, 0].numpy(), y_test.astype(bool))
 
 
 def main() -> None:
@@ -135,8 +126,8 @@ def main() -> None:
     for name, w in (("h+z_next linear", np.ones_like(y)), ("h+z_next linear balanced", w_bal)):
         beta = fit(hz, y, w)
         probes[name] = auc(np.concatenate([ghz, np.ones((len(ghz), 1))], 1) @ beta, gpay_)
-    probes["h+z_next MLP (2x256, balanced BCE)"] = mlp_auc(hz, pays, ghz, gpay_, cfg.seed)
-    probes["h MLP (2x256, balanced BCE)"] = mlp_auc(h, pays, gh_, gpay_, cfg.seed)
+    probes["h+z_next MLP (2x256, balanced BCE)"] = classifier_auc(hz, pays.astype(np.float32), ghz, gpay_, 256, cfg.seed, 5)
+    probes["h MLP (2x256, balanced BCE)"] = classifier_auc(h, pays.astype(np.float32), gh_, gpay_, 256, cfg.seed, 5)
     for name, a in probes.items():
         print(f"[{name}] held-out AUC of paying steps {a:.3f}")
 
