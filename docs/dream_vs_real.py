@@ -27,6 +27,13 @@ from utils.run_paths import RunPaths  # noqa: E402
 from utils.world_model import WorldModel, load_controller  # noqa: E402
 
 
+def score_in_dream(cfg, dream: Dream, X: torch.Tensor, starts: int = 256):
+    """Every row of X (flat controllers) on the same ``starts`` dream starts and per-step random numbers (seed 12345),
+    at RUN's training horizon and temperature -> the dream's rollout result (fitness, lengths)."""
+    rng, g = np.random.default_rng(12345), torch.Generator().manual_seed(12345)
+    return dream.rollout(X, dream.sample_starts(starts, rng, g), cfg.controller.dream_horizon, cfg.controller.temperature, g)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("run")
@@ -53,8 +60,7 @@ def main() -> None:
         flats += list(constant_controllers(flats[0], wm.mdn.action_dim))
         names += [f"always {name}" for name in action_meanings(cfg.env)]
     X = torch.as_tensor(np.stack(flats), dtype=torch.float32)
-    rng, g = np.random.default_rng(12345), torch.Generator().manual_seed(12345)
-    res = dream.rollout(X, dream.sample_starts(args.starts, rng, g), cfg.controller.dream_horizon, cfg.controller.temperature, g)
+    res = score_in_dream(cfg, dream, X, args.starts)
     rows = []
     for i, c in enumerate(names):
         real = json.loads(Path(args.real[i]).read_text())["agent"]["mean"] if i < len(args.real) else None
@@ -71,7 +77,7 @@ def main() -> None:
         with make_engine(cfg, cfg.controller.real_num_envs, Models(wm.vae, wm.mdn)) as engine:
             for r, c in zip(rows, ctrls):
                 rank = rank_agreement(cfg, wm, dream, engine, c.get_flat().astype(np.float64), 24, 2, 32)
-                near = slice(0, 12)  # the controller and the 11 candidates around it, as docs/ablation_table.py
+                near = slice(0, rank["candidates"] // 2)  # the controller and those around it, as docs/ablation_table.py
                 r["rank_all"] = round(rank["spearman"], 3)
                 r["rank_near"] = round(spearman(np.array(rank["dream_fitness"][near]), np.array(rank["real_score"][near])), 3)
                 r["rank"] = rank

@@ -8,7 +8,7 @@ with every step weighted alike (which should reproduce the trained head) and wit
 half the total weight ("balanced"). On 8 held-out random games (the dream report's seeds, whole games from a zero
 state as the dream report runs them) each head's AUC says how well it ranks the paying steps above the others
 (0.5: not at all), whatever its threshold. Then the dream, with each head in turn, scores the given controllers and
-the constant actions on the same 256 starts and random numbers (as docs/dream_vs_real.py): if the balanced head
+the constant actions on the same 256 starts and random numbers (docs/dream_vs_real.py's score_in_dream): if the balanced head
 separates the paying steps and still ranks the real-game controller below always-FIRE, the reward head's loss was
 not what kept the dream from teaching.
 """
@@ -25,10 +25,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from dream_vs_real import score_in_dream  # noqa: E402
 from event_probe import auc  # noqa: E402
 
 from config import config_from_dict  # noqa: E402
-from models.mdn_rnn import symlog  # noqa: E402
+from models.mdn_rnn import symexp, symlog  # noqa: E402
 from utils.data import SequenceSampler, action_values  # noqa: E402
 from utils.dream import Dream  # noqa: E402
 from utils.dream_quality import constant_controllers, heldout_games  # noqa: E402
@@ -145,10 +147,9 @@ def main() -> None:
         mdn.head.weight.data[row] = torch.as_tensor(beta[:-1], dtype=torch.float32)
         mdn.head.bias.data[row] = float(beta[-1])
         dream = Dream(mdn, latents, cfg.controller.warmup_steps, dev)
-        rng_d, g = np.random.default_rng(12345), torch.Generator().manual_seed(12345)
-        res = dream.rollout(X, dream.sample_starts(256, rng_d, g), cfg.controller.dream_horizon, cfg.controller.temperature, g)
+        res = score_in_dream(cfg, dream, X)
         fit_ = {n: round(float(f), 3) for n, f in zip(names, res.fitness)}
-        pts = np.sign(pred) * np.expm1(np.abs(pred))  # symexp: points
+        pts = symexp(torch.from_numpy(pred)).numpy()  # points
         out["heads"][name] = {"heldout_auc": auc(pred, gpay_), "heldout_points_predicted": float(pts.sum()),
                               "dream_fitness": fit_}
         print(f"[{name}] held-out AUC of paying steps {out['heads'][name]['heldout_auc']:.3f}, points predicted "
