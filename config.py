@@ -101,6 +101,9 @@ class VAEConfig:
     """Loss weight 1 + w on pixels off the median frame (sprites); 0 = off."""
     motion_weight: float = 0.0
     """Loss weight 1 + m on pixels changed since the previous frame; 0 = off."""
+    hit_weight: float = 0.0
+    """Loss weight + h on pixels changed since the previous frame in the frames around a paying step
+    (x_{t-1} .. x_{t+3} of a step t with r_t > 0: the shot, the invader it hits and the explosion); 0 = off."""
     init_from: str = ""
     """A VAE checkpoint folder to start from instead of fresh weights (iterative training fine-tunes this way)."""
 
@@ -582,7 +585,8 @@ _POSITIVE = [
     "ppo.n_steps", "ppo.n_epochs", "ppo.batch_size", "ppo.clip_range", "sac.tau", "sac.target_entropy_scale",
 ]
 _NON_NEGATIVE = [
-    "env.num_threads", "env.dilate", "data.action_alpha", "data.habit_steps", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "vae.motion_weight", "mdn_rnn.grad_clip",
+    "env.num_threads", "env.dilate", "data.action_alpha", "data.habit_steps", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "vae.motion_weight", "vae.hit_weight",
+    "mdn_rnn.grad_clip",
     "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "mdn_rnn.calibration_episodes", "controller.dream_epochs",
     "controller.real_epochs", "controller.real_patience", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
     "eval.seed", "eval.num_envs", "seed", "baselines.validation_seed", "rollout.jobs_per_task",

@@ -117,12 +117,15 @@ def _train(cfg: Config, run: Path, out: Path, device: torch.device, timer: Timer
     bs = cfg.vae.batch_size
     t_train = Timer()
 
-    moving = cfg.vae.motion_weight > 0  # batches then hold each frame and the one before it: (B, 2, H, W, 3)
+    hits = cfg.vae.hit_weight > 0  # batches then come with a (B,) flag: the frame is next to a paying step
+    moving = cfg.vae.motion_weight > 0 or hits  # batches hold each frame and the one before it: (B, 2, H, W, 3)
 
-    def loss_fn(frames: np.ndarray):
+    def loss_fn(batch):
+        frames, pay = batch if hits else (batch, None)
         x = torch.from_numpy(frames).to(device)
         return model.compute_loss(x[:, 0] if moving else x, cfg.vae.kl_tolerance, cfg.vae.kl_weight, background,
-                                  cfg.vae.foreground_weight, x[:, 1] if moving else None, cfg.vae.motion_weight)
+                                  cfg.vae.foreground_weight, x[:, 1] if moving else None, cfg.vae.motion_weight,
+                                  torch.from_numpy(pay).to(device) if hits else None, cfg.vae.hit_weight)
 
     def on_epoch_end(epoch: int, summary: dict, step: int) -> None:
         history.append(summary)
@@ -131,7 +134,7 @@ def _train(cfg: Config, run: Path, out: Path, device: torch.device, timer: Timer
         print(f"[vae] epoch {epoch + 1}/{cfg.vae.num_epochs}  recon {summary['recon']:.2f}  kl {summary['kl']:.2f}  "
               f"({summary['steps'] * bs / summary['seconds']:.0f} frames/s)")
 
-    train_epochs(model, optimizer, range(done, cfg.vae.num_epochs), lambda e: dataset.batches(bs, rng, previous=moving),
+    train_epochs(model, optimizer, range(done, cfg.vae.num_epochs), lambda e: dataset.batches(bs, rng, previous=moving, near_pay=hits),
                  loss_fn, "vae", logger, progress=cfg.logging.progress,
                  total_batches=max(1, len(dataset) // bs), on_epoch_end=on_epoch_end, first_step=step)
     logger.log_artifact(out, "vae")

@@ -80,7 +80,8 @@ class ConvVAE(nn.Module, PyTorchModelHubMixin):
 
     def compute_loss(self, frames: torch.Tensor, kl_tolerance: float = 0.5, kl_weight: float = 1.0,
                      background: torch.Tensor | None = None, foreground_weight: float = 0.0,
-                     previous: torch.Tensor | None = None, motion_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
+                     previous: torch.Tensor | None = None, motion_weight: float = 0.0,
+                     near_pay: torch.Tensor | None = None, hit_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
         """frames: uint8 (B, H, W, 3). Returns the loss and {recon, kl, loss} (per image, in nats / squared error).
 
         With ``background`` (3, H, W) in [0, 1] and ``foreground_weight`` w > 0, the squared error of a
@@ -90,6 +91,8 @@ class ConvVAE(nn.Module, PyTorchModelHubMixin):
         With ``previous`` (B, H, W, 3) uint8, the frame before each one in its episode, and ``motion_weight`` m > 0,
         a pixel that changed since that frame (by more than FOREGROUND_THRESHOLD) counts 1 + m times, and one that
         is both foreground and moving 1 + w + m: shots, bombs and the moving cannon, not the whole invader block.
+        With ``near_pay`` (B,) bool, the frames next to a paying step, and ``hit_weight`` h > 0, a pixel of such a frame
+        that changed since the previous frame counts h more (the invader hit, its explosion and the shot).
         """
         x = self.to_input(frames)
         recon, mu, logvar = self(x)
@@ -103,9 +106,11 @@ class ConvVAE(nn.Module, PyTorchModelHubMixin):
         if background is not None and foreground_weight > 0:
             fg = ((x - background.to(x)).abs().sum(dim=1, keepdim=True) > FOREGROUND_THRESHOLD).to(x.dtype)  # (B, 1, H, W)
             weight = 1.0 + foreground_weight * fg
-        if previous is not None and motion_weight > 0:
+        if previous is not None and (motion_weight > 0 or (near_pay is not None and hit_weight > 0)):
             moved = ((x - self.to_input(previous)).abs().sum(dim=1, keepdim=True) > FOREGROUND_THRESHOLD).to(x.dtype)
             weight = (1.0 if weight is None else weight) + motion_weight * moved
+            if near_pay is not None and hit_weight > 0:
+                weight = weight + hit_weight * moved * near_pay.to(x.dtype).view(-1, 1, 1, 1)
         if weight is not None:
             rec_term = (weight * se).sum(dim=(1, 2, 3)).mean()
             stats["recon_weighted"] = rec_term.item()

@@ -14,6 +14,7 @@ from utils.data import (
     complete_manifest,
     load_all_frames,
     load_shard,
+    near_pay_frames,
     previous_frame_index,
     shard_paths,
 )
@@ -193,6 +194,42 @@ def test_previous_frames_are_the_frames_before_within_each_episode(collected, tm
         j = pairs[:, 1, 0, 0, 0].astype(int) + 256 * pairs[:, 1, 0, 0, 1].astype(int)
         np.testing.assert_array_equal(j, [k if k in starts else k - 1 for k in i])
         assert len(starts) > 1 and len(set(i) & starts) > 0  # episode starts were drawn: both branches checked
+
+
+def test_frames_next_to_a_paying_step_are_flagged_per_episode(collected, tmp_path):
+    """near_pay_frames marks frames x_{t-1} .. x_{t+3} of a paying step t, clipped to its own episode; batches with
+    near_pay=True hand each frame's flag beside the same frames as without, in memory and streaming."""
+    import shutil
+
+    # Episodes of 5 and 3 steps (6 and 4 frames): pay at step 2 of the first, step 0 of the second; a loss (-1) never counts.
+    flags = near_pay_frames(np.array([5, 3]), np.array([-1, 0, 7, 0, 0, 5, 0, 0], dtype=np.float32))
+    np.testing.assert_array_equal(flags, [0, 1, 1, 1, 1, 1, 1, 1, 1, 1])
+    flags = near_pay_frames(np.array([8]), np.array([0, 0, 0, 0, 0, 0, 0, 9], dtype=np.float32))
+    np.testing.assert_array_equal(flags, [0, 0, 0, 0, 0, 0, 1, 1, 1])  # the window stops at the episode's last frame
+    cfg, manifest = collected
+    data = tmp_path / "data"
+    shutil.copytree(cfg.data_path, data)
+    lengths, rewards, offset = [], [], 0
+    for s in manifest["shards"]:  # stamp each frame with its global index; pay on every 7th step
+        shard = dict(np.load(data / s["file"]))
+        n = len(shard["obs"])
+        shard["obs"] = np.zeros_like(shard["obs"])
+        shard["obs"][:, 0, 0, 0], shard["obs"][:, 0, 0, 1] = (offset + np.arange(n)) % 256, (offset + np.arange(n)) // 256
+        shard["rewards"] = ((offset + np.arange(len(shard["rewards"]))) % 7 == 3).astype(np.float32)
+        np.savez(data / s["file"], **shard)
+        lengths.append(shard["lengths"])
+        rewards.append(shard["rewards"])
+        offset += n
+    truth = near_pay_frames(np.concatenate(lengths), np.concatenate(rewards))
+    assert 0.3 < truth.mean() < 0.9
+    for ds in (FrameDataset(data, max_in_memory=10**9), FrameDataset(data, max_in_memory=10, shards_in_flight=2)):
+        got = list(ds.batches(5, np.random.default_rng(3), previous=True, near_pay=True))
+        pairs = np.concatenate([g[0] for g in got])
+        pay = np.concatenate([g[1] for g in got])
+        np.testing.assert_array_equal(pairs, np.concatenate(list(ds.batches(5, np.random.default_rng(3), previous=True))))
+        i = pairs[:, 0, 0, 0, 0].astype(int) + 256 * pairs[:, 0, 0, 0, 1].astype(int)
+        np.testing.assert_array_equal(pay, truth[i])
+        assert 0 < pay.sum() < len(pay)
 
 
 def test_sequence_sampler_alignment_without_copies():

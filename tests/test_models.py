@@ -267,6 +267,62 @@ def test_motion_weight_counts_pixels_that_changed_since_the_previous_frame_more(
     assert both["recon_weighted"] == pytest.approx(plain["recon"] + 14.0 * patch / 2, rel=1e-5)
 
 
+def test_hit_weight_counts_the_moving_pixels_of_frames_next_to_a_paying_step_only():
+    """Two frames with the same 1x4 change since their previous frames; only the first is next to a paying step:
+    the hit weight h adds h times the first frame's patch error, on top of the motion weight."""
+    from models.vae import ConvVAE
+
+    torch.manual_seed(0)
+    vae = ConvVAE(latent_dim=4, frame_size=64).eval()
+    frames = torch.full((2, 64, 64, 3), 51, dtype=torch.uint8)
+    frames[:, 30, 10:14] = 150
+    previous = frames.clone()
+    previous[:, 30, 10:14] = 51
+    x = vae.to_input(frames)
+    torch.manual_seed(1)
+    recon, _, _ = vae(x)
+    se = (recon - x) ** 2
+    patch0, patch1 = (float(se[b, :, 30, 10:14].sum().detach()) for b in (0, 1))
+    torch.manual_seed(1)
+    _, plain = vae.compute_loss(frames)
+    near = torch.tensor([True, False])
+    torch.manual_seed(1)
+    _, hit = vae.compute_loss(frames, previous=previous, near_pay=near, hit_weight=20.0)
+    assert hit["recon_weighted"] == pytest.approx(plain["recon"] + 20.0 * patch0 / 2, rel=1e-5) and patch0 > 0.01
+    torch.manual_seed(1)
+    _, both = vae.compute_loss(frames, previous=previous, motion_weight=5.0, near_pay=near, hit_weight=20.0)
+    assert both["recon_weighted"] == pytest.approx(plain["recon"] + (25.0 * patch0 + 5.0 * patch1) / 2, rel=1e-5)
+
+
+def test_train_vae_hands_the_loss_the_frames_next_to_a_paying_step(tmp_path, monkeypatch):
+    """--vae.hit_weight: each batch reaches the loss with its frames' near-pay flags and the weight; over one epoch
+    the flagged frames seen are those of the collected data (less the dropped last batch)."""
+    from conftest import tiny_config
+
+    import train_vae
+    from models.vae import ConvVAE
+    from utils.data import complete_manifest, load_shard, near_pay_frames, shard_paths
+
+    cfg = tiny_config(tmp_path, **{"vae.hit_weight": 30.0, "vae.num_epochs": 1, "data.max_steps_per_rollout": 200})
+    seen = {"flags": 0, "frames": 0, "weights": set()}
+    real_loss = ConvVAE.compute_loss
+
+    def spy(self, frames, *a, **k):
+        seen["flags"] += int(a[6].sum())
+        seen["frames"] += len(frames)
+        seen["weights"].add(a[7])
+        return real_loss(self, frames, *a, **k)
+
+    monkeypatch.setattr(ConvVAE, "compute_loss", spy)
+    train_vae.main(cfg)
+    manifest = complete_manifest(cfg.data_path)
+    shards = [load_shard(p) for p in shard_paths(cfg.data_path, manifest)]
+    truth = near_pay_frames(np.concatenate([s["lengths"] for s in shards]), np.concatenate([s["rewards"] for s in shards]))
+    total = len(truth)
+    assert seen["weights"] == {30.0} and seen["frames"] == total - total % cfg.vae.batch_size
+    assert truth.sum() > cfg.vae.batch_size and truth.sum() - cfg.vae.batch_size <= seen["flags"] <= truth.sum()
+
+
 def test_twohot_targets_put_their_mass_on_the_two_nearest_bins():
     from models.mdn_rnn import TWOHOT_BINS, twohot
 

@@ -413,6 +413,23 @@ def previous_frame_index(lengths: np.ndarray) -> np.ndarray:
     return prev
 
 
+PAY_FRAMES = (-1, 3)  # frames x_{t-1} .. x_{t+3} count as next to a paying step t (see VAEConfig.hit_weight)
+
+
+def near_pay_frames(lengths: np.ndarray, rewards: np.ndarray, window: tuple[int, int] = PAY_FRAMES) -> np.ndarray:
+    """(F,) bool for episodes stored back to back (``lengths[e]`` steps, ``lengths[e] + 1`` frames each, ``rewards``
+    flat per step): frame k of an episode is True when a step t of the same episode with r_t > 0 has
+    t + window[0] <= k <= t + window[1]."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    out = np.zeros(int((lengths + 1).sum()), dtype=bool)
+    f0 = s0 = 0
+    for n in lengths:
+        for t in np.flatnonzero(np.asarray(rewards[s0:s0 + n]) > 0):
+            out[f0 + max(0, t + window[0]):f0 + min(n, t + window[1]) + 1] = True
+        f0, s0 = f0 + n + 1, s0 + n
+    return out
+
+
 class FrameDataset:
     """Shuffled uint8 frame batches for the VAE.
 
@@ -429,30 +446,42 @@ class FrameDataset:
         self.frames = None if self.streaming else load_all_frames(data_dir, self.manifest)
         self.frame_shape = (64, 64, 3) if self.frames is None else self.frames.shape[1:]
         self._previous: np.ndarray | None = None
+        self._near_pay: np.ndarray | None = None
 
-    def batches(self, batch_size: int, rng: np.random.Generator, previous: bool = False) -> Iterator[np.ndarray]:
+    def batches(self, batch_size: int, rng: np.random.Generator, previous: bool = False,
+                near_pay: bool = False) -> Iterator[Any]:
         """One epoch of (B, H, W, 3) uint8 batches (the last, smaller one dropped when streaming). With ``previous``,
         (B, 2, H, W, 3): each frame beside the frame before it in its episode (itself at an episode's start), in the
-        same order and from the same random numbers as without."""
+        same order and from the same random numbers as without. With ``near_pay`` as well, (frames, (B,) bool) pairs:
+        whether each frame is next to a paying step (``near_pay_frames``)."""
+        keys = ("lengths", "rewards") if near_pay else ("lengths",)
+
+        def batch(group: np.ndarray, idx: np.ndarray, prev: np.ndarray | None, pay: np.ndarray | None) -> Any:
+            frames = np.stack([group[idx], group[prev[idx]]], 1) if previous else group[idx]
+            return (frames, pay[idx]) if near_pay else frames
+
         if self.frames is not None:
-            if previous and self._previous is None:
-                self._previous = previous_frame_index(np.concatenate(
-                    [load_shard(p, ("lengths",))["lengths"] for p in shard_paths(self.data_dir, self.manifest)]))
+            if (previous or near_pay) and self._previous is None:
+                meta = [load_shard(p, keys) for p in shard_paths(self.data_dir, self.manifest)]
+                lengths = np.concatenate([m["lengths"] for m in meta])
+                self._previous = previous_frame_index(lengths)
+                if near_pay:
+                    self._near_pay = near_pay_frames(lengths, np.concatenate([m["rewards"] for m in meta]))
             perm = rng.permutation(self.num_frames)
             for i in range(0, len(perm) - batch_size + 1 if len(perm) >= batch_size else 1, batch_size):
-                idx = np.sort(perm[i:i + batch_size])
-                yield np.stack([self.frames[idx], self.frames[self._previous[idx]]], 1) if previous else self.frames[idx]
+                yield batch(self.frames, np.sort(perm[i:i + batch_size]), self._previous, self._near_pay)
             return
         paths = shard_paths(self.data_dir, self.manifest)
         order = rng.permutation(len(paths))
         for g in range(0, len(order), self.shards_in_flight):
-            shards = [load_shard(paths[j], ("obs", "lengths")) for j in order[g:g + self.shards_in_flight]]
+            shards = [load_shard(paths[j], ("obs", *keys)) for j in order[g:g + self.shards_in_flight]]
             group = np.concatenate([s["obs"] for s in shards])
-            prev = previous_frame_index(np.concatenate([s["lengths"] for s in shards])) if previous else None
+            lengths = np.concatenate([s["lengths"] for s in shards])
+            prev = previous_frame_index(lengths) if previous else None
+            pay = near_pay_frames(lengths, np.concatenate([s["rewards"] for s in shards])) if near_pay else None
             perm = rng.permutation(len(group))
             for i in range(0, len(perm) - batch_size + 1, batch_size):
-                idx = np.sort(perm[i:i + batch_size])
-                yield np.stack([group[idx], group[prev[idx]]], 1) if previous else group[idx]
+                yield batch(group, np.sort(perm[i:i + batch_size]), prev, pay)
 
     def __len__(self) -> int:
         return self.num_frames

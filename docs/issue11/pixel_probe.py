@@ -1,6 +1,6 @@
 """Issue 11: does the 64x64 frame show that a step pays, and does the VAE's z keep it?
 
-    python docs/issue11/pixel_probe.py RUN [--games 40] [--json FILE]
+    python docs/issue11/pixel_probe.py RUN [--games 40] [--vae VAE_DIR ...] [--json FILE]
 
 Plays random games (the dream report's held-out policy and seeds, never the training data's) with RUN's world model
 loaded, then trains the same small classifiers to tell the steps that pay (r_t > 0) from the others on the first
@@ -8,7 +8,8 @@ loaded, then trains the same small classifiers to tell the steps that pay (r_t >
 the frame change |x_{t+1} - x_t| at 64x64 (what the VAE is given), the same with the changes of the two steps
 before and after (a hit shown a step early or late), and the VAE's codes [z_t, z_{t+1}]
 and [z_{t-2} .. z_{t+3}] (the frames those changes come from).
-If the pixels separate the paying steps and z does not, the VAE throws the hit away.
+If the pixels separate the paying steps and z does not, the VAE throws the hit away. ``--vae`` adds the same z rows
+for other VAE checkpoints (e.g. one trained with ``--vae.hit_weight``) on the same games.
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from reward_probe import classifier_auc  # noqa: E402
 from config import config_from_dict  # noqa: E402
 from utils.dream_quality import heldout_games  # noqa: E402
 from utils.rollout import Models, make_engine  # noqa: E402
-from utils.world_model import WorldModel  # noqa: E402
+from utils.world_model import WorldModel, load_vae  # noqa: E402
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("run")
     p.add_argument("--games", type=int, default=40)
+    p.add_argument("--vae", nargs="*", default=[], help="more VAE checkpoint folders to probe on the same games")
     p.add_argument("--json")
     args = p.parse_args()
     run = Path(args.run)
@@ -44,7 +46,10 @@ def main() -> None:
     wm = WorldModel.load(run, dev)
     with make_engine(cfg, cfg.controller.real_num_envs, Models(wm.vae, wm.mdn)) as engine:
         games = heldout_games(cfg, engine, args.games)
-    feats: dict[str, list[np.ndarray]] = {"pixel change": [], "pixel change t-2..t+2": [], "z_t, z_t+1": [], "z_t-2..z_t+3": []}
+    vaes = {"": wm.vae, **{f" ({v})": load_vae(Path(v), dev) for v in args.vae}}
+    feats: dict[str, list[np.ndarray]] = {"pixel change": [], "pixel change t-2..t+2": []}
+    for tag in vaes:
+        feats[f"z_t, z_t+1{tag}"], feats[f"z_t-2..z_t+3{tag}"] = [], []
     ys = []
     with torch.no_grad():
         for g in games:
@@ -54,10 +59,11 @@ def main() -> None:
             feats["pixel change"].append(flat)
             pad = np.pad(flat, ((2, 2), (0, 0)))  # the changes of the two steps before and after as well
             feats["pixel change t-2..t+2"].append(np.concatenate([pad[k:k + len(flat)] for k in range(5)], 1))
-            z = wm.vae.encode_frames(torch.from_numpy(obs)).numpy()
-            feats["z_t, z_t+1"].append(np.concatenate([z[:-1], z[1:]], 1))
-            zp = np.pad(z, ((2, 2), (0, 0)))  # frames t-2 .. t+3: the same window as the pixel changes t-2..t+2
-            feats["z_t-2..z_t+3"].append(np.concatenate([zp[k:k + len(z) - 1] for k in range(6)], 1))
+            for tag, vae in vaes.items():
+                z = vae.encode_frames(torch.from_numpy(obs)).numpy()
+                feats[f"z_t, z_t+1{tag}"].append(np.concatenate([z[:-1], z[1:]], 1))
+                zp = np.pad(z, ((2, 2), (0, 0)))  # frames t-2 .. t+3: the same window as the pixel changes t-2..t+2
+                feats[f"z_t-2..z_t+3{tag}"].append(np.concatenate([zp[k:k + len(z) - 1] for k in range(6)], 1))
             ys.append(g["rewards"] > 0)
     n_train = int(0.8 * len(games))
     y_tr, y_te = np.concatenate(ys[:n_train]), np.concatenate(ys[n_train:])
