@@ -27,12 +27,12 @@ class EnvConfig:
     repeat_action_probability: float = 0.25
     """Sticky-action probability (v5 default: 0.25)."""
     max_episode_frames: int = 108_000
-    """Emulator frames after which an episode is truncated (v5 default: 108,000 = 30 min of play)."""
+    """Emulator frames before an episode is truncated (v5: 108,000 = 30 min)."""
     maxpool: bool = True
     """Observe the max of each step's last two emulator frames (Space Invaders' shots flicker)."""
     dilate: int = 0
-    """Grow every raw pixel to a dilate x dilate square (a max filter) before resizing, so 1-pixel shots and
-    bombs keep their brightness at 64x64 (0: off; the vector env then resizes in Python, not C++)."""
+    """Max-filter raw pixels over dilate x dilate squares before resizing, so 1-pixel shots stay bright at 64x64
+    (0: off; else the vector env resizes in Python, not C++)."""
     num_threads: int = 0
     """C++ threads for ale_py's vector env (0 = one per core)."""
 
@@ -92,20 +92,21 @@ class VAEConfig:
     learning_rate: float = 1e-3
     """Adam learning rate."""
     kl_tolerance: float = 0.5
-    """Free bits: the KL term is max(KL, kl_tolerance * latent_dim) as in the paper (0 disables)."""
+    """Free bits: KL term = max(KL, kl_tolerance * latent_dim), as the paper; 0 = off."""
     kl_weight: float = 1.0
     """Weight of the KL term (beta)."""
     pixel_bias: bool = True
-    """Start the decoder at the mean frame (else it can settle on black)."""
+    """Start the decoder at the mean frame (not black)."""
     foreground_weight: float = 0.0
     """Loss weight 1 + w on pixels off the median frame (sprites); 0 = off."""
     motion_weight: float = 0.0
     """Loss weight 1 + m on pixels changed since the previous frame; 0 = off."""
     hit_weight: float = 0.0
-    """Loss weight + h on pixels changed since the previous frame in the frames around a paying step
-    (x_{t-1} .. x_{t+3} of a step t with r_t > 0: the shot, the invader it hits and the explosion); 0 = off."""
+    """Loss weight + h on moved pixels of x_{t-1}..x_{t+3} when r_t > 0; 0 = off."""
+    pay_weight: float = 0.0
+    """Weight of a linear head on z that tells if the steps into and out of the frame pay; 0 = off."""
     init_from: str = ""
-    """A VAE checkpoint folder to start from instead of fresh weights (iterative training fine-tunes this way)."""
+    """Start from this VAE checkpoint folder (iterative training fine-tunes this way)."""
 
 
 @dataclass
@@ -142,11 +143,10 @@ class MDNRNNConfig:
     calibrate_events: bool = True
     """Sample done/life from calibrated probabilities (false: the up-weighted logits, as the seed era)."""
     calibration_episodes: int = 0
-    """With calibrate_events: keep the last N episodes out of training and fit each event head's logit offset
-    on them, so that its predicted events there sum to the real count (0: offset = log done_pos_weight, exact
-    only for a head that does not overfit its few events)."""
+    """With calibrate_events: fit each event head's logit offset on the last N episodes, kept out of training,
+    so that its events there sum to the real count (0: offset = log done_pos_weight)."""
     init_from: str = ""
-    """An MDN-RNN checkpoint folder to start from instead of fresh weights (same sizes and heads)."""
+    """Start from this MDN-RNN checkpoint folder (same sizes and heads)."""
 
 
 @dataclass
@@ -585,7 +585,7 @@ _POSITIVE = [
     "ppo.n_steps", "ppo.n_epochs", "ppo.batch_size", "ppo.clip_range", "sac.tau", "sac.target_entropy_scale",
 ]
 _NON_NEGATIVE = [
-    "env.num_threads", "env.dilate", "data.action_alpha", "data.habit_steps", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "vae.motion_weight", "vae.hit_weight",
+    "env.num_threads", "env.dilate", "data.action_alpha", "data.habit_steps", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "vae.motion_weight", "vae.hit_weight", "vae.pay_weight",
     "mdn_rnn.grad_clip",
     "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "mdn_rnn.calibration_episodes", "controller.dream_epochs",
     "controller.real_epochs", "controller.real_patience", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
@@ -618,6 +618,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"--iterate.epsilon must be in [0, 1] (got {cfg.iterate.epsilon})")
     if cfg.rollout.backend not in ("local", "ray"):
         raise ConfigError(f"--rollout.backend must be local or ray (got {cfg.rollout.backend!r})")
+    if cfg.vae.hit_weight > 0 and cfg.vae.pay_weight > 0:
+        raise ConfigError("--vae.hit_weight and --vae.pay_weight cannot be used together (pick one)")
     if cfg.controller.population_size < 2:
         raise ConfigError("--controller.population_size must be at least 2 for CMA-ES")
     if cfg.device not in ("auto", "cpu", "cuda"):

@@ -107,11 +107,15 @@ def _train(cfg: Config, run: Path, out: Path, device: torch.device, timer: Timer
     elif cfg.vae.pixel_bias:
         model.set_pixel_bias(torch.from_numpy(mean))
     model = model.to(device).to(memory_format=torch.channels_last)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.vae.learning_rate)
+    pays = cfg.vae.pay_weight > 0  # batches then come with (B, 2) flags: the steps into and out of the frame pay
+    # The pay head trains beside the VAE (in its optimizer and resume state) and is not saved with it.
+    pay_head = torch.nn.Linear(cfg.vae.latent_dim, 2).to(device) if pays else None
+    trained = torch.nn.ModuleDict({"vae": model, "pay_head": pay_head}) if pays else model
+    optimizer = torch.optim.Adam(trained.parameters(), lr=cfg.vae.learning_rate)
     rng = np.random.default_rng(cfg.seed)
     done, step, history, seconds_before = 0, 0, [], 0.0
     if state is not None:
-        done, step, history, seconds_before = restore_epoch(state, model, optimizer, rng)
+        done, step, history, seconds_before = restore_epoch(state, trained, optimizer, rng)
         print(f"[vae] resuming from {out / RESUME_NAME}: {done}/{cfg.vae.num_epochs} epochs done "
               "(pass --restart to start over)")
     bs = cfg.vae.batch_size
@@ -121,20 +125,22 @@ def _train(cfg: Config, run: Path, out: Path, device: torch.device, timer: Timer
     moving = cfg.vae.motion_weight > 0 or hits  # batches hold each frame and the one before it: (B, 2, H, W, 3)
 
     def loss_fn(batch):
-        frames, pay = batch if hits else (batch, None)
+        frames, flags = batch if hits or pays else (batch, None)
         x = torch.from_numpy(frames).to(device)
+        flags = torch.from_numpy(flags).to(device) if flags is not None else None
         return model.compute_loss(x[:, 0] if moving else x, cfg.vae.kl_tolerance, cfg.vae.kl_weight, background,
                                   cfg.vae.foreground_weight, x[:, 1] if moving else None, cfg.vae.motion_weight,
-                                  torch.from_numpy(pay).to(device) if hits else None, cfg.vae.hit_weight)
+                                  flags if hits else None, cfg.vae.hit_weight, pay_head, flags if pays else None,
+                                  cfg.vae.pay_weight)
 
     def on_epoch_end(epoch: int, summary: dict, step: int) -> None:
         history.append(summary)
         save_model(model, out, model.config(), "vae")
-        save_epoch(out, signature, model, optimizer, rng, epoch + 1, step, history, seconds_before + t_train.seconds)
+        save_epoch(out, signature, trained, optimizer, rng, epoch + 1, step, history, seconds_before + t_train.seconds)
         print(f"[vae] epoch {epoch + 1}/{cfg.vae.num_epochs}  recon {summary['recon']:.2f}  kl {summary['kl']:.2f}  "
               f"({summary['steps'] * bs / summary['seconds']:.0f} frames/s)")
 
-    train_epochs(model, optimizer, range(done, cfg.vae.num_epochs), lambda e: dataset.batches(bs, rng, previous=moving, near_pay=hits),
+    train_epochs(model, optimizer, range(done, cfg.vae.num_epochs), lambda e: dataset.batches(bs, rng, previous=moving, near_pay=hits, pays=pays),
                  loss_fn, "vae", logger, progress=cfg.logging.progress,
                  total_batches=max(1, len(dataset) // bs), on_epoch_end=on_epoch_end, first_step=step)
     logger.log_artifact(out, "vae")

@@ -69,6 +69,7 @@ flags_of() {
     dirichlet_motion20) echo --data.action_alpha 0.5 --vae.motion_weight 20 ;;
     dirichlet_z64_motion50) echo --data.action_alpha 0.5 --vae.latent_dim 64 --vae.motion_weight 50 --vae.num_epochs 10 ;;
     dirichlet_data5x) echo --data.action_alpha 0.5 --data.num_rollouts 480 --data.max_in_memory_frames 400000 --vae.num_epochs 1 ;;
+    dirichlet_data5x_hit100) echo --data.action_alpha 0.5 --data.num_rollouts 480 --data.max_in_memory_frames 400000 --vae.num_epochs 1 --vae.hit_weight 100 ;;
     dirichlet_z64_motion50_cal8) echo --data.action_alpha 0.5 --vae.latent_dim 64 --vae.motion_weight 50 --vae.num_epochs 10 --mdn_rnn.calibration_episodes 8 ;;
     dirichlet_fg10_select) echo --data.action_alpha 0.5 --vae.foreground_weight 10 --controller.select_candidates 8 --controller.select_games 4 ;;
     dirichlet_fg10_select_hz) echo --data.action_alpha 0.5 --vae.foreground_weight 10 --controller.select_candidates 8 --controller.select_games 4 --mdn_rnn.events_see_z true ;;
@@ -88,12 +89,13 @@ for arm in $ARMS; do
   [[ $arm == dirichlet_fg10_* ]] && base=dirichlet_fg10  # dirichlet_fg10_<...>: the dirichlet_fg10 arm's data and VAE
   [[ $arm == dirichlet01_h100_* ]] && base=dirichlet01_h100
   [[ $arm == dirichlet_z64_motion50_* ]] && base=dirichlet_z64_motion50
+  [[ $arm == dirichlet_data5x_* ]] && base=dirichlet_data5x
   src=$ROOT/${base}_s$SEED
   if [[ $OWN_DATA != *" $arm "* && ! -d $run/data ]]; then  # the same frames as "$base" (and its VAE unless fg_weight, motion, z64)
     [[ -f $src/vae/metrics.json ]] || { echo "run the '$base' arm first (its data and VAE are shared)" >&2; exit 1; }
     mkdir -p "$run"
     cp -r "$src/data" "$run/"
-    [[ $arm == fg_weight || $arm == dirichlet_motion* || $arm == dirichlet_z64_motion50 ]] || cp -r "$src/vae" "$run/"
+    [[ $arm == fg_weight || $arm == dirichlet_motion* || $arm == dirichlet_z64_motion50 || $arm == *_hit* ]] || cp -r "$src/vae" "$run/"
   fi
   echo "=== arm $arm seed $SEED: $flags"
   /usr/bin/time -f "$arm wall %e s" $PY train_world_model.py "${COMMON[@]}" --controller.real_epochs 0 --run-dir "$run" $flags

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+PAY_POS_WEIGHT = 10.0  # the pay head's paying class (about 2% of random-play steps) counts this many times
 FOREGROUND_THRESHOLD = 0.1  # summed |RGB - background| in [0, 1] units above which a pixel is foreground
 
 
@@ -81,7 +82,9 @@ class ConvVAE(nn.Module, PyTorchModelHubMixin):
     def compute_loss(self, frames: torch.Tensor, kl_tolerance: float = 0.5, kl_weight: float = 1.0,
                      background: torch.Tensor | None = None, foreground_weight: float = 0.0,
                      previous: torch.Tensor | None = None, motion_weight: float = 0.0,
-                     near_pay: torch.Tensor | None = None, hit_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
+                     near_pay: torch.Tensor | None = None, hit_weight: float = 0.0,
+                     pay_head: nn.Module | None = None, pays: torch.Tensor | None = None,
+                     pay_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
         """frames: uint8 (B, H, W, 3). Returns the loss and {recon, kl, loss} (per image, in nats / squared error).
 
         With ``background`` (3, H, W) in [0, 1] and ``foreground_weight`` w > 0, the squared error of a
@@ -93,9 +96,14 @@ class ConvVAE(nn.Module, PyTorchModelHubMixin):
         is both foreground and moving 1 + w + m: shots, bombs and the moving cannon, not the whole invader block.
         With ``near_pay`` (B,) bool, the frames next to a paying step, and ``hit_weight`` h > 0, a pixel of such a frame
         that changed since the previous frame counts h more (the invader hit, its explosion and the shot).
+        With ``pay_head`` (Z -> K logits), ``pays`` (B, K) bool and ``pay_weight`` p > 0, the loss adds p times the
+        head's binary cross-entropy (summed over the K labels, paying class up-weighted by PAY_POS_WEIGHT) on the
+        sampled z the decoder saw: the encoder is trained to keep what tells a paying step (``pay_bce`` in the stats).
         """
         x = self.to_input(frames)
-        recon, mu, logvar = self(x)
+        mu, logvar = self.encode(x)
+        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+        recon = self.decode(z)
         se = F.mse_loss(recon, x, reduction="none")
         rec = se.sum(dim=(1, 2, 3)).mean()
         kl = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1)).mean()
@@ -115,4 +123,10 @@ class ConvVAE(nn.Module, PyTorchModelHubMixin):
             rec_term = (weight * se).sum(dim=(1, 2, 3)).mean()
             stats["recon_weighted"] = rec_term.item()
         loss = rec_term + kl_weight * kl_term
+        if pay_head is not None and pays is not None and pay_weight > 0:
+            target = pays.to(z.dtype)
+            bce = F.binary_cross_entropy_with_logits(pay_head(z), target, reduction="none",
+                                                     pos_weight=torch.full_like(target[0], PAY_POS_WEIGHT)).sum(1).mean()
+            loss = loss + pay_weight * bce
+            stats["pay_bce"] = bce.item()
         return loss, {"loss": loss.item(), **stats}

@@ -15,6 +15,7 @@ from utils.data import (
     load_all_frames,
     load_shard,
     near_pay_frames,
+    pay_labels,
     previous_frame_index,
     shard_paths,
 )
@@ -231,6 +232,44 @@ def test_frames_next_to_a_paying_step_are_flagged_per_episode(collected, tmp_pat
         np.testing.assert_array_equal(pay, truth[i])
         assert 0 < pay.sum() < len(pay)
 
+
+
+def test_pay_labels_mark_the_frames_into_and_out_of_a_paying_step(collected, tmp_path):
+    """pay_labels: column 0 on frame t+1 (the step into it paid), column 1 on frame t (the step out of it pays), per
+    episode; batches with pays=True hand each frame's two labels beside the same frames as without, in memory and
+    streaming; near_pay and pays together are refused."""
+    import shutil
+
+    # Episodes of 5 and 3 steps (6 and 4 frames): pay at step 2 of the first, step 0 of the second; a loss (-1) never counts.
+    labels = pay_labels(np.array([5, 3]), np.array([-1, 0, 7, 0, 0, 5, 0, 0], dtype=np.float32))
+    np.testing.assert_array_equal(labels[:, 0], [0, 0, 0, 1, 0, 0, 0, 1, 0, 0])
+    np.testing.assert_array_equal(labels[:, 1], [0, 0, 1, 0, 0, 0, 1, 0, 0, 0])
+    cfg, manifest = collected
+    data = tmp_path / "data"
+    shutil.copytree(cfg.data_path, data)
+    lengths, rewards, offset = [], [], 0
+    for s in manifest["shards"]:  # stamp each frame with its global index; pay on every 5th step
+        shard = dict(np.load(data / s["file"]))
+        n = len(shard["obs"])
+        shard["obs"] = np.zeros_like(shard["obs"])
+        shard["obs"][:, 0, 0, 0], shard["obs"][:, 0, 0, 1] = (offset + np.arange(n)) % 256, (offset + np.arange(n)) // 256
+        shard["rewards"] = ((offset + np.arange(len(shard["rewards"]))) % 5 == 1).astype(np.float32)
+        np.savez(data / s["file"], **shard)
+        lengths.append(shard["lengths"])
+        rewards.append(shard["rewards"])
+        offset += n
+    truth = pay_labels(np.concatenate(lengths), np.concatenate(rewards))
+    assert truth.shape == (offset, 2) and 0.1 < truth.mean() < 0.3
+    for ds in (FrameDataset(data, max_in_memory=10**9), FrameDataset(data, max_in_memory=10, shards_in_flight=2)):
+        got = list(ds.batches(5, np.random.default_rng(3), pays=True))
+        frames = np.concatenate([g[0] for g in got])
+        labels = np.concatenate([g[1] for g in got])
+        np.testing.assert_array_equal(frames, np.concatenate(list(ds.batches(5, np.random.default_rng(3)))))
+        i = frames[:, 0, 0, 0].astype(int) + 256 * frames[:, 0, 0, 1].astype(int)
+        np.testing.assert_array_equal(labels, truth[i])
+        assert 0 < labels[:, 0].sum() < len(labels) and 0 < labels[:, 1].sum() < len(labels)
+        with pytest.raises(ValueError, match="not both"):
+            next(ds.batches(5, np.random.default_rng(3), near_pay=True, pays=True))
 
 def test_sequence_sampler_alignment_without_copies():
     # Two episodes of 5 and 3 steps; mu encodes (episode, frame) so alignment can be checked.

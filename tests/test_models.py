@@ -294,6 +294,70 @@ def test_hit_weight_counts_the_moving_pixels_of_frames_next_to_a_paying_step_onl
     assert both["recon_weighted"] == pytest.approx(plain["recon"] + (25.0 * patch0 + 5.0 * patch1) / 2, rel=1e-5)
 
 
+
+def test_pay_weight_adds_the_pay_heads_cross_entropy_on_the_z_the_decoder_saw():
+    """--vae.pay_weight p: the loss grows by p times the head's binary cross-entropy on the sampled z (paying class
+    counted PAY_POS_WEIGHT times), computed here by hand from the same random numbers; its gradient reaches the encoder."""
+    import torch.nn.functional as F
+
+    from models.vae import PAY_POS_WEIGHT, ConvVAE
+
+    torch.manual_seed(0)
+    vae = ConvVAE(latent_dim=4, frame_size=64)
+    head = torch.nn.Linear(4, 2)
+    frames = torch.randint(0, 256, (3, 64, 64, 3), dtype=torch.uint8)
+    pays = torch.tensor([[True, False], [False, False], [False, True]])
+    torch.manual_seed(1)
+    mu, logvar = vae.encode(vae.to_input(frames))
+    z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+    logits = head(z).detach()
+    by_hand = float(-(PAY_POS_WEIGHT * pays * F.logsigmoid(logits) + ~pays * F.logsigmoid(-logits)).sum(1).mean())
+    torch.manual_seed(1)
+    plain, _ = vae.compute_loss(frames)
+    torch.manual_seed(1)
+    paid, stats = vae.compute_loss(frames, pay_head=head, pays=pays, pay_weight=3.0)
+    assert stats["pay_bce"] == pytest.approx(by_hand, rel=1e-5) and by_hand > 0.1
+    assert float((paid - plain).detach()) == pytest.approx(3.0 * by_hand, rel=1e-4)
+    vae.zero_grad()
+    (paid - plain).backward()
+    assert float(vae.fc_mu.weight.grad.abs().sum()) > 0 and float(head.weight.grad.abs().sum()) > 0
+    assert vae.decoder[0].weight.grad is None or float(vae.decoder[0].weight.grad.abs().sum()) == 0.0
+
+
+def test_train_vae_trains_the_pay_head_on_the_collected_labels(tmp_path, monkeypatch):
+    """--vae.pay_weight: every batch reaches the loss with the pay head and its frames' pay_labels; the head's
+    weights are not in the saved VAE (test_resume checks they are in the resume state)."""
+    from conftest import tiny_config
+
+    import train_vae
+    from models.vae import ConvVAE
+    from utils.data import complete_manifest, load_shard, pay_labels, shard_paths
+
+    cfg = tiny_config(tmp_path, **{"vae.pay_weight": 5.0, "vae.num_epochs": 1, "data.max_steps_per_rollout": 200,
+                                   "vae.batch_size": 4})  # the dropped last batch is under 4 frames
+    seen = {"labels": np.zeros(2, int), "frames": 0, "weights": set()}
+    real_loss = ConvVAE.compute_loss
+
+    def spy(self, frames, *a, **k):
+        seen["labels"] += a[9].sum(0).numpy()
+        seen["frames"] += len(frames)
+        seen["weights"].add(a[10])
+        assert isinstance(a[8], torch.nn.Linear) and a[8].out_features == 2
+        return real_loss(self, frames, *a, **k)
+
+    monkeypatch.setattr(ConvVAE, "compute_loss", spy)
+    train_vae.main(cfg)
+    shards = [load_shard(p) for p in shard_paths(cfg.data_path, complete_manifest(cfg.data_path))]
+    truth = pay_labels(np.concatenate([s["lengths"] for s in shards]), np.concatenate([s["rewards"] for s in shards]))
+    total = len(truth)
+    assert seen["weights"] == {5.0} and seen["frames"] == total - total % cfg.vae.batch_size
+    dropped = total % cfg.vae.batch_size
+    assert (truth.sum(0) > dropped).all() and ((truth.sum(0) - dropped <= seen["labels"]) & (seen["labels"] <= truth.sum(0))).all()
+    from safetensors.torch import load_file
+
+    saved = load_file(str(cfg.run_path / "vae" / "model.safetensors"))
+    assert not any("pay" in k for k in saved) and "fc_mu.weight" in saved
+
 def test_train_vae_hands_the_loss_the_frames_next_to_a_paying_step(tmp_path, monkeypatch):
     """--vae.hit_weight: each batch reaches the loss with its frames' near-pay flags and the weight; over one epoch
     the flagged frames seen are those of the collected data (less the dropped last batch)."""

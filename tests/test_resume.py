@@ -113,6 +113,28 @@ def test_vae_resumes_mid_epoch_and_ends_identical(reference, tmp_path, monkeypat
     assert_each_step_once(cfg.run_path / "logs" / "vae.jsonl")
 
 
+
+def test_vae_with_the_pay_head_resumes_and_ends_identical(reference, tmp_path, monkeypatch):
+    """--vae.pay_weight: the pay head is in the resume state beside the VAE, so a run killed in epoch 2 ends with the
+    weights of one that never died (a head started afresh would not)."""
+    sizes = {**RESUME_SIZES, "vae.num_epochs": 2, "vae.pay_weight": 5.0}
+    ref = tiny_config(tmp_path / "ref", **sizes)
+    cfg = tiny_config(tmp_path, **sizes)
+    for c in (ref, cfg):
+        c.run_path.mkdir(parents=True)
+        shutil.copytree(reference.data_path, c.data_path)
+    train_vae.main(ref)
+    steps_per_epoch = json.loads((ref.run_path / "vae" / "metrics.json").read_text())["epochs"][0]["steps"]
+    with monkeypatch.context() as m:
+        kill_after(m, ConvVAE, "compute_loss", steps_per_epoch + 1)  # dies inside epoch 2
+        with pytest.raises(Killed):
+            train_vae.main(cfg)
+    state = torch.load(cfg.run_path / "vae" / RESUME_NAME, weights_only=False)
+    assert state["epochs_done"] == 1 and state["model"]["pay_head.weight"].shape == (2, cfg.vae.latent_dim)
+    metrics = train_vae.main(cfg)
+    assert metrics["resumed_at_epoch"] == 1
+    assert_same_weights(cfg.run_path / "vae", ref.run_path / "vae")
+
 def test_mdn_rnn_resumes_and_ends_identical(reference, tmp_path, monkeypatch, capsys):
     cfg = copy_run(reference, tmp_path, ("data", "vae", "config.json"))
     per_epoch = json.loads((reference.run_path / "mdn_rnn" / "metrics.json").read_text())["epochs"][0]["steps"]

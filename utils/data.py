@@ -430,6 +430,12 @@ def near_pay_frames(lengths: np.ndarray, rewards: np.ndarray, window: tuple[int,
     return out
 
 
+def pay_labels(lengths: np.ndarray, rewards: np.ndarray) -> np.ndarray:
+    """(F, 2) bool for episodes stored as in ``near_pay_frames``: column 0, the step into frame k paid (r_{k-1} > 0;
+    the explosion, the score); column 1, the step out of frame k pays (r_k > 0; the shot about to hit)."""
+    return np.stack([near_pay_frames(lengths, rewards, (1, 1)), near_pay_frames(lengths, rewards, (0, 0))], 1)
+
+
 class FrameDataset:
     """Shuffled uint8 frame batches for the VAE.
 
@@ -445,31 +451,38 @@ class FrameDataset:
         self.shards_in_flight = shards_in_flight
         self.frames = None if self.streaming else load_all_frames(data_dir, self.manifest)
         self.frame_shape = (64, 64, 3) if self.frames is None else self.frames.shape[1:]
-        self._previous: np.ndarray | None = None
-        self._near_pay: np.ndarray | None = None
+        self._meta: tuple[np.ndarray, np.ndarray] | None = None  # in memory: (lengths, rewards) of every shard, once
 
     def batches(self, batch_size: int, rng: np.random.Generator, previous: bool = False,
-                near_pay: bool = False) -> Iterator[Any]:
+                near_pay: bool = False, pays: bool = False) -> Iterator[Any]:
         """One epoch of (B, H, W, 3) uint8 batches (the last, smaller one dropped when streaming). With ``previous``,
         (B, 2, H, W, 3): each frame beside the frame before it in its episode (itself at an episode's start), in the
         same order and from the same random numbers as without. With ``near_pay`` as well, (frames, (B,) bool) pairs:
-        whether each frame is next to a paying step (``near_pay_frames``)."""
-        keys = ("lengths", "rewards") if near_pay else ("lengths",)
+        whether each frame is next to a paying step (``near_pay_frames``); with ``pays`` instead, (frames, (B, 2) bool)
+        pairs: ``pay_labels``."""
+        if near_pay and pays:
+            raise ValueError("batches: near_pay or pays, not both")
+        flags_of = near_pay_frames if near_pay else pay_labels if pays else None
+        keys = ("lengths", "rewards") if flags_of else ("lengths",)
 
-        def batch(group: np.ndarray, idx: np.ndarray, prev: np.ndarray | None, pay: np.ndarray | None) -> Any:
+        def batch(group: np.ndarray, idx: np.ndarray, prev: np.ndarray | None, flags: np.ndarray | None) -> Any:
             frames = np.stack([group[idx], group[prev[idx]]], 1) if previous else group[idx]
-            return (frames, pay[idx]) if near_pay else frames
+            return (frames, flags[idx]) if flags_of else frames
 
         if self.frames is not None:
-            if (previous or near_pay) and self._previous is None:
-                meta = [load_shard(p, keys) for p in shard_paths(self.data_dir, self.manifest)]
-                lengths = np.concatenate([m["lengths"] for m in meta])
-                self._previous = previous_frame_index(lengths)
-                if near_pay:
-                    self._near_pay = near_pay_frames(lengths, np.concatenate([m["rewards"] for m in meta]))
+            flags = None
+            if previous or flags_of:
+                if self._meta is None:
+                    meta = [load_shard(p, ("lengths", "rewards")) for p in shard_paths(self.data_dir, self.manifest)]
+                    self._meta = tuple(np.concatenate([m[k] for m in meta]) for k in ("lengths", "rewards"))
+                lengths, rewards = self._meta
+                prev = previous_frame_index(lengths) if previous else None
+                flags = flags_of(lengths, rewards) if flags_of else None
+            else:
+                prev = None
             perm = rng.permutation(self.num_frames)
             for i in range(0, len(perm) - batch_size + 1 if len(perm) >= batch_size else 1, batch_size):
-                yield batch(self.frames, np.sort(perm[i:i + batch_size]), self._previous, self._near_pay)
+                yield batch(self.frames, np.sort(perm[i:i + batch_size]), prev, flags)
             return
         paths = shard_paths(self.data_dir, self.manifest)
         order = rng.permutation(len(paths))
@@ -478,7 +491,7 @@ class FrameDataset:
             group = np.concatenate([s["obs"] for s in shards])
             lengths = np.concatenate([s["lengths"] for s in shards])
             prev = previous_frame_index(lengths) if previous else None
-            pay = near_pay_frames(lengths, np.concatenate([s["rewards"] for s in shards])) if near_pay else None
+            pay = flags_of(lengths, np.concatenate([s["rewards"] for s in shards])) if flags_of else None
             perm = rng.permutation(len(group))
             for i in range(0, len(perm) - batch_size + 1, batch_size):
                 yield batch(group, np.sort(perm[i:i + batch_size]), prev, pay)

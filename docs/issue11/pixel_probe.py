@@ -37,6 +37,9 @@ def main() -> None:
     p.add_argument("run")
     p.add_argument("--games", type=int, default=40)
     p.add_argument("--vae", nargs="*", default=[], help="more VAE checkpoint folders to probe on the same games")
+    p.add_argument("--split-row", type=int, help="also probe the frame changes above and below this 64x64 row "
+                   "(rows 3-5 hold the score: is the pixels' AUC the score counter or the hit on the playfield?)")
+    p.add_argument("--only", help="probe only the features whose name contains this")
     p.add_argument("--json")
     args = p.parse_args()
     run = Path(args.run)
@@ -50,6 +53,9 @@ def main() -> None:
     feats: dict[str, list[np.ndarray]] = {"pixel change": [], "pixel change t-2..t+2": []}
     for tag in vaes:
         feats[f"z_t, z_t+1{tag}"], feats[f"z_t-2..z_t+3{tag}"] = [], []
+    R = args.split_row
+    if R is not None:
+        feats[f"pixel change t-2..t+2, rows < {R}"], feats[f"pixel change t-2..t+2, rows >= {R}"] = [], []
     ys = []
     with torch.no_grad():
         for g in games:
@@ -59,6 +65,11 @@ def main() -> None:
             feats["pixel change"].append(flat)
             pad = np.pad(flat, ((2, 2), (0, 0)))  # the changes of the two steps before and after as well
             feats["pixel change t-2..t+2"].append(np.concatenate([pad[k:k + len(flat)] for k in range(5)], 1))
+            if R is not None:
+                rows = np.pad(diff.astype(np.float32), ((2, 2), (0, 0), (0, 0)))
+                for name, part in ((f"rows < {R}", rows[:, :R]), (f"rows >= {R}", rows[:, R:])):
+                    part = part.reshape(len(part), -1)
+                    feats[f"pixel change t-2..t+2, {name}"].append(np.concatenate([part[k:k + len(flat)] for k in range(5)], 1))
             for tag, vae in vaes.items():
                 z = vae.encode_frames(torch.from_numpy(obs)).numpy()
                 feats[f"z_t, z_t+1{tag}"].append(np.concatenate([z[:-1], z[1:]], 1))
@@ -71,6 +82,8 @@ def main() -> None:
            "test_paying": int(y_te.sum()), "auc": {}}
     print(f"{len(games)} games: train {len(y_tr)} steps ({y_tr.sum()} pay), test {len(y_te)} steps ({y_te.sum()} pay)")
     for name, f in feats.items():
+        if args.only and args.only not in name:
+            continue
         x_tr, x_te = np.concatenate(f[:n_train]), np.concatenate(f[n_train:])
         for hidden in (0, 256):
             kind = "logistic" if hidden == 0 else f"MLP 2x{hidden}"
