@@ -20,6 +20,8 @@
 #                                                   #    motion weight 50, 10 epochs (room for shots and the cannon);
 #                                                   #  dirichlet_data5x: own data and VAE, Dirichlet actions, 5x the random episodes
 #                                                   #    (480), the VAE 1 epoch (as many steps as 5 on 96 episodes);
+#                                                   #  dirichlet_data5x_hit100, dirichlet_data5x_pay10: its data, own VAE with
+#                                                   #    --vae.hit_weight 100 / --vae.pay_weight 10 (sessions 31, 32);
 #                                                   #  dirichlet_z64_motion50_cal8: its data and VAE, event offsets fitted on 8 held-out episodes;
 #                                                   #  dirichlet_fg10_select: dirichlet_fg10's data and VAE, dream then real-game selection;
 #                                                   #  dirichlet_fg10_select_hz: the same with event heads that read z_{t+1};
@@ -70,6 +72,7 @@ flags_of() {
     dirichlet_z64_motion50) echo --data.action_alpha 0.5 --vae.latent_dim 64 --vae.motion_weight 50 --vae.num_epochs 10 ;;
     dirichlet_data5x) echo --data.action_alpha 0.5 --data.num_rollouts 480 --data.max_in_memory_frames 400000 --vae.num_epochs 1 ;;
     dirichlet_data5x_hit100) echo --data.action_alpha 0.5 --data.num_rollouts 480 --data.max_in_memory_frames 400000 --vae.num_epochs 1 --vae.hit_weight 100 ;;
+    dirichlet_data5x_pay10) echo --data.action_alpha 0.5 --data.num_rollouts 480 --data.max_in_memory_frames 400000 --vae.num_epochs 1 --vae.pay_weight 10 ;;
     dirichlet_z64_motion50_cal8) echo --data.action_alpha 0.5 --vae.latent_dim 64 --vae.motion_weight 50 --vae.num_epochs 10 --mdn_rnn.calibration_episodes 8 ;;
     dirichlet_fg10_select) echo --data.action_alpha 0.5 --vae.foreground_weight 10 --controller.select_candidates 8 --controller.select_games 4 ;;
     dirichlet_fg10_select_hz) echo --data.action_alpha 0.5 --vae.foreground_weight 10 --controller.select_candidates 8 --controller.select_games 4 --mdn_rnn.events_see_z true ;;
@@ -95,7 +98,7 @@ for arm in $ARMS; do
     [[ -f $src/vae/metrics.json ]] || { echo "run the '$base' arm first (its data and VAE are shared)" >&2; exit 1; }
     mkdir -p "$run"
     cp -r "$src/data" "$run/"
-    [[ $arm == fg_weight || $arm == dirichlet_motion* || $arm == dirichlet_z64_motion50 || $arm == *_hit* ]] || cp -r "$src/vae" "$run/"
+    [[ $arm == fg_weight || $arm == dirichlet_motion* || $arm == dirichlet_z64_motion50 || $arm == *_hit* || $arm == *_pay* ]] || cp -r "$src/vae" "$run/"
   fi
   echo "=== arm $arm seed $SEED: $flags"
   /usr/bin/time -f "$arm wall %e s" $PY train_world_model.py "${COMMON[@]}" --controller.real_epochs 0 --run-dir "$run" $flags
