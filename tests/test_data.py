@@ -197,31 +197,38 @@ def test_previous_frames_are_the_frames_before_within_each_episode(collected, tm
         assert len(starts) > 1 and len(set(i) & starts) > 0  # episode starts were drawn: both branches checked
 
 
+def stamped_copy(collected, tmp_path, every: int, at: int) -> tuple:
+    """A copy of the collected shards whose frames carry their global index in pixel (0, 0) and whose steps pay
+    1 on every ``every``-th step (at ``at``); returns (data dir, all lengths, all rewards)."""
+    import shutil
+
+    cfg, manifest = collected
+    data = tmp_path / "data"
+    shutil.copytree(cfg.data_path, data)
+    lengths, rewards, offset = [], [], 0
+    for s in manifest["shards"]:
+        shard = dict(np.load(data / s["file"]))
+        n = len(shard["obs"])
+        shard["obs"] = np.zeros_like(shard["obs"])
+        shard["obs"][:, 0, 0, 0], shard["obs"][:, 0, 0, 1] = (offset + np.arange(n)) % 256, (offset + np.arange(n)) // 256
+        shard["rewards"] = ((offset + np.arange(len(shard["rewards"]))) % every == at).astype(np.float32)
+        np.savez(data / s["file"], **shard)
+        lengths.append(shard["lengths"])
+        rewards.append(shard["rewards"])
+        offset += n
+    return data, np.concatenate(lengths), np.concatenate(rewards)
+
+
 def test_frames_next_to_a_paying_step_are_flagged_per_episode(collected, tmp_path):
     """near_pay_frames marks frames x_{t-1} .. x_{t+3} of a paying step t, clipped to its own episode; batches with
     near_pay=True hand each frame's flag beside the same frames as without, in memory and streaming."""
-    import shutil
-
     # Episodes of 5 and 3 steps (6 and 4 frames): pay at step 2 of the first, step 0 of the second; a loss (-1) never counts.
     flags = near_pay_frames(np.array([5, 3]), np.array([-1, 0, 7, 0, 0, 5, 0, 0], dtype=np.float32))
     np.testing.assert_array_equal(flags, [0, 1, 1, 1, 1, 1, 1, 1, 1, 1])
     flags = near_pay_frames(np.array([8]), np.array([0, 0, 0, 0, 0, 0, 0, 9], dtype=np.float32))
     np.testing.assert_array_equal(flags, [0, 0, 0, 0, 0, 0, 1, 1, 1])  # the window stops at the episode's last frame
-    cfg, manifest = collected
-    data = tmp_path / "data"
-    shutil.copytree(cfg.data_path, data)
-    lengths, rewards, offset = [], [], 0
-    for s in manifest["shards"]:  # stamp each frame with its global index; pay on every 7th step
-        shard = dict(np.load(data / s["file"]))
-        n = len(shard["obs"])
-        shard["obs"] = np.zeros_like(shard["obs"])
-        shard["obs"][:, 0, 0, 0], shard["obs"][:, 0, 0, 1] = (offset + np.arange(n)) % 256, (offset + np.arange(n)) // 256
-        shard["rewards"] = ((offset + np.arange(len(shard["rewards"]))) % 7 == 3).astype(np.float32)
-        np.savez(data / s["file"], **shard)
-        lengths.append(shard["lengths"])
-        rewards.append(shard["rewards"])
-        offset += n
-    truth = near_pay_frames(np.concatenate(lengths), np.concatenate(rewards))
+    data, lengths, rewards = stamped_copy(collected, tmp_path, every=7, at=3)
+    truth = near_pay_frames(lengths, rewards)
     assert 0.3 < truth.mean() < 0.9
     for ds in (FrameDataset(data, max_in_memory=10**9), FrameDataset(data, max_in_memory=10, shards_in_flight=2)):
         got = list(ds.batches(5, np.random.default_rng(3), previous=True, near_pay=True))
@@ -233,33 +240,17 @@ def test_frames_next_to_a_paying_step_are_flagged_per_episode(collected, tmp_pat
         assert 0 < pay.sum() < len(pay)
 
 
-
 def test_pay_labels_mark_the_frames_into_and_out_of_a_paying_step(collected, tmp_path):
     """pay_labels: column 0 on frame t+1 (the step into it paid), column 1 on frame t (the step out of it pays), per
     episode; batches with pays=True hand each frame's two labels beside the same frames as without, in memory and
     streaming; near_pay and pays together are refused."""
-    import shutil
-
     # Episodes of 5 and 3 steps (6 and 4 frames): pay at step 2 of the first, step 0 of the second; a loss (-1) never counts.
     labels = pay_labels(np.array([5, 3]), np.array([-1, 0, 7, 0, 0, 5, 0, 0], dtype=np.float32))
     np.testing.assert_array_equal(labels[:, 0], [0, 0, 0, 1, 0, 0, 0, 1, 0, 0])
     np.testing.assert_array_equal(labels[:, 1], [0, 0, 1, 0, 0, 0, 1, 0, 0, 0])
-    cfg, manifest = collected
-    data = tmp_path / "data"
-    shutil.copytree(cfg.data_path, data)
-    lengths, rewards, offset = [], [], 0
-    for s in manifest["shards"]:  # stamp each frame with its global index; pay on every 5th step
-        shard = dict(np.load(data / s["file"]))
-        n = len(shard["obs"])
-        shard["obs"] = np.zeros_like(shard["obs"])
-        shard["obs"][:, 0, 0, 0], shard["obs"][:, 0, 0, 1] = (offset + np.arange(n)) % 256, (offset + np.arange(n)) // 256
-        shard["rewards"] = ((offset + np.arange(len(shard["rewards"]))) % 5 == 1).astype(np.float32)
-        np.savez(data / s["file"], **shard)
-        lengths.append(shard["lengths"])
-        rewards.append(shard["rewards"])
-        offset += n
-    truth = pay_labels(np.concatenate(lengths), np.concatenate(rewards))
-    assert truth.shape == (offset, 2) and 0.1 < truth.mean() < 0.3
+    data, lengths, rewards = stamped_copy(collected, tmp_path, every=5, at=1)
+    truth = pay_labels(lengths, rewards)
+    assert truth.shape == (len(lengths) + lengths.sum(), 2) and 0.1 < truth.mean() < 0.3
     for ds in (FrameDataset(data, max_in_memory=10**9), FrameDataset(data, max_in_memory=10, shards_in_flight=2)):
         got = list(ds.batches(5, np.random.default_rng(3), pays=True))
         frames = np.concatenate([g[0] for g in got])
