@@ -69,10 +69,14 @@ class ConvVAE(nn.Module, PyTorchModelHubMixin):
         """z (B, Z) -> reconstruction (B, 3, 64, 64) in [0, 1]."""
         return torch.sigmoid(self.decoder(self.fc_dec(z)[:, :, None, None]) + self.pixel_bias)
 
+    @staticmethod
+    def sample(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """The reparameterised z = mu + eps * sigma the decoder is trained on."""
+        return mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mu, logvar = self.encode(x)
-        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
-        return self.decode(z), mu, logvar
+        return self.decode(self.sample(mu, logvar)), mu, logvar
 
     @torch.no_grad()
     def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
@@ -102,7 +106,7 @@ class ConvVAE(nn.Module, PyTorchModelHubMixin):
         """
         x = self.to_input(frames)
         mu, logvar = self.encode(x)
-        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+        z = self.sample(mu, logvar)  # not self(x): the pay head reads the same z
         recon = self.decode(z)
         se = F.mse_loss(recon, x, reduction="none")
         rec = se.sum(dim=(1, 2, 3)).mean()

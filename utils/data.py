@@ -470,7 +470,7 @@ class FrameDataset:
             return (frames, flags[idx]) if flags_of else frames
 
         if self.frames is not None:
-            flags = None
+            prev = flags = None
             if previous or flags_of:
                 if self._meta is None:
                     meta = [load_shard(p, ("lengths", "rewards")) for p in shard_paths(self.data_dir, self.manifest)]
@@ -478,8 +478,6 @@ class FrameDataset:
                 lengths, rewards = self._meta
                 prev = previous_frame_index(lengths) if previous else None
                 flags = flags_of(lengths, rewards) if flags_of else None
-            else:
-                prev = None
             perm = rng.permutation(self.num_frames)
             for i in range(0, len(perm) - batch_size + 1 if len(perm) >= batch_size else 1, batch_size):
                 yield batch(self.frames, np.sort(perm[i:i + batch_size]), prev, flags)
@@ -491,10 +489,10 @@ class FrameDataset:
             group = np.concatenate([s["obs"] for s in shards])
             lengths = np.concatenate([s["lengths"] for s in shards])
             prev = previous_frame_index(lengths) if previous else None
-            pay = flags_of(lengths, np.concatenate([s["rewards"] for s in shards])) if flags_of else None
+            flags = flags_of(lengths, np.concatenate([s["rewards"] for s in shards])) if flags_of else None
             perm = rng.permutation(len(group))
             for i in range(0, len(perm) - batch_size + 1, batch_size):
-                yield batch(group, np.sort(perm[i:i + batch_size]), prev, pay)
+                yield batch(group, np.sort(perm[i:i + batch_size]), prev, flags)
 
     def __len__(self) -> int:
         return self.num_frames
