@@ -39,7 +39,7 @@ from utils.common import (
 from utils.data import collection_frames
 from utils.dream import Dream
 from utils.es import calibrate, dream_selection_seeds, finalists, generation_seeds, pick_best, run_cma, selection_seeds
-from utils.io import WEIGHTS_NAME, UserError, atomic_write_json, save_model
+from utils.io import WEIGHTS_NAME, UserError, atomic_path, atomic_write_json, save_model
 from utils.latents import encode_dataset
 from utils.logger import RunLogger
 from utils.resume import (
@@ -57,6 +57,8 @@ from utils.resume import (
 from utils.rollout import Candidates, Models, make_engine
 from utils.run_paths import RunPaths
 from utils.world_model import WorldModel, load_controller
+
+ELITES_NAME = "real_elites.npz"  # every real generation's best candidate (its 2-game score) and the final CMA-ES mean
 
 # The config sections this script reads (its --help shows them, with env, logging and the run's fields).
 SECTIONS = ("data", "controller", "rollout")
@@ -207,6 +209,8 @@ class ControllerTraining:
                                      step_offset=cc.dream_epochs, resume=progress,
                                      checkpoint=functools.partial(self.save, "real", x, sigma))
         x, rescored = pick_best(elites, mean, lambda X: self.real_score(X, selection_seeds(cfg))[0])
+        with atomic_path(self.paths.controller / ELITES_NAME) as tmp, open(tmp, "wb") as f:  # for re-scoring them later
+            np.savez(f, scores=np.array([s for s, _ in elites]), params=np.stack([p for _, p in elites]), mean=mean)
         played = [h for h in hist if "emulator_utilization" in h]
         util = {"emulator_utilization": float(np.mean([h["emulator_utilization"] for h in played])),
                 "agent_steps_per_s": float(np.mean([h["agent_steps_per_s"] for h in played]))} if played else {}

@@ -35,6 +35,9 @@ def test_dry_run_produces_every_artefact(dry_run):
     # Each phase re-scores its 3 best elites (fewer if it ran fewer generations) and the CMA-ES mean.
     assert len(ctrl["dream"]["rescored"]) == min(3, cfg.controller.dream_epochs) + 1
     assert len(ctrl["real"]["rescored"]) == min(3, cfg.controller.real_epochs) + 1
+    elites = np.load(run / "controller/real_elites.npz")  # each real generation's best, as its history logged it
+    assert elites["scores"].tolist() == [h["best"] for h in ctrl["real"]["history"]]
+    assert elites["params"].shape == (cfg.controller.real_epochs, elites["mean"].size)
     log = read_log(run / "logs/controller.jsonl")  # every generation logged once, with the history's values
     assert [r["controller/dream_best"] for r in log if "controller/dream_best" in r] == [h["best"] for h in ctrl["dream"]["history"]]
     assert [r["step"] for r in log] == list(range(1, cfg.controller.dream_epochs + cfg.controller.real_epochs + 1))
