@@ -171,6 +171,8 @@ class ControllerConfig:
     """Initial CMA-ES step size of the dream phase (the controller starts at zero)."""
     real_sigma0: float = 2.0
     """Real phase's initial step size: candidates' logits (pre-tanh outputs) differ by about this much."""
+    real_finalists: int = 3
+    """The real phase ends: its this many best elites and the mean play 8 games, the best is kept."""
     real_max_steps: int = 3000
     """Cap on agent steps per real training episode."""
     real_patience: int = 0
@@ -180,9 +182,8 @@ class ControllerConfig:
     alive_bonus: float = 0.0
     """Fitness per surviving dream step (0: reward only)."""
     select_candidates: int = 0
-    """After the dream phase, play its this many best candidates (one per generation, by dream fitness) and
-    the final CMA-ES mean on ``select_games`` real games each and keep the best real mean: the dream proposes,
-    a few real games choose (0: keep the dream's own choice). Their frames count as real frames."""
+    """Play the dream's this many best candidates and its mean on select_games real games each; keep the best
+    (0: the dream's own choice). Their frames count as real frames."""
     select_games: int = 4
     """Real games per candidate of the selection after the dream (seeds of their own, not evaluation's)."""
     init_from: str = ""
@@ -588,7 +589,7 @@ _NON_NEGATIVE = [
     "env.num_threads", "env.dilate", "data.action_alpha", "data.habit_steps", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "vae.motion_weight", "vae.hit_weight", "vae.pay_weight",
     "mdn_rnn.grad_clip",
     "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "mdn_rnn.calibration_episodes", "controller.dream_epochs",
-    "controller.real_epochs", "controller.real_patience", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
+    "controller.real_epochs", "controller.real_finalists", "controller.real_patience", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
     "eval.seed", "eval.num_envs", "seed", "baselines.validation_seed", "rollout.jobs_per_task",
     *[f"{a}.{f}" for a in ("ddqn", "ppo", "sac") for f in ("total_timesteps", "num_episodes", "gamma")],
     "ddqn.learning_starts", "sac.learning_starts", "ppo.ent_coef", "ppo.vf_coef",

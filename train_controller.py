@@ -208,7 +208,7 @@ class ControllerTraining:
                                      logger, cfg.logging.progress, env_frames=lambda: collected + self.env_steps * cfg.env.frameskip,
                                      step_offset=cc.dream_epochs, resume=progress,
                                      checkpoint=functools.partial(self.save, "real", x, sigma))
-        x, rescored = pick_best(elites, mean, lambda X: self.real_score(X, selection_seeds(cfg))[0])
+        x, rescored = pick_best(elites, mean, lambda X: self.real_score(X, selection_seeds(cfg))[0], cc.real_finalists)
         with atomic_path(self.paths.controller / ELITES_NAME) as tmp, open(tmp, "wb") as f:  # for re-scoring them later
             np.savez(f, scores=np.array([s for s, _ in elites]), params=np.stack([p for _, p in elites]), mean=mean)
         played = [h for h in hist if "emulator_utilization" in h]

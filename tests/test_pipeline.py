@@ -271,3 +271,29 @@ def test_real_game_selection_keeps_the_dream_candidate_that_plays_best(dry_run, 
     assert kept.returns.mean() == pytest.approx(s["scores"][s["chosen"]]) and kept.returns.mean() > 0
     assert metrics["env_frames"]["real"] == s["env_steps"] * sel.env.frameskip > 5 * 2 * sel.env.frameskip
     assert metrics["env_frames"]["total"] == collection_frames(sel) + metrics["env_frames"]["real"]
+
+
+def test_real_finalists_sets_how_many_elites_the_real_phase_re_scores(dry_run, tmp_path):
+    """--controller.real-finalists k: the k best generation elites (controller/real_elites.npz) and the CMA-ES mean
+    play the 8 selection games; the kept controller is the best of them, and replaying them gives the scores logged."""
+    import shutil
+
+    from utils.es import selection_seeds
+    from utils.rollout import Candidates, Models, make_engine
+
+    cfg, _ = dry_run
+    wide = tiny_config(tmp_path, **{"controller.real_epochs": 4, "controller.real_finalists": 4, "controller.dream_epochs": 1,
+                                    "controller.real_max_steps": 200})
+    for d in ("data", "vae", "mdn_rnn"):
+        shutil.copytree(cfg.run_path / d, wide.run_path / d)
+    metrics = train_controller.main(wide)
+    el = np.load(wide.run_path / "controller/real_elites.npz")
+    cands = train_controller.finalists(list(zip(el["scores"].tolist(), el["params"], strict=True)), el["mean"], 4)
+    assert len(cands) == 5 == len(metrics["real"]["rescored"])  # 4 elites (of 4 generations) and the mean
+    wm = WorldModel.load(wide.run_path, torch.device("cpu"))
+    np.testing.assert_array_equal(wm.controller.get_flat(), cands[int(np.argmax(metrics["real"]["rescored"]))].astype(np.float32))
+    seeds = selection_seeds(wide)
+    with make_engine(wide, 8, Models(wm.vae, wm.mdn)) as engine:
+        st = engine.play(Candidates(cands.astype(np.float32), np.repeat(np.arange(5), len(seeds))), np.tile(seeds, 5),
+                         max_steps=wide.controller.real_max_steps)
+    np.testing.assert_allclose(st.returns.reshape(5, -1).mean(1), metrics["real"]["rescored"])

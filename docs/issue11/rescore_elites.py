@@ -1,0 +1,97 @@
+"""Did the real phase find better controllers than it kept? Every generation's elite, re-scored.
+
+    python docs/issue11/rescore_elites.py RUN... [--truth-games 30] [--json OUT]
+
+The real phase keeps each generation's best candidate (by its 2 games) in ``controller/real_elites.npz``
+and ends by re-scoring the 3 best of them and the CMA-ES mean on 8 selection games (training seeds), keeping
+the best. Here every elite and the mean play those 8 selection games (capped at ``controller.real_max_steps``,
+as in training: what a selection rule may look at; the first 3 and the mean must reproduce the run's own
+``rescored`` figures, checked) and N full validation games (seeds ``baselines.validation_seed`` + i,
+20,000+, used by no training and no evaluation: the truth that compares the rules). Each rule picks from the
+selection games only; the table gives its pick's validation score and the real frames its re-scoring costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from config import config_from_dict  # noqa: E402
+from utils.es import selection_seeds  # noqa: E402
+from utils.rollout import Candidates, Models, make_engine  # noqa: E402
+from utils.world_model import WorldModel  # noqa: E402
+
+
+def play(engine, X: np.ndarray, seeds: list[int], max_steps: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Every row of X on every seed: (scores (P, S), agent steps (P, S))."""
+    spec = Candidates(X.astype(np.float32), np.repeat(np.arange(len(X)), len(seeds)))
+    st = engine.play(spec, np.tile(seeds, len(X)), max_steps=max_steps)
+    return st.returns.reshape(len(X), len(seeds)), st.lengths.reshape(len(X), len(seeds))
+
+
+def rules(e2: np.ndarray, n_elites: int, with_mean: bool) -> dict[str, list[int]]:
+    """Candidate sets (indices into [elites..., mean]) of each rule over the first ``n_elites`` generations: the
+    K best by their generation's 2-game score (ties in generation order, as utils.es.finalists), plus the mean."""
+    order = sorted(range(n_elites), key=lambda i: -e2[i])
+    out = {}
+    for k in (3, 5, 10, n_elites):
+        if k <= n_elites and f"top{k}" not in out:
+            out[f"top{k}"] = order[:k] + ([len(e2)] if with_mean else [])
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("runs", nargs="+")
+    p.add_argument("--truth-games", type=int, default=30)
+    p.add_argument("--generations", type=int, nargs="*", default=[], help="also the rules over the first G generations")
+    p.add_argument("--json")
+    args = p.parse_args()
+    torch.set_num_threads(2)
+    report = {}
+    for run in map(Path, args.runs):
+        cfg = config_from_dict(json.loads((run / "config.json").read_text()))
+        cfg.run_dir = str(run)
+        el = np.load(run / "controller/real_elites.npz")
+        X = np.concatenate([el["params"], el["mean"][None]])
+        e2 = el["scores"]
+        wm = WorldModel.load(run, torch.device("cpu"), with_controller=False, env=cfg.env)
+        sel = selection_seeds(cfg)
+        val = [cfg.baselines.validation_seed + i for i in range(args.truth_games)]
+        with make_engine(cfg, cfg.controller.real_num_envs, Models(wm.vae, wm.mdn)) as engine:
+            s8, l8 = play(engine, X, sel, cfg.controller.real_max_steps)
+            sv, lv = play(engine, X, val, None)
+        ctrl = json.loads((run / "controller/metrics.json").read_text())
+        first = rules(e2, len(e2), True)["top3"]
+        assert np.allclose(s8[first].mean(1), ctrl["real"]["rescored"]), (s8[first].mean(1), ctrl["real"]["rescored"])
+        res = {"elite_2game": e2.tolist(), "selection": s8.tolist(), "selection_steps": l8.tolist(),
+               "validation_mean": sv.mean(1).tolist(), "validation_std": sv.std(1).tolist(),
+               "validation_steps": lv.sum(1).tolist(), "real_frames": ctrl["env_frames"]["total"], "rules": {}}
+        fs = cfg.env.frameskip
+        for g in [len(e2), *args.generations]:
+            for name, idx in rules(e2, g, g == len(e2)).items():
+                pick = idx[int(np.argmax(s8[idx].mean(1)))]
+                res["rules"][f"G{g}_{name}"] = {"candidates": idx, "pick": pick, "pick_selection": float(s8[pick].mean()),
+                                                 "pick_validation": float(sv[pick].mean()),
+                                                 "frames": int(l8[idx].sum() * fs)}
+        best = int(np.argmax(sv.mean(1)))
+        res["oracle"] = {"pick": best, "validation": float(sv[best].mean())}
+        report[str(run)] = res
+        print(f"\n{run}: {len(e2)} elites + mean; real frames of the run {res['real_frames']:,}")
+        print(f"  validation ({args.truth_games} games) per elite: {np.round(sv.mean(1), 1).tolist()}")
+        print(f"  oracle: #{best} {sv[best].mean():.1f}")
+        for name, r in res["rules"].items():
+            print(f"  {name:10s} pick #{r['pick']:2d}  selection {r['pick_selection']:6.1f}  validation "
+                  f"{r['pick_validation']:6.1f}  re-scoring frames {r['frames']:,}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
