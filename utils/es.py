@@ -101,10 +101,14 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
     return history, elites, np.asarray(es.result.xfavorite)
 
 
+def best_elites(scores: list[float] | np.ndarray, k: int) -> list[int]:
+    """Indices of the k highest scores, highest first; ties keep generation order."""
+    return sorted(range(len(scores)), key=lambda i: -scores[i])[:k]
+
+
 def finalists(elites: list[tuple[float, np.ndarray]], mean: np.ndarray, k: int) -> np.ndarray:
-    """The k best elites (highest first; ties keep generation order) and the CMA-ES mean, stacked (k + 1, n)."""
-    top = sorted(elites, key=lambda e: -e[0])[:k]
-    return np.stack([p for _, p in top] + [mean])
+    """The k best elites (:func:`best_elites`) and the CMA-ES mean, stacked (k + 1, n)."""
+    return np.stack([elites[i][1] for i in best_elites([s for s, _ in elites], k)] + [mean])
 
 
 def pick_best(elites: list[tuple[float, np.ndarray]], mean: np.ndarray, score: Callable[[np.ndarray], np.ndarray],

@@ -24,7 +24,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from config import config_from_dict  # noqa: E402
 from models.controller import Controller  # noqa: E402
-from utils.es import selection_seeds  # noqa: E402
+from utils.dream_quality import spearman  # noqa: E402
+from utils.es import best_elites, selection_seeds  # noqa: E402
 from utils.io import save_model  # noqa: E402
 from utils.rollout import Candidates, Models, make_engine  # noqa: E402
 from utils.world_model import WorldModel  # noqa: E402
@@ -37,24 +38,13 @@ def play(engine, X: np.ndarray, seeds: list[int], max_steps: int | None) -> tupl
     return st.returns.reshape(len(X), len(seeds)), st.lengths.reshape(len(X), len(seeds))
 
 
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Rank correlation, tied values sharing their average rank."""
-    def ranks(x):
-        x = np.asarray(x, dtype=np.float64)
-        r = np.empty(len(x))
-        r[np.argsort(x, kind="stable")] = np.arange(len(x))
-        return np.array([r[x == v].mean() for v in x])
-    return float(np.corrcoef(ranks(a), ranks(b))[0, 1])
-
-
 def rules(e2: np.ndarray, n_elites: int, with_mean: bool) -> dict[str, list[int]]:
     """Candidate sets (indices into [elites..., mean]) of each rule over the first ``n_elites`` generations: the
-    K best by their generation's 2-game score (ties in generation order, as utils.es.finalists), plus the mean."""
-    order = sorted(range(n_elites), key=lambda i: -e2[i])
+    K best by their generation's 2-game score (as the real phase picks its finalists), plus the mean."""
     out = {}
     for k in (3, 5, 10, n_elites):
         if k <= n_elites and f"top{k}" not in out:
-            out[f"top{k}"] = order[:k] + ([len(e2)] if with_mean else [])
+            out[f"top{k}"] = best_elites(e2[:n_elites], k) + ([len(e2)] if with_mean else [])
     return out
 
 
