@@ -1,6 +1,6 @@
 """Phase 3: train the linear controller with CMA-ES, first in the dream, then in the real game.
 
-    python train_controller.py --dream-epochs 40 --real-epochs 30
+    python train_controller.py --dream-epochs 40 --real-epochs 25
 
 Dream phase: each generation scores the whole population on the same R dream rollouts, started
 from encoded real frames, as one batched tensor program. Real phase: CMA-ES restarts from the

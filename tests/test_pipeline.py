@@ -32,9 +32,10 @@ def test_dry_run_produces_every_artefact(dry_run):
     ctrl = json.loads((run / "controller/metrics.json").read_text())
     assert len(ctrl["dream"]["history"]) == cfg.controller.dream_epochs
     assert len(ctrl["real"]["history"]) == cfg.controller.real_epochs
-    # Each phase re-scores its 3 best elites (fewer if it ran fewer generations) and the CMA-ES mean.
+    # Each phase re-scores its best elites (3 in the dream, real_finalists in the real game; fewer if it ran fewer
+    # generations) and the CMA-ES mean.
     assert len(ctrl["dream"]["rescored"]) == min(3, cfg.controller.dream_epochs) + 1
-    assert len(ctrl["real"]["rescored"]) == min(3, cfg.controller.real_epochs) + 1
+    assert len(ctrl["real"]["rescored"]) == min(cfg.controller.real_finalists, cfg.controller.real_epochs) + 1
     elites = np.load(run / "controller/real_elites.npz")  # each real generation's best, as its history logged it
     assert elites["scores"].tolist() == [h["best"] for h in ctrl["real"]["history"]]
     assert elites["params"].shape == (cfg.controller.real_epochs, elites["mean"].size)
