@@ -476,7 +476,7 @@ def _paper(cfg: Config) -> None:
     cfg.controller.real_rollouts = 16
     cfg.controller.dream_epochs = 200
     cfg.controller.real_epochs = 100
-    cfg.controller.real_finalists = 3  # 16 games per candidate rank the elites well; 10 was measured on the default preset only
+    cfg.controller.real_finalists = 3  # 10 was measured on the default preset only, not here
     cfg.controller.dream_horizon = 1000
     cfg.controller.real_max_steps = 27_000
     cfg.controller.real_num_envs = 64

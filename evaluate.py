@@ -21,7 +21,7 @@ from pathlib import Path
 
 from config import Config, EnvConfig
 from utils.cli import run_cli
-from utils.common import Timer, resolve_device, seed_everything
+from utils.common import Timer, resolve_device, seed_everything, train_seed_of
 from utils.evaluation import describe_actions, evaluate_on, record_video, reference_policies
 from utils.hub import hub_folder
 from utils.io import UserError, atomic_write_json, check_writable_dir, read_json
@@ -114,7 +114,7 @@ def main(cfg: Config, opts: EvaluateOptions | None = None) -> dict:
     seeds = cfg.eval.seeds()
     timer = Timer()
     results = {"env_id": cfg.env.env_id, "run_dir": str(paths.root), "controller": str(opts.controller or paths.controller),
-               "eval_seed": cfg.eval.seed, "train_seed": cfg.seed, "protocol": cfg.env.protocol()}
+               "eval_seed": cfg.eval.seed, "train_seed": train_seed_of(paths.root, cfg.seed), "protocol": cfg.env.protocol()}
     with make_engine(cfg, cfg.eval.num_envs or None, Models(wm.vae, wm.mdn)) as engine:
         results["agent"] = evaluate_on(engine, controller_spec(wm), cfg.env, seeds)
     results["agent"]["seconds"] = timer.seconds

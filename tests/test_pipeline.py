@@ -234,6 +234,19 @@ def test_evaluate_plays_another_controller_and_rejects_a_wrong_one(dry_run, tmp_
     assert not (tmp_path / "r2.json").exists()
 
 
+def test_evaluate_records_the_seed_the_run_was_trained_with(dry_run, tmp_path):
+    """`evaluate.py --run-dir RUN` without --seed: the results name RUN's training seed (its config.json), not the
+    evaluating command's default."""
+    import copy
+
+    cfg, _ = dry_run
+    other = copy.deepcopy(cfg)
+    other.seed = cfg.seed + 7
+    results = evaluate.main(other, evaluate.EvaluateOptions(output=str(tmp_path / "r.json")))
+    assert results["train_seed"] == cfg.seed == json.loads((cfg.run_path / "config.json").read_text())["seed"]
+    assert json.loads((tmp_path / "r.json").read_text())["train_seed"] == cfg.seed
+
+
 def test_real_game_selection_keeps_the_dream_candidate_that_plays_best(dry_run, tmp_path, monkeypatch):
     """--controller.select-candidates: the dream's finalists (here with an always-NOOP controller in front,
     which never scores) play seeded real games and the best real mean is kept; replaying the kept controller

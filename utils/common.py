@@ -25,6 +25,14 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def train_seed_of(run: Path, default: int) -> int:
+    """The seed a run was trained with (its config.json), or ``default`` where that cannot be read."""
+    try:
+        return int(json.loads((run / "config.json").read_text())["seed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return default
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
