@@ -3,9 +3,9 @@
     python docs/issue11/rescore_elites.py RUN... [--truth-games 30] [--generations G...] [--json OUT] [--save RULE...]
 
 The real phase keeps each generation's best candidate (by its 2 games) in ``controller/real_elites.npz``
-and ends by re-scoring the 3 best of them and the CMA-ES mean on 8 selection games (training seeds), keeping
+and ends by re-scoring its ``controller.real_finalists`` best of them and the CMA-ES mean on 8 selection games (training seeds), keeping
 the best. Here every elite and the mean play those 8 selection games (capped at ``controller.real_max_steps``,
-as in training: what a selection rule may look at; the first 3 and the mean must reproduce the run's own
+as in training: what a selection rule may look at; the run's own finalists and the mean must reproduce the run's own
 ``rescored`` figures, checked) and N full validation games (seeds ``baselines.validation_seed`` + i,
 20,000+, used by no training and no evaluation: the truth that compares the rules). Each rule picks from the
 selection games only; the table gives its pick's validation score and the real frames its re-scoring costs.
@@ -78,7 +78,7 @@ def main() -> None:
                 v, lv = play(engine, X, val, None)
             sv, sv_std, lv = v.mean(1), v.std(1), lv.sum(1)
         ctrl = json.loads((run / "controller/metrics.json").read_text())
-        first = rules(e2, len(e2), True)["top3"]
+        first = best_elites(e2, cfg.controller.real_finalists) + [len(e2)]  # the run's own finalists and its mean
         assert np.allclose(s8[first].mean(1), ctrl["real"]["rescored"]), (s8[first].mean(1), ctrl["real"]["rescored"])
         res = {"elite_2game": e2.tolist(), "selection": s8.tolist(), "selection_steps": l8.tolist(),
                "validation_mean": sv.tolist(), "validation_std": sv_std.tolist(),
