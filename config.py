@@ -173,12 +173,14 @@ class ControllerConfig:
     """Real phase's initial step size: candidates' logits (pre-tanh outputs) differ by about this much."""
     real_finalists: int = 10
     """The real phase ends: its this many best elites and the mean play 8 games, the best is kept."""
+    real_frames: int = 0
+    """Cap on the run's real frames (0: none)."""
     real_max_steps: int = 3000
     """Cap on agent steps per real training episode."""
     real_patience: int = 0
-    """Training only: end a real episode after this many steps without a positive reward (0: never)."""
+    """Training only: end a real episode after N steps without reward (0: never)."""
     real_num_envs: int = 64
-    """Local rollout backend's emulators for a real generation (default: all its 64 games at once)."""
+    """Local backend's emulators for a real generation (default: its 64 games)."""
     alive_bonus: float = 0.0
     """Fitness per surviving dream step (0: reward only)."""
     select_candidates: int = 0
@@ -591,7 +593,7 @@ _NON_NEGATIVE = [
     "env.num_threads", "env.dilate", "data.action_alpha", "data.habit_steps", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "vae.motion_weight", "vae.hit_weight", "vae.pay_weight",
     "mdn_rnn.grad_clip",
     "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "mdn_rnn.calibration_episodes", "controller.dream_epochs",
-    "controller.real_epochs", "controller.real_finalists", "controller.real_patience", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
+    "controller.real_epochs", "controller.real_finalists", "controller.real_frames", "controller.real_patience", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
     "eval.seed", "eval.num_envs", "seed", "baselines.validation_seed", "rollout.jobs_per_task",
     *[f"{a}.{f}" for a in ("ddqn", "ppo", "sac") for f in ("total_timesteps", "num_episodes", "gamma")],
     "ddqn.learning_starts", "sac.learning_starts", "ppo.ent_coef", "ppo.vf_coef",

@@ -38,7 +38,16 @@ from utils.common import (
 )
 from utils.data import collection_frames
 from utils.dream import Dream
-from utils.es import calibrate, dream_selection_seeds, finalists, generation_seeds, pick_best, run_cma, selection_seeds
+from utils.es import (
+    best_elites,
+    calibrate,
+    dream_selection_seeds,
+    finalists,
+    generation_seeds,
+    pick_best,
+    run_cma,
+    selection_seeds,
+)
 from utils.io import WEIGHTS_NAME, UserError, atomic_path, atomic_write_json, save_model
 from utils.latents import encode_dataset
 from utils.logger import RunLogger
@@ -120,13 +129,13 @@ class ControllerTraining:
         return {**self.running, "fitness": self.state["fitness"].numpy(), "elite_scores": self.state["elite_scores"].numpy(),
                 "elite_params": self.state["elite_params"].numpy()}
 
-    def save(self, name: str, x0: np.ndarray | None, sigma0: float | None, progress: dict | None) -> None:
+    def save(self, name: str, x0: np.ndarray | None, sigma0: float | None, progress: dict | None, start_frames: int = 0) -> None:
         """Write the resume state: RNGs, the dream's result, and phase ``name``'s progress (None: between phases)."""
         st = {"signature": json.dumps(self.signature), "np_rng": rng_state(self.rng), "torch_gen": self.gen_torch.get_state(),
               "torch_rng": torch.get_rng_state(), "env_steps": self.env_steps, **self.saved, "running": "null"}
         if progress is not None:
             st["running"] = json.dumps({"name": name, "digests": progress["digests"], "history": progress["history"],
-                                        "x0": x0.tolist(), "sigma0": sigma0})
+                                        "x0": x0.tolist(), "sigma0": sigma0, "start_frames": start_frames})
             st.update(fitness=torch.from_numpy(progress["fitness"]), elite_scores=torch.from_numpy(progress["elite_scores"]),
                       elite_params=torch.from_numpy(progress["elite_params"]))
         save_state(self.paths.controller, st)
@@ -149,7 +158,24 @@ class ControllerTraining:
         stats = self.engine.play(spec, np.tile(seeds, len(X)), max_steps=self.cc.real_max_steps,
                                  patience=self.cc.real_patience or None)
         self.env_steps += int(stats.lengths.sum())
-        return stats.returns.reshape(len(X), len(seeds)).mean(1), stats.action_counts, stats.log_fields()
+        scores, lengths = stats.returns.reshape(len(X), len(seeds)).mean(1), stats.lengths.reshape(len(X), len(seeds))
+        # The frames a game of this generation's elite takes: what re-scoring it as a finalist will cost.
+        elite_frames = float(lengths[int(np.argmax(scores))].mean() * self.cfg.env.frameskip)
+        return scores, stats.action_counts, {**stats.log_fields(), "elite_game_frames": elite_frames}
+
+    def over_budget(self, hist: list[dict], start_frames: int) -> bool:
+        """``controller.real_frames``: would one more generation and the final re-scoring pass the run's budget of
+        real frames? Estimated from the last generation's frames and the finalists' own games (so the budget can
+        be passed when the next generation's games run longer); 0 never stops."""
+        cc = self.cc
+        if not cc.real_frames:
+            return False
+        used = hist[-1]["env_frames"]
+        per_gen = used - (hist[-2]["env_frames"] if len(hist) > 1 else start_frames)
+        best = best_elites([h["best"] for h in hist], cc.real_finalists)
+        n_final = min(cc.real_finalists, len(hist) + 1) + 1  # after one more generation, and the mean
+        rescore = len(selection_seeds(self.cfg)) * n_final * max(hist[i]["elite_game_frames"] for i in best)
+        return used + per_gen + rescore > cc.real_frames
 
     def dream_phase(self, x: np.ndarray, logger: RunLogger) -> tuple[np.ndarray, dict]:
         cc = self.cc
@@ -204,10 +230,12 @@ class ControllerTraining:
               f"{sigma:.4f} (= {cc.real_sigma0} {'logit' if cfg.env.atari else 'pre-tanh'} units)")
         t = Timer()
         collected = collection_frames(cfg)
+        start = collected + self.env_steps * cfg.env.frameskip if progress is None else progress.get("start_frames", 0)
         hist, elites, mean = run_cma("real", x, sigma, cfg, cc.real_epochs, lambda X, g: self.real_score(X, generation_seeds(cfg, g)),
                                      logger, cfg.logging.progress, env_frames=lambda: collected + self.env_steps * cfg.env.frameskip,
                                      step_offset=cc.dream_epochs, resume=progress,
-                                     checkpoint=functools.partial(self.save, "real", x, sigma))
+                                     checkpoint=functools.partial(self.save, "real", x, sigma, start_frames=start),
+                                     stop=lambda h: self.over_budget(h, start))
         x, rescored = pick_best(elites, mean, lambda X: self.real_score(X, selection_seeds(cfg))[0], cc.real_finalists)
         with atomic_path(self.paths.controller / ELITES_NAME) as tmp, open(tmp, "wb") as f:  # for re-scoring them later
             np.savez(f, scores=np.array([s for s, _ in elites]), params=np.stack([p for _, p in elites]), mean=mean)

@@ -313,3 +313,28 @@ def test_real_finalists_sets_how_many_elites_the_real_phase_re_scores(dry_run, t
                          max_steps=one.controller.real_max_steps)
     np.testing.assert_allclose(st.returns.reshape(2, -1).mean(1), metrics["real"]["rescored"])
     assert max(metrics["real"]["rescored"]) > 0  # the games scored, so the replay compared real scores
+
+
+def test_real_frames_stops_the_real_phase_before_the_budget(dry_run, tmp_path):
+    """--controller.real-frames B: the real phase plays the generations of the uncapped run while one more and the
+    final re-scoring fit in B, then stops; the run's real frames stay under B. Here B is one frame short of the
+    uncapped 4-generation run's total, so exactly its last generation is dropped."""
+    import shutil
+
+    cfg, _ = dry_run
+
+    def run(name: str, **kw) -> dict:
+        c = tiny_config(tmp_path / name, **{"controller.real_epochs": 4, "controller.real_finalists": 2,
+                                            "controller.dream_epochs": 1, **kw})
+        for d in ("data", "vae", "mdn_rnn"):
+            shutil.copytree(cfg.run_path / d, c.run_path / d)
+        shutil.copy(cfg.run_path / "latents.npz", c.run_path / "latents.npz")
+        return train_controller.main(c)
+
+    full = run("full")
+    budget = full["env_frames"]["total"] - 1
+    capped = run("capped", **{"controller.real_frames": budget})
+    key = [(h["best"], h["mean"], h["env_frames"]) for h in full["real"]["history"]]
+    assert [(h["best"], h["mean"], h["env_frames"]) for h in capped["real"]["history"]] == key[:3]
+    assert capped["env_frames"]["total"] <= budget < full["env_frames"]["total"]
+    assert capped["env_frames"]["total"] > full["real"]["history"][2]["env_frames"]  # the finalists were re-scored

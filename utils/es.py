@@ -42,6 +42,7 @@ def x_digest(X: np.ndarray) -> str:
 def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: int, fitness: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]],
             logger: Any, progress: bool, env_frames: Callable[[], int] | None = None, step_offset: int = 0,
             resume: dict | None = None, checkpoint: Callable[[dict], None] | None = None,
+            stop: Callable[[list[dict]], bool] | None = None,
             ) -> tuple[list[dict], list[tuple[float, np.ndarray]], np.ndarray]:
     """Ask/tell loop. ``fitness(X (P, n), generation) -> (scores (P,), action histogram[, extra metrics to log])``;
     higher is better.
@@ -52,6 +53,8 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
     generation's fitness values (CMA-ES is deterministic given its seed and them, so ``resume=progress``
     rebuilds the optimizer's exact state by replaying ask/tell, checked against each generation's
     candidates' digest), the elites and the history. No optimizer object is pickled.
+
+    ``stop(history)``, asked before each generation after the first, ends the loop early (a frame budget).
 
     Returns the per-generation history, the best (score, params) of each generation, and the final mean.
     """
@@ -74,6 +77,9 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
         elites = [(float(s), p) for s, p in zip(resume["elite_scores"], resume["elite_params"], strict=True)]
     bar = tqdm(range(len(fits), generations), desc=f"cma-es {name}", disable=not progress, leave=False)
     for gen in bar:
+        if history and stop is not None and stop(history):
+            print(f"[controller] {name} phase stops after generation {gen}: the next would pass its budget")
+            break
         t0 = time.perf_counter()
         X = np.asarray(es.ask())
         scores, counts, *more = fitness(X, gen)

@@ -60,6 +60,7 @@ def round_config(cfg: Config, k: int) -> Config:
     r.vae.num_epochs, r.vae.init_from = it.vae_epochs, str(prev.vae)
     r.mdn_rnn.num_epochs, r.mdn_rnn.init_from = it.mdn_rnn_epochs, str(prev.mdn_rnn)
     r.controller.dream_epochs, r.controller.real_epochs = it.dream_epochs, it.real_epochs
+    r.controller.real_frames = 0  # a budget of the first pass, not of each round's own folder
     r.controller.init_from = str(prev.controller)
     return r
 
