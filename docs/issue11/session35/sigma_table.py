@@ -32,7 +32,9 @@ def row(sigma: str, seed: int, ev: Path, log: Path, metrics: Path | None = None)
          "gen": gen, "pop_mean": pm, "gens": "25", "frames": "4.80-4.95M (sessions 33-34)"}
     if metrics is not None:
         m = json.loads(metrics.read_text())
-        r.update(gens=str(len(m["real"]["history"])), frames=f"{m['env_frames']['total']:,}")
+        last = m["real"]["history"][-1]
+        r.update(gens=str(len(m["real"]["history"])), frames=f"{m['env_frames']['total']:,}", gen=last["generation"],
+                 pop_mean=last["mean"])
     return r
 
 
