@@ -174,7 +174,7 @@ class ControllerTraining:
         per_gen = used - (hist[-2]["env_frames"] if len(hist) > 1 else start_frames)
         best = best_elites([h["best"] for h in hist], cc.real_finalists)
         n_final = min(cc.real_finalists, len(hist) + 1) + 1  # after one more generation, and the mean
-        rescore = len(selection_seeds(self.cfg)) * n_final * max(hist[i]["elite_game_frames"] for i in best)
+        rescore = len(selection_seeds(self.cfg)) * n_final * max((hist[i]["elite_game_frames"] for i in best), default=0.0)
         return used + per_gen + rescore > cc.real_frames
 
     def dream_phase(self, x: np.ndarray, logger: RunLogger) -> tuple[np.ndarray, dict]:
@@ -230,7 +230,7 @@ class ControllerTraining:
               f"{sigma:.4f} (= {cc.real_sigma0} {'logit' if cfg.env.atari else 'pre-tanh'} units)")
         t = Timer()
         collected = collection_frames(cfg)
-        start = collected + self.env_steps * cfg.env.frameskip if progress is None else progress.get("start_frames", 0)
+        start = collected + self.env_steps * cfg.env.frameskip if progress is None else progress["start_frames"]
         hist, elites, mean = run_cma("real", x, sigma, cfg, cc.real_epochs, lambda X, g: self.real_score(X, generation_seeds(cfg, g)),
                                      logger, cfg.logging.progress, env_frames=lambda: collected + self.env_steps * cfg.env.frameskip,
                                      step_offset=cc.dream_epochs, resume=progress,

@@ -21,6 +21,7 @@ import train_mdn_rnn
 import train_vae
 from models.mdn_rnn import MDNRNN
 from models.vae import ConvVAE
+from utils.data import collection_frames
 from utils.io import UserError
 from utils.logger import read_log
 from utils.resume import RESUME_NAME
@@ -185,6 +186,26 @@ def test_cma_es_resumes_per_generation_and_ends_identical(reference_controller, 
     assert_same_weights(cfg.run_path / "controller", reference.run_path / "controller")
     steps = [r["step"] for r in read_log(cfg.run_path / "logs" / "controller.jsonl")]
     assert steps == list(range(1, 8))  # 4 dream + 3 real generations, each logged once
+
+
+@pytest.mark.slow
+def test_a_frame_budget_stops_at_the_same_generation_after_a_resume(reference_controller, tmp_path, monkeypatch):
+    """--controller.real-frames one frame under the uncapped reference's total: killed in real generation 2, the
+    resumed run stops after that generation as an uninterrupted capped run does (the check before generation 2 reads
+    the saved start frames), with the reference's first 2 generations and its frames under the budget."""
+    ref = json.loads((reference_controller.run_path / "controller" / "metrics.json").read_text())
+    cfg = copy_run(reference_controller, tmp_path, ("data", "vae", "mdn_rnn", "latents.npz", "latents.json", "config.json"))
+    cfg.controller.real_frames = ref["env_frames"]["total"] - 1
+    with monkeypatch.context() as m:
+        kill_after(m, LocalEngine, "play", 1)  # dies in real generation 2
+        with pytest.raises(Killed):
+            train_controller.main(cfg)
+    saved = json.loads(torch.load(cfg.run_path / "controller" / RESUME_NAME, weights_only=True)["running"])
+    assert saved["start_frames"] == collection_frames(cfg) > 0  # the frames before the real phase: no selection here
+    metrics = train_controller.main(cfg)
+    key = [(h["best"], h["mean"], h["env_frames"]) for h in ref["real"]["history"]]
+    assert metrics["resumed"] and [(h["best"], h["mean"], h["env_frames"]) for h in metrics["real"]["history"]] == key[:2]
+    assert metrics["env_frames"]["total"] <= cfg.controller.real_frames < ref["env_frames"]["total"]
 
 
 def test_resume_under_another_config_is_refused_and_restart_starts_over(reference, tmp_path, monkeypatch, capsys):

@@ -78,7 +78,9 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
     bar = tqdm(range(len(fits), generations), desc=f"cma-es {name}", disable=not progress, leave=False)
     for gen in bar:
         if history and stop is not None and stop(history):
-            print(f"[controller] {name} phase stops after generation {gen}: the next would pass its budget")
+            last = history[-1]
+            print(f"[controller] {name} phase stops after generation {gen} (best {last['best']:.2f}, mean {last['mean']:.2f}): "
+                  "the next would pass its budget")
             break
         t0 = time.perf_counter()
         X = np.asarray(es.ask())
