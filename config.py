@@ -143,8 +143,7 @@ class MDNRNNConfig:
     calibrate_events: bool = True
     """Sample done/life from calibrated probabilities (false: the up-weighted logits, as the seed era)."""
     calibration_episodes: int = 0
-    """With calibrate_events: fit each event head's logit offset on the last N episodes, kept out of training,
-    so that its events there sum to the real count (0: offset = log done_pos_weight)."""
+    """Fit the event heads' offsets on the last N episodes, held out (0: log done_pos_weight)."""
     init_from: str = ""
     """Start from this MDN-RNN checkpoint folder (same sizes and heads)."""
 
@@ -153,6 +152,10 @@ class MDNRNNConfig:
 class ControllerConfig:
     population_size: int = 32
     """CMA-ES population (candidates per generation; the paper: 64)."""
+    real_population: int = 0
+    """Real phase's population (0: the dream's)."""
+    inputs: str = "zh"
+    """Controller input: zh ([z, h]) or z."""
     dream_epochs: int = 40
     """CMA-ES generations in the dream (0 skips the dream phase)."""
     real_epochs: int = 25
@@ -184,8 +187,7 @@ class ControllerConfig:
     alive_bonus: float = 0.0
     """Fitness per surviving dream step (0: reward only)."""
     select_candidates: int = 0
-    """Play the dream's this many best candidates and its mean on select_games real games each; keep the best
-    (0: the dream's own choice). Their frames count as real frames."""
+    """Play the dream's N best and its mean on select_games real games; keep the best (0: off)."""
     select_games: int = 4
     """Real games per candidate of the selection after the dream (seeds of their own, not evaluation's)."""
     init_from: str = ""
@@ -241,8 +243,7 @@ class RolloutConfig:
     jobs_per_task: int = 0
     """ray: games per task handed to an actor (0: 2 x envs_per_worker, fewer so that every worker gets one)."""
     group_size: int = 2
-    """Emulators per ale_py vector env (both backends): a step runs only the vector envs with a game in
-    progress, so the tail of a queue idles at most group_size - 1 emulators per game still playing."""
+    """Emulators per ale_py vector env (a step runs only the envs with a game on)."""
 
 
 @dataclass
@@ -593,7 +594,7 @@ _NON_NEGATIVE = [
     "env.num_threads", "env.dilate", "data.action_alpha", "data.habit_steps", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "vae.motion_weight", "vae.hit_weight", "vae.pay_weight",
     "mdn_rnn.grad_clip",
     "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "mdn_rnn.calibration_episodes", "controller.dream_epochs",
-    "controller.real_epochs", "controller.real_finalists", "controller.real_frames", "controller.real_patience", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
+    "controller.real_epochs", "controller.real_finalists", "controller.real_frames", "controller.real_patience", "controller.real_population", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
     "eval.seed", "eval.num_envs", "seed", "baselines.validation_seed", "rollout.jobs_per_task",
     *[f"{a}.{f}" for a in ("ddqn", "ppo", "sac") for f in ("total_timesteps", "num_episodes", "gamma")],
     "ddqn.learning_starts", "sac.learning_starts", "ppo.ent_coef", "ppo.vf_coef",
@@ -625,8 +626,11 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"--rollout.backend must be local or ray (got {cfg.rollout.backend!r})")
     if cfg.vae.hit_weight > 0 and cfg.vae.pay_weight > 0:
         raise ConfigError("--vae.hit_weight and --vae.pay_weight cannot be used together (pick one)")
-    if cfg.controller.population_size < 2:
-        raise ConfigError("--controller.population_size must be at least 2 for CMA-ES")
+    for name in ("population_size", "real_population"):
+        if getattr(cfg.controller, name) == 1 or cfg.controller.population_size < 2:
+            raise ConfigError(f"--controller.{name} must be at least 2 for CMA-ES")
+    if cfg.controller.inputs not in ("zh", "z"):
+        raise ConfigError(f"--controller.inputs must be zh or z (got {cfg.controller.inputs!r})")
     if cfg.device not in ("auto", "cpu", "cuda"):
         raise ConfigError(f"--device must be auto, cpu or cuda (got {cfg.device!r})")
     if cfg.logging.wandb_mode not in ("online", "offline"):

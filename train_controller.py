@@ -95,6 +95,8 @@ class ControllerTraining:
         self.cfg, self.paths, self.device, self.cc = cfg, paths, device, cfg.controller
         self.wm = WorldModel.load(paths.root, device, with_controller=False, env=cfg.env)  # another game's model stops here
         self.ctrl = Controller(self.wm.vae.latent_dim, self.wm.mdn.hidden_size, self.wm.mdn.action_dim)
+        # The weights CMA-ES searches: all, or with controller.inputs z those reading z and the biases (h's are 0).
+        self.free = free_weights(self.ctrl, self.cc.inputs)
         self.rng = np.random.default_rng(cfg.seed)
         self.gen_torch = torch.Generator(device=device).manual_seed(cfg.seed)
         # The cached latents (re-encoded if missing or made by another VAE or data).
@@ -140,6 +142,19 @@ class ControllerTraining:
                       elite_params=torch.from_numpy(progress["elite_params"]))
         save_state(self.paths.controller, st)
 
+    def full(self, X: np.ndarray) -> np.ndarray:
+        """Searched weights (..., n_free) -> the controller's flat weights (..., n), 0 where not searched."""
+        out = np.zeros((*X.shape[:-1], self.ctrl.num_params))
+        out[..., self.free] = X
+        return out
+
+    def cma(self, name: str, x: np.ndarray, sigma: float, generations: int, score, **kw):
+        """:func:`run_cma` over the searched weights of ``x``; the elites and mean come back as full weights."""
+        popsize = self.cc.real_population if name == "real" else 0
+        hist, elites, mean = run_cma(name, x[self.free], sigma, self.cfg, generations,
+                                     lambda X, g: score(self.full(X), g), popsize=popsize, **kw)
+        return hist, [(s, self.full(p)) for s, p in elites], self.full(mean)
+
     def dream_score(self, X: np.ndarray, rollouts: int) -> tuple[np.ndarray, np.ndarray, dict]:
         """Every candidate on the same ``rollouts`` fresh dream starts: (fitness (P,), action histogram,
         {mean dreamed game length})."""
@@ -182,9 +197,10 @@ class ControllerTraining:
         if "dream_x" in self.saved:  # finished before a kill
             return self.saved["dream_x"].numpy().astype(np.float64), json.loads(self.saved["dream_metrics"])
         t = Timer()
-        hist, elites, mean = run_cma("dream", x, cc.sigma0, self.cfg, cc.dream_epochs,
-                                     lambda X, g: self.dream_score(X, cc.dream_rollouts), logger, self.cfg.logging.progress,
-                                     resume=self.progress_of("dream"), checkpoint=functools.partial(self.save, "dream", x, cc.sigma0))
+        hist, elites, mean = self.cma("dream", x, cc.sigma0, cc.dream_epochs,
+                                      lambda X, g: self.dream_score(X, cc.dream_rollouts), logger=logger,
+                                      progress=self.cfg.logging.progress, resume=self.progress_of("dream"),
+                                      checkpoint=functools.partial(self.save, "dream", x, cc.sigma0))
         x, rescored = pick_best(elites, mean, lambda X: self.dream_score(X, 4 * cc.dream_rollouts)[0])
         metrics = {"history": hist, "rescored": rescored, "seconds": t.seconds}
         save_model(self.ctrl.set_flat(x), self.paths.dream_controller, self.ctrl.config(), "controller")
@@ -222,8 +238,10 @@ class ControllerTraining:
             x, sigma = np.asarray(progress["x0"]), float(progress["sigma0"])
         else:
             starts = self.dream.sample_starts(512, np.random.default_rng(cfg.seed + 7))
-            feats = torch.cat([starts.z, starts.state[0]], dim=1).cpu().numpy().astype(np.float64)
-            x, sigma = calibrate(x, feats, cc.real_sigma0, rescale=cfg.env.atari)  # tanh outputs are not scale-free
+            feats = starts.z if cc.inputs == "z" else torch.cat([starts.z, starts.state[0]], dim=1)  # what it reads
+            xs, sigma = calibrate(x[self.free], feats.cpu().numpy().astype(np.float64), cc.real_sigma0,
+                                  rescale=cfg.env.atari)  # tanh outputs are not scale-free
+            x = self.full(xs)
         origin = ("the real-game selection's choice" if cc.select_candidates > 0 else "the dream's best" if cc.dream_epochs > 0
                   else "controller.init_from" if cc.init_from else "the zero controller")
         print(f"[controller] real phase starts from {origin}{', rescaled' if cfg.env.atari else ''}; step size "
@@ -231,11 +249,12 @@ class ControllerTraining:
         t = Timer()
         collected = collection_frames(cfg)
         start = collected + self.env_steps * cfg.env.frameskip if progress is None else progress["start_frames"]
-        hist, elites, mean = run_cma("real", x, sigma, cfg, cc.real_epochs, lambda X, g: self.real_score(X, generation_seeds(cfg, g)),
-                                     logger, cfg.logging.progress, env_frames=lambda: collected + self.env_steps * cfg.env.frameskip,
-                                     step_offset=cc.dream_epochs, resume=progress,
-                                     checkpoint=functools.partial(self.save, "real", x, sigma, start_frames=start),
-                                     stop=lambda h: self.over_budget(h, start))
+        hist, elites, mean = self.cma("real", x, sigma, cc.real_epochs, lambda X, g: self.real_score(X, generation_seeds(cfg, g)),
+                                      logger=logger, progress=cfg.logging.progress,
+                                      env_frames=lambda: collected + self.env_steps * cfg.env.frameskip,
+                                      step_offset=cc.dream_epochs, resume=progress,
+                                      checkpoint=functools.partial(self.save, "real", x, sigma, start_frames=start),
+                                      stop=lambda h: self.over_budget(h, start))
         x, rescored = pick_best(elites, mean, lambda X: self.real_score(X, selection_seeds(cfg))[0], cc.real_finalists)
         with atomic_path(self.paths.controller / ELITES_NAME) as tmp, open(tmp, "wb") as f:  # for re-scoring them later
             np.savez(f, scores=np.array([s for s, _ in elites]), params=np.stack([p for _, p in elites]), mean=mean)
@@ -266,7 +285,8 @@ class ControllerTraining:
         if cc.init_from:  # iterative training: CMA-ES starts from the previous round's controller
             x = load_controller(Path(cc.init_from), self.device, self.wm.vae.latent_dim, self.wm.mdn.hidden_size,
                                 self.wm.mdn.action_dim).get_flat().astype(np.float64)
-        metrics: dict = {"num_params": self.ctrl.num_params}
+        x = self.full(x[self.free])  # with controller.inputs z, an init_from controller's h weights are dropped
+        metrics: dict = {"num_params": self.ctrl.num_params, "searched_params": int(self.free.sum())}
         try:
             if cc.dream_epochs > 0:
                 x, metrics["dream"] = self.dream_phase(x, logger)
@@ -292,6 +312,14 @@ class ControllerTraining:
         atomic_write_json(out / "metrics.json", metrics)
         clear_state(out)
         return metrics
+
+
+def free_weights(ctrl: Controller, inputs: str) -> np.ndarray:
+    """Mask (n,) of the flat weights (W row-major, then b) that CMA-ES searches: every one for ``zh``; for ``z`` the
+    columns of W that read z, and b."""
+    W = np.zeros((ctrl.action_dim, ctrl.latent_dim + ctrl.hidden_size), dtype=bool)
+    W[:, : ctrl.latent_dim if inputs == "z" else None] = True
+    return np.concatenate([W.ravel(), np.ones(ctrl.action_dim, dtype=bool)])
 
 
 def cli(argv: list[str] | None = None) -> int:

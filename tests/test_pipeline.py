@@ -338,3 +338,35 @@ def test_real_frames_stops_the_real_phase_before_the_budget(dry_run, tmp_path):
     assert [(h["best"], h["mean"], h["env_frames"]) for h in capped["real"]["history"]] == key[:3]
     assert capped["env_frames"]["total"] <= budget < full["env_frames"]["total"]
     assert capped["env_frames"]["total"] > full["real"]["history"][2]["env_frames"]  # the finalists were re-scored
+
+
+def test_a_z_only_controller_searches_its_z_weights_with_the_real_population_asked(dry_run, tmp_path, monkeypatch):
+    """--controller.inputs z: CMA-ES searches the (Z + 1) x A weights that read z and the biases, in both phases; the
+    saved controller's h weights are exactly 0 and its z weights moved. --controller.real-population P: every real
+    generation scores P candidates (the dream keeps population_size)."""
+    import shutil
+
+    cfg, _ = dry_run
+    c = tiny_config(tmp_path, **{"controller.inputs": "z", "controller.real_population": 3, "controller.real_epochs": 2,
+                                 "controller.dream_epochs": 2, "controller.real_finalists": 1})
+    for d in ("data", "vae", "mdn_rnn"):
+        shutil.copytree(cfg.run_path / d, c.run_path / d)
+    shutil.copy(cfg.run_path / "latents.npz", c.run_path / "latents.npz")
+    shapes: dict[str, list] = {"dream": [], "real": []}
+    real_run_cma = train_controller.run_cma
+
+    def spy(name, x0, sigma, cfg_, gens, fitness, *a, **kw):
+        def recorded(X, g):
+            shapes[name].append(X.shape)
+            return fitness(X, g)
+        return real_run_cma(name, x0, sigma, cfg_, gens, recorded, *a, **kw)
+
+    monkeypatch.setattr(train_controller, "run_cma", spy)
+    metrics = train_controller.main(c)
+    wm = WorldModel.load(c.run_path, torch.device("cpu"))
+    Z, A = wm.vae.latent_dim, wm.mdn.action_dim
+    assert metrics["searched_params"] == (Z + 1) * A < metrics["num_params"]
+    assert shapes == {"dream": [(c.controller.population_size, (Z + 1) * A)] * 2, "real": [(3, (Z + 1) * A)] * 2}
+    W = wm.controller.fc.weight.detach()
+    assert torch.count_nonzero(W[:, Z:]) == 0 and torch.count_nonzero(W[:, :Z]) == Z * A
+    assert torch.count_nonzero(wm.controller.fc.bias) == A

@@ -42,7 +42,7 @@ def x_digest(X: np.ndarray) -> str:
 def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: int, fitness: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]],
             logger: Any, progress: bool, env_frames: Callable[[], int] | None = None, step_offset: int = 0,
             resume: dict | None = None, checkpoint: Callable[[dict], None] | None = None,
-            stop: Callable[[list[dict]], bool] | None = None,
+            stop: Callable[[list[dict]], bool] | None = None, popsize: int = 0,
             ) -> tuple[list[dict], list[tuple[float, np.ndarray]], np.ndarray]:
     """Ask/tell loop. ``fitness(X (P, n), generation) -> (scores (P,), action histogram[, extra metrics to log])``;
     higher is better.
@@ -55,13 +55,14 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
     candidates' digest), the elites and the history. No optimizer object is pickled.
 
     ``stop(history)``, asked before each generation after the first, ends the loop early (a frame budget).
+    ``popsize`` (0: ``controller.population_size``) is the number of candidates per generation.
 
     Returns the per-generation history, the best (score, params) of each generation, and the final mean.
     """
     from tqdm import tqdm
 
     cc = cfg.controller
-    es = cma.CMAEvolutionStrategy(x0, sigma0, {"popsize": cc.population_size, "seed": cfg.seed + 1 + (name == "real"),
+    es = cma.CMAEvolutionStrategy(x0, sigma0, {"popsize": popsize or cc.population_size, "seed": cfg.seed + 1 + (name == "real"),
                                                   "verbose": -9, "tolx": 0, "tolfun": 0, "tolflatfitness": 10**9})
     history, elites, fits, digests = [], [], [], []
     if resume is not None:
