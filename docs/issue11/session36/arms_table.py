@@ -1,0 +1,40 @@
+"""Session 36's table: real-phase search arms (runs of arm.sh, capped at 5M real frames) against the default preset.
+
+    python docs/issue11/session36/arms_table.py
+The default rows are sessions 33-34's runs of the same world models (25 generations, 10 finalists, uncapped: 4.80-4.95M
+real frames; seed 1 computed from its first 25 elites), as in session 35's sigma_table.py. Every row: 100 games on
+seeds 10,000-10,099.
+"""
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+D = Path(__file__).resolve().parents[1]
+BASE = {0: "session33/s0_finalists10_epochs25_eval100.json", 1: "session33/s1_eval100_pick_G30_top10.json",
+        2: "session34/s2_finalists10_epochs25_eval100.json"}
+
+
+def agent(ev: Path) -> dict:
+    a = json.loads(ev.read_text())["agent"]
+    assert a["num_episodes"] == 100, ev
+    return a
+
+
+rows = [{"arm": "default", "seed": s, **{k: agent(D / p)[k] for k in ("mean", "std", "top_action_share")},
+         "gens": 25, "frames": "4.80-4.95M", "pop_mean": float("nan")} for s, p in BASE.items()]
+for ev in sorted((D / "session36").glob("s*_eval100.json")):
+    seed, arm = re.match(r"s(\d+)_(.+)_eval100", ev.stem).groups()
+    m = json.loads((D / "session36" / f"s{seed}_{arm}_controller_metrics.json").read_text())
+    hist = m["real"]["history"]
+    rows.append({"arm": arm, "seed": int(seed), **{k: agent(ev)[k] for k in ("mean", "std", "top_action_share")},
+                 "gens": len(hist), "frames": f"{m['env_frames']['total']:,}", "pop_mean": hist[-1]["mean"]})
+print(f"{'arm':>10} {'seed':>4} {'100 games':>16} {'top action':>10} {'generations':>11} {'real frames':>12}  last population mean")
+for r in rows:
+    print(f"{r['arm']:>10} {r['seed']:>4} {r['mean']:8.1f} +/- {r['std']:5.1f} {r['top_action_share']:10.2f} {r['gens']:>11} "
+          f"{r['frames']:>12}  {r['pop_mean']:.1f}")
+for arm in dict.fromkeys(r["arm"] for r in rows):
+    m = np.array([r["mean"] for r in rows if r["arm"] == arm])
+    print(f"{arm:>10}: seeds {[r['seed'] for r in rows if r['arm'] == arm]}  across seeds {m.mean():.1f}"
+          + (f" +/- {m.std(ddof=1):.1f}" if len(m) > 1 else ""))
