@@ -25,6 +25,8 @@ def agent(ev: Path) -> dict:
 rows = [{"arm": "default", "seed": s, **{k: agent(D / p)[k] for k in ("mean", "std", "top_action_share")},
          "gens": 25, "frames": "4.80-4.95M", "pop_mean": float("nan")} for s, p in BASE.items()]
 for ev in sorted((D / "session36").glob("s*_eval100.json")):
+    if ev.stem.endswith("_dream_eval100"):  # dream_only.sh's evaluations
+        continue
     seed, arm = re.match(r"s(\d+)_(.+)_eval100", ev.stem).groups()
     m = json.loads((D / "session36" / f"s{seed}_{arm}_controller_metrics.json").read_text())
     hist = m["real"]["history"]
@@ -37,4 +39,12 @@ for r in rows:
 for arm in dict.fromkeys(r["arm"] for r in rows):
     m = np.array([r["mean"] for r in rows if r["arm"] == arm])
     print(f"{arm:>10}: seeds {[r['seed'] for r in rows if r['arm'] == arm]}  across seeds {m.mean():.1f}"
+          + (f" +/- {m.std(ddof=1):.1f}" if len(m) > 1 else ""))
+dream = {}
+for ev in sorted((D / "session36").glob("s*_dream_eval100.json")):
+    seed, arm = re.match(r"s(\d+)_?(.*)_dream_eval100", ev.stem).groups()
+    dream.setdefault(arm or "default", []).append((int(seed), agent(ev)["mean"]))
+for arm, v in dream.items():
+    m = np.array([x for _, x in v])
+    print(f"dream-only {arm:>10}: " + ", ".join(f"seed {s} {x:.1f}" for s, x in v) + f"; across seeds {m.mean():.1f}"
           + (f" +/- {m.std(ddof=1):.1f}" if len(m) > 1 else ""))
