@@ -626,9 +626,10 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"--rollout.backend must be local or ray (got {cfg.rollout.backend!r})")
     if cfg.vae.hit_weight > 0 and cfg.vae.pay_weight > 0:
         raise ConfigError("--vae.hit_weight and --vae.pay_weight cannot be used together (pick one)")
-    for name in ("population_size", "real_population"):
-        if getattr(cfg.controller, name) == 1 or cfg.controller.population_size < 2:
-            raise ConfigError(f"--controller.{name} must be at least 2 for CMA-ES")
+    if cfg.controller.population_size < 2:
+        raise ConfigError("--controller.population_size must be at least 2 for CMA-ES")
+    if cfg.controller.real_population == 1:
+        raise ConfigError("--controller.real_population must be 0 (population_size) or at least 2 for CMA-ES")
     if cfg.controller.inputs not in ("zh", "z"):
         raise ConfigError(f"--controller.inputs must be zh or z (got {cfg.controller.inputs!r})")
     if cfg.device not in ("auto", "cpu", "cuda"):

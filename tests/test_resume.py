@@ -189,6 +189,30 @@ def test_cma_es_resumes_per_generation_and_ends_identical(reference_controller, 
 
 
 @pytest.mark.slow
+def test_a_z_only_controller_with_its_own_real_population_resumes_and_ends_identical(reference, tmp_path, monkeypatch):
+    """--controller.inputs z --controller.real-population 3: CMA-ES searches the z weights and biases while the state and
+    the saved controller hold full ones; killed in real generation 2, the resumed run equals an uninterrupted one."""
+    keep = ("data", "vae", "mdn_rnn", "latents.npz", "latents.json", "config.json")
+    runs = []
+    for name in ("whole", "killed"):
+        cfg = copy_run(reference, tmp_path / name, keep)
+        cfg.controller.inputs, cfg.controller.real_population = "z", 3
+        runs.append(cfg)
+    ref = train_controller.main(runs[0])
+    with monkeypatch.context() as m:
+        kill_after(m, LocalEngine, "play", 1)  # dies in real generation 2
+        with pytest.raises(Killed):
+            train_controller.main(runs[1])
+    metrics = train_controller.main(runs[1])
+    assert metrics["resumed"] and metrics["searched_params"] == ref["searched_params"] < ref["num_params"]
+    for phase in ("dream", "real"):
+        got = [(h["best"], h["mean"], h["sigma"]) for h in metrics[phase]["history"]]
+        assert got == [(h["best"], h["mean"], h["sigma"]) for h in ref[phase]["history"]]
+    assert metrics["real"]["rescored"] == ref["real"]["rescored"]
+    assert_same_weights(runs[1].run_path / "controller", runs[0].run_path / "controller")
+
+
+@pytest.mark.slow
 def test_a_frame_budget_stops_at_the_same_generation_after_a_resume(reference_controller, tmp_path, monkeypatch):
     """--controller.real-frames one frame under the uncapped reference's total: killed in real generation 2, the
     resumed run stops after that generation as an uninterrupted capped run does (the check before generation 2 reads
