@@ -25,6 +25,7 @@ from models.mdn_rnn import MDNRNN, fit_logit_offset
 from utils.cli import run_cli
 from utils.common import (
     Timer,
+    cpu_kernels,
     finished_phase,
     prepare_run_dir,
     record_config,
@@ -151,7 +152,7 @@ def _train(cfg: Config, paths: RunPaths, device: torch.device, signature: dict, 
     seconds = seconds_before + timer.seconds
     metrics = {"epochs": history, "final_nll": history[-1]["nll"], "train_seconds": seconds,
                "steps_per_second": sum(h["steps"] for h in history) / seconds, "latent_dim": latent_dim,
-               "resumed_at_epoch": done if state is not None else None, "calibration": calibration}
+               "cpu_kernels": cpu_kernels(), "resumed_at_epoch": done if state is not None else None, "calibration": calibration}
     atomic_write_json(out / "metrics.json", metrics)
     clear_state(out)
     return metrics

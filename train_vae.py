@@ -24,6 +24,7 @@ from models.vae import ConvVAE
 from utils.cli import run_cli
 from utils.common import (
     Timer,
+    cpu_kernels,
     finished_phase,
     prepare_run_dir,
     record_config,
@@ -149,7 +150,7 @@ def _train(cfg: Config, run: Path, out: Path, device: torch.device, timer: Timer
         "frames": len(dataset), "epochs": history, "final_recon": history[-1]["recon"], "final_kl": history[-1]["kl"],
         "train_seconds": seconds, "frames_per_second": sum(h["steps"] for h in history) * bs / seconds,
         "streaming": dataset.streaming, "mean_frame_recon": mean_frame_error, "pixel_bias": cfg.vae.pixel_bias,
-        "resumed_at_epoch": done if state is not None else None,
+        "cpu_kernels": cpu_kernels(), "resumed_at_epoch": done if state is not None else None,
     }
     atomic_write_json(out / "metrics.json", metrics)
     clear_state(out)

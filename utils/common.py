@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -31,6 +32,12 @@ def train_seed_of(run: Path, default: int) -> int:
         return int(json.loads((run / "config.json").read_text())["seed"])
     except (OSError, ValueError, KeyError, TypeError):
         return default
+
+
+def cpu_kernels() -> dict[str, str]:
+    """The CPU kernels torch uses: results of a seed are identical on one CPU, but AVX-512 and AVX2 kernels round
+    differently (README, Reliability). ``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2`` picks AVX2's anywhere."""
+    return {"aten": torch.backends.cpu.get_cpu_capability(), "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "")}
 
 
 def seed_everything(seed: int) -> None:
