@@ -1,9 +1,9 @@
 """Speed and results of torch's CPU kernels: the machine's best (AVX-512 where it has it) against AVX2 forced.
 
     python docs/kernels_speed.py [--rounds 3]
-Each round runs, in fresh processes and alternating, the default preset's VAE (batch 128 of 64x64x3) and MDN-RNN
-(batch 64 x 64 steps, 256 units, 5 mixtures) training steps on fixed random inputs, once with the environment as it is
-and once with ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2. It prints steps/s per setting and a hash of the
+Each round runs, in fresh processes and alternating, the default preset's VAE (batch 128 of 64x64x3, channels-last
+as in train_vae.py) and MDN-RNN (batch 64 x 64 steps, 256 units, 5 mixtures) training steps on fixed random inputs:
+with the environment as it is, with ONEDNN_MAX_CPU_ISA=AVX2 alone, and with ATEN_CPU_CAPABILITY=avx2 as well. It prints steps/s per setting and a hash of the
 weights after the steps: the hashes differ between settings on an AVX-512 CPU (README, Reliability, "Across machines").
 """
 import argparse
@@ -15,13 +15,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = r"""
+import utils.omp  # as the training scripts: before torch
 import hashlib, json, time, torch
 from models.vae import ConvVAE
 from models.mdn_rnn import MDNRNN
 from utils.common import cpu_kernels
 torch.manual_seed(0)
 out = {"kernels": cpu_kernels()}
-vae, x = ConvVAE(32), torch.rand(128, 3, 64, 64)
+vae = ConvVAE(32).to(memory_format=torch.channels_last)  # as train_vae.py
+x = vae.to_input(torch.randint(0, 256, (128, 64, 64, 3), dtype=torch.uint8))
 rnn, z, a = MDNRNN(32, 6, 256, 5), torch.randn(64, 64, 32), torch.randint(0, 6, (64, 64))
 for name, model, step in [
         ("vae", vae, lambda: ((vae(x)[0] - x) ** 2).mean()),
@@ -47,7 +49,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=3)
     rounds = p.parse_args().rounds
-    settings = {"as is": {}, "AVX2 forced": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}}
+    settings = {"as is": {}, "oneDNN AVX2": {"ONEDNN_MAX_CPU_ISA": "AVX2"},
+                "AVX2 forced": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}}
+    cpu = Path("/proc/cpuinfo").read_text().split("\n\n")[0] if Path("/proc/cpuinfo").exists() else ""
+    info = dict(line.split(":", 1) for line in cpu.splitlines() if ":" in line)
+    print("cpu:", {k.strip(): info.get(k, "").strip() for k in ("model name\t", "cpu family\t", "model\t\t")},
+          "avx512f" in info.get("flags\t\t", ""), flush=True)
     res = {k: [] for k in settings}
     for r in range(rounds):
         for k, extra in settings.items():

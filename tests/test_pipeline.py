@@ -48,7 +48,7 @@ def test_dry_run_produces_every_artefact(dry_run):
     # The CPU kernels that shaped the weights (they differ between AVX-512 and AVX2 machines) are on record.
     for phase in ("vae", "mdn_rnn"):
         kernels = json.loads((run / phase / "metrics.json").read_text())["cpu_kernels"]
-        assert kernels["aten"] == torch.backends.cpu.get_cpu_capability() and kernels["aten"] in ("AVX2", "AVX512", "DEFAULT")
+        assert kernels["aten"] == torch.backends.cpu.get_cpu_capability()
     # Sizes flow from upstream artefacts.
     assert json.loads((run / "mdn_rnn/config.json").read_text())["latent_dim"] == cfg.vae.latent_dim
 

@@ -37,8 +37,9 @@ def train_seed_of(run: Path, default: int) -> int:
 def cpu_kernels() -> dict[str, str]:
     """The CPU kernels torch uses: results of a seed are identical on one CPU, but AVX-512 and AVX2 kernels round
     differently (README, Reliability). ``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2`` picks AVX2's anywhere;
-    oneDNN's "ALL" (its default) is the best the CPU has."""
-    return {"aten": torch.backends.cpu.get_cpu_capability(), "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "ALL")}
+    oneDNN's "ALL" (its default) is the best the CPU has. A run resumed on another machine records the last one."""
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or "ALL"  # DNNL_: oneDNN's older name
+    return {"aten": torch.backends.cpu.get_cpu_capability(), "onednn_max_cpu_isa": isa}
 
 
 def seed_everything(seed: int) -> None:
