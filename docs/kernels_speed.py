@@ -3,8 +3,9 @@
     python docs/kernels_speed.py [--rounds 3]
 Each round runs, in fresh processes and alternating, the default preset's VAE (batch 128 of 64x64x3, channels-last
 as in train_vae.py) and MDN-RNN (batch 64 x 64 steps, 256 units, 5 mixtures) training steps on fixed random inputs:
-with the environment as it is, with ONEDNN_MAX_CPU_ISA=AVX2 alone, and with ATEN_CPU_CAPABILITY=avx2 as well. It prints steps/s per setting and a hash of the
-weights after the steps: the hashes differ between settings on an AVX-512 CPU (README, Reliability, "Across machines").
+with the environment as it is, with ONEDNN_MAX_CPU_ISA=AVX2 alone, and with ATEN_CPU_CAPABILITY=avx2 as well. It
+prints steps/s per setting, each round's speed relative to "as is" in the same round, and a hash of the weights after
+the steps: the hashes differ between settings on an AVX-512 CPU (README, Reliability, "Across machines").
 """
 import argparse
 import json
@@ -61,6 +62,10 @@ def main() -> None:
             res[k].append(run(extra))
             print(f"round {r + 1} {k:>11}: {json.dumps(res[k][-1])}", flush=True)
     for k, rs in res.items():
+        ratio = {n: [x[f"{n}_steps_per_s"] / b[f"{n}_steps_per_s"] for x, b in zip(rs, res["as is"], strict=True)]
+                 for n in ("vae", "mdn_rnn")}
+        print(f"{k:>11}: per round / as is: VAE {min(ratio['vae']):.2f}-{max(ratio['vae']):.2f}x, "
+              f"MDN-RNN {min(ratio['mdn_rnn']):.2f}-{max(ratio['mdn_rnn']):.2f}x")
         v = sorted(x["vae_steps_per_s"] for x in rs)[len(rs) // 2]
         m = sorted(x["mdn_rnn_steps_per_s"] for x in rs)[len(rs) // 2]
         print(f"{k:>11}: kernels {rs[0]['kernels']}  median VAE {v:.2f} steps/s, MDN-RNN {m:.2f} steps/s; weights "

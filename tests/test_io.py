@@ -96,3 +96,15 @@ def test_artefacts_follow_the_umask_not_0600(tmp_path):
     os.umask(umask)
     for name in ("model.safetensors", "config.json"):
         assert (tmp_path / "ctrl" / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+
+
+@pytest.mark.parametrize("env, isa", [({}, "ALL"), ({"ONEDNN_MAX_CPU_ISA": "AVX2"}, "AVX2"),
+                                      ({"DNNL_MAX_CPU_ISA": "AVX2_VNNI"}, "AVX2_VNNI"),
+                                      ({"ONEDNN_MAX_CPU_ISA": "AVX2", "DNNL_MAX_CPU_ISA": "AVX512_CORE"}, "AVX2")])
+def test_cpu_kernels_records_the_onednn_limit_the_environment_sets(monkeypatch, env, isa):
+    from utils.common import cpu_kernels
+    for name in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert cpu_kernels()["onednn_max_cpu_isa"] == isa
