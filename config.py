@@ -156,6 +156,8 @@ class ControllerConfig:
     """Real phase's population (0: the dream's)."""
     inputs: str = "zh"
     """Controller input: zh ([z, h]) or z."""
+    h_components: int = 0
+    """Search h's weights in its first K principal components (over dream starts); 0: all of h."""
     dream_epochs: int = 40
     """CMA-ES generations in the dream (0 skips the dream phase)."""
     real_epochs: int = 25
@@ -594,7 +596,7 @@ _NON_NEGATIVE = [
     "env.num_threads", "env.dilate", "data.action_alpha", "data.habit_steps", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "vae.motion_weight", "vae.hit_weight", "vae.pay_weight",
     "mdn_rnn.grad_clip",
     "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "mdn_rnn.calibration_episodes", "controller.dream_epochs",
-    "controller.real_epochs", "controller.real_finalists", "controller.real_frames", "controller.real_patience", "controller.real_population", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
+    "controller.real_epochs", "controller.real_finalists", "controller.real_frames", "controller.real_patience", "controller.real_population", "controller.h_components", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
     "eval.seed", "eval.num_envs", "seed", "baselines.validation_seed", "rollout.jobs_per_task",
     *[f"{a}.{f}" for a in ("ddqn", "ppo", "sac") for f in ("total_timesteps", "num_episodes", "gamma")],
     "ddqn.learning_starts", "sac.learning_starts", "ppo.ent_coef", "ppo.vf_coef",
@@ -632,6 +634,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError("--controller.real_population must be 0 (population_size) or at least 2 for CMA-ES")
     if cfg.controller.inputs not in ("zh", "z"):
         raise ConfigError(f"--controller.inputs must be zh or z (got {cfg.controller.inputs!r})")
+    if cfg.controller.inputs == "z" and cfg.controller.h_components > 0:
+        raise ConfigError("--controller.h_components needs --controller.inputs zh (a z-only controller reads no h)")
     if cfg.device not in ("auto", "cpu", "cuda"):
         raise ConfigError(f"--device must be auto, cpu or cuda (got {cfg.device!r})")
     if cfg.logging.wandb_mode not in ("online", "offline"):

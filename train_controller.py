@@ -101,6 +101,8 @@ class ControllerTraining:
         self.gen_torch = torch.Generator(device=device).manual_seed(cfg.seed)
         # The cached latents (re-encoded if missing or made by another VAE or data).
         self.dream = Dream(self.wm.mdn, encode_dataset(cfg, paths, device, cfg.logging.progress), self.cc.warmup_steps, device)
+        # controller.h_components K: h's weights are searched as W_k P^T, P (H, K) h's first K principal directions.
+        self.h_basis = h_basis(self.dream, cfg.seed, self.cc.h_components) if self.cc.h_components else None
         self.env_steps = 0  # agent steps played in the real phase
         self.engine = None  # the rollout engine of the real phase, started at its first generation
         env_sig = {k: v for k, v in asdict(cfg.env).items() if k != "num_threads"}
@@ -144,14 +146,36 @@ class ControllerTraining:
 
     def full(self, X: np.ndarray) -> np.ndarray:
         """Searched weights (..., n_free) -> the controller's flat weights (..., n), 0 where not searched."""
+        if self.h_basis is not None:
+            A, Z, P = self.ctrl.action_dim, self.ctrl.latent_dim, self.h_basis
+            W = X[..., : -A].reshape(*X.shape[:-1], A, Z + P.shape[1])
+            W = np.concatenate([W[..., :Z], W[..., Z:] @ P.T], axis=-1)
+            return np.concatenate([W.reshape(*X.shape[:-1], -1), X[..., -A:]], axis=-1)
         out = np.zeros((*X.shape[:-1], self.ctrl.num_params))
         out[..., self.free] = X
         return out
 
+    def searched(self, x: np.ndarray) -> np.ndarray:
+        """Flat weights (n,) -> the searched ones (n_free,): with h_components, h's weights projected on P."""
+        if self.h_basis is None:
+            return x[self.free]
+        A, Z = self.ctrl.action_dim, self.ctrl.latent_dim
+        W = x[: -A].reshape(A, -1)
+        return np.concatenate([np.concatenate([W[:, :Z], W[:, Z:] @ self.h_basis], axis=1).ravel(), x[-A:]])
+
+    def features(self, starts) -> torch.Tensor:
+        """What the searched weights read at dream starts: z, [z, h], or [z, h P]."""
+        if self.cc.inputs == "z":
+            return starts.z
+        h = starts.state[0]
+        if self.h_basis is not None:
+            h = h @ torch.as_tensor(self.h_basis, dtype=h.dtype, device=h.device)
+        return torch.cat([starts.z, h], dim=1)
+
     def cma(self, name: str, x: np.ndarray, sigma: float, generations: int, score, **kw):
         """:func:`run_cma` over the searched weights of ``x``; the elites and mean come back as full weights."""
         popsize = self.cc.real_population if name == "real" else 0
-        hist, elites, mean = run_cma(name, x[self.free], sigma, self.cfg, generations,
+        hist, elites, mean = run_cma(name, self.searched(x), sigma, self.cfg, generations,
                                      lambda X, g: score(self.full(X), g), popsize=popsize, **kw)
         return hist, [(s, self.full(p)) for s, p in elites], self.full(mean)
 
@@ -238,8 +262,8 @@ class ControllerTraining:
             x, sigma = np.asarray(progress["x0"]), float(progress["sigma0"])
         else:
             starts = self.dream.sample_starts(512, np.random.default_rng(cfg.seed + 7))
-            feats = starts.z if cc.inputs == "z" else torch.cat([starts.z, starts.state[0]], dim=1)  # what it reads
-            xs, sigma = calibrate(x[self.free], feats.cpu().numpy().astype(np.float64), cc.real_sigma0,
+            feats = self.features(starts)  # what the searched weights read
+            xs, sigma = calibrate(self.searched(x), feats.cpu().numpy().astype(np.float64), cc.real_sigma0,
                                   rescale=cfg.env.atari)  # tanh outputs are not scale-free
             x = self.full(xs)
         origin = ("the real-game selection's choice" if cc.select_candidates > 0 else "the dream's best" if cc.dream_epochs > 0
@@ -285,8 +309,8 @@ class ControllerTraining:
         if cc.init_from:  # iterative training: CMA-ES starts from the previous round's controller
             x = load_controller(Path(cc.init_from), self.device, self.wm.vae.latent_dim, self.wm.mdn.hidden_size,
                                 self.wm.mdn.action_dim).get_flat().astype(np.float64)
-        x = self.full(x[self.free])  # with controller.inputs z, an init_from controller's h weights are dropped
-        metrics: dict = {"num_params": self.ctrl.num_params, "searched_params": int(self.free.sum())}
+        x = self.full(self.searched(x))  # an init_from controller's h weights are dropped (z) or projected (h_components)
+        metrics: dict = {"num_params": self.ctrl.num_params, "searched_params": int(self.searched(x).size)}
         try:
             if cc.dream_epochs > 0:
                 x, metrics["dream"] = self.dream_phase(x, logger)
@@ -320,6 +344,17 @@ def free_weights(ctrl: Controller, inputs: str) -> np.ndarray:
     W = np.zeros((ctrl.action_dim, ctrl.latent_dim + ctrl.hidden_size), dtype=bool)
     W[:, : ctrl.latent_dim if inputs == "z" else None] = True
     return np.concatenate([W.ravel(), np.ones(ctrl.action_dim, dtype=bool)])
+
+
+def h_basis(dream: Dream, seed: int, k: int, n: int = 2048) -> np.ndarray:
+    """(H, k): the first k principal directions of h over n dream starts drawn with their own seeded generators (so
+    neither the run's RNGs nor a resume changes them)."""
+    starts = dream.sample_starts(n, np.random.default_rng(seed + 11), torch.Generator(device=dream.device).manual_seed(seed + 11))
+    h = starts.state[0].cpu().numpy().astype(np.float64)
+    if not 0 < k < h.shape[1]:
+        raise UserError(f"--controller.h_components must be below the MDN-RNN's hidden size {h.shape[1]} (got {k})")
+    _, _, vt = np.linalg.svd(h - h.mean(0), full_matrices=False)
+    return np.ascontiguousarray(vt[:k].T)
 
 
 def cli(argv: list[str] | None = None) -> int:

@@ -374,3 +374,27 @@ def test_a_z_only_controller_searches_its_z_weights_with_the_real_population_ask
     W = wm.controller.fc.weight.detach()
     assert torch.count_nonzero(W[:, Z:]) == 0 and torch.count_nonzero(W[:, :Z]) == Z * A
     assert torch.count_nonzero(wm.controller.fc.bias) == A
+
+
+def test_h_components_searches_h_through_its_principal_directions(dry_run, tmp_path):
+    """--controller.h_components K: CMA-ES searches A x (Z + K) + A weights in both phases, and the saved controller's h
+    weights are W_k P^T, so their rank is K (below A: searching all of h would give rank A). K must be below h's size."""
+    import shutil
+
+    cfg, _ = dry_run
+    c = tiny_config(tmp_path, **{"controller.h_components": 3, "controller.real_epochs": 2,
+                                 "controller.dream_epochs": 2, "controller.real_finalists": 1})
+    for d in ("data", "vae", "mdn_rnn"):
+        shutil.copytree(cfg.run_path / d, c.run_path / d)
+    shutil.copy(cfg.run_path / "latents.npz", c.run_path / "latents.npz")
+    metrics = train_controller.main(c)
+    wm = WorldModel.load(c.run_path, torch.device("cpu"))
+    Z, H, A = wm.vae.latent_dim, wm.mdn.hidden_size, wm.mdn.action_dim
+    assert A > 3 and metrics["searched_params"] == A * (Z + 3) + A
+    W = wm.controller.fc.weight.detach().double()
+    assert torch.linalg.matrix_rank(W[:, Z:], rtol=1e-5).item() == 3  # float32 weights
+    assert torch.linalg.matrix_rank(W[:, :Z], rtol=1e-5).item() == A  # z's weights stay free
+    c.controller.h_components, c.restart = H, True
+    with pytest.raises(UserError, match=f"h_components must be below the MDN-RNN's hidden size {H}"):
+        train_controller.main(c)
+    assert torch.equal(WorldModel.load(c.run_path, torch.device("cpu")).controller.fc.weight.detach().double(), W)  # kept
