@@ -189,14 +189,17 @@ def test_cma_es_resumes_per_generation_and_ends_identical(reference_controller, 
 
 
 @pytest.mark.slow
-def test_a_z_only_controller_with_its_own_real_population_resumes_and_ends_identical(reference, tmp_path, monkeypatch):
-    """--controller.inputs z --controller.real-population 3: CMA-ES searches the z weights and biases while the state and
-    the saved controller hold full ones; killed in real generation 2, the resumed run equals an uninterrupted one."""
+@pytest.mark.parametrize("inputs,h_components", [("z", 0), ("zh", 3)])
+def test_a_z_only_controller_with_its_own_real_population_resumes_and_ends_identical(reference, tmp_path, monkeypatch,
+                                                                                      inputs, h_components):
+    """--controller.inputs z (or --controller.h-components 3) --controller.real-population 3: CMA-ES searches the z
+    weights and biases (or h's weights in 3 principal directions) while the state and the saved controller hold full
+    ones; killed in real generation 2, the resumed run (which draws h's directions again) equals an uninterrupted one."""
     keep = ("data", "vae", "mdn_rnn", "latents.npz", "latents.json", "config.json")
     runs = []
     for name in ("whole", "killed"):
         cfg = copy_run(reference, tmp_path / name, keep)
-        cfg.controller.inputs, cfg.controller.real_population = "z", 3
+        cfg.controller.inputs, cfg.controller.h_components, cfg.controller.real_population = inputs, h_components, 3
         runs.append(cfg)
     ref = train_controller.main(runs[0])
     with monkeypatch.context() as m:
