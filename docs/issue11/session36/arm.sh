@@ -7,10 +7,12 @@
 #   bash docs/issue11/session36/arm.sh NAME "FLAGS" SEED...
 #   bash docs/issue11/session36/arm.sh zonly "--controller.inputs z" 0 1 2
 #   bash docs/issue11/session36/arm.sh pop64x1 "--controller.real-population 64 --controller.real-rollouts 1" 0 1 2
+# OUT (default docs/issue11/session36) is where the logs, evaluations and metrics are copied.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 PY=${PY:-.venv/bin/python}
 name=$1 flags=$2; shift 2
+out=${OUT:-docs/issue11/session36}
 for seed in "$@"; do
   src=runs/mt/s$seed run=runs/mt/s${seed}_$name
   if [ ! -f "$src/mdn_rnn/model.safetensors" ]; then
@@ -24,7 +26,7 @@ for seed in "$@"; do
     $flags --controller.real-frames 5000000 --controller.real-epochs 40 --no-wandb --logging.progress false > "$run.log" 2>&1
   $PY evaluate.py --run-dir "$run" --eval.num-episodes 100 --output "${run}_eval100.json" --no-wandb \
     --logging.progress false >> "$run.log" 2>&1
-  mkdir -p docs/issue11/session36
-  cp "$run.log" "${run}_eval100.json" docs/issue11/session36/
-  cp "$run/controller/metrics.json" "docs/issue11/session36/s${seed}_${name}_controller_metrics.json"
+  mkdir -p "$out"
+  cp "$run.log" "${run}_eval100.json" "$out"/
+  cp "$run/controller/metrics.json" "$out/s${seed}_${name}_controller_metrics.json"
 done

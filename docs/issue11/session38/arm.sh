@@ -1,29 +1,6 @@
 #!/usr/bin/env bash
-# Issue 11, session 38 (from session 36's arm.sh): one arm of a real-phase search ablation on the world models of `make train --seed SEED`
-# (runs/mt/s<SEED>: data, VAE, MDN-RNN; made with the real phase skipped when missing). Each seed's world model is
-# copied into runs/mt/s<SEED>_<NAME>, train_controller.py runs the default preset's dream and real phases with the
-# arm's flags under a 5M-frame cap (--controller.real-frames 5000000, up to 40 generations, as session 35's capped
-# runs), then 100 games on the evaluation seeds (10,000-10,099).
-#   bash docs/issue11/session38/arm.sh NAME "FLAGS" SEED...
+# Issue 11, session 38: session 36's arm.sh (one arm of a real-phase ablation, capped at 5M real frames, then 100 games)
+# with its logs, evaluations and metrics copied into docs/issue11/session38.
 #   ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 bash docs/issue11/session38/arm.sh hpc16 "--controller.h-components 16" 1 2 0
 set -euo pipefail
-cd "$(dirname "$0")/../../.."
-PY=${PY:-.venv/bin/python}
-name=$1 flags=$2; shift 2
-for seed in "$@"; do
-  src=runs/mt/s$seed run=runs/mt/s${seed}_$name
-  if [ ! -f "$src/mdn_rnn/model.safetensors" ]; then
-    /usr/bin/time -f "world model seed $seed wall %e s" $PY train_world_model.py --seed "$seed" --run-dir "$src" \
-      --controller.real-epochs 0 --no-wandb --logging.progress false >> "$src.log" 2>&1
-  fi
-  mkdir -p "$run"
-  cp -r "$src"/{config.json,data,vae,mdn_rnn,latents.json,latents.npz} "$run"/
-  # shellcheck disable=SC2086
-  /usr/bin/time -f "controller seed $seed $name wall %e s" $PY train_controller.py --seed "$seed" --run-dir "$run" \
-    $flags --controller.real-frames 5000000 --controller.real-epochs 40 --no-wandb --logging.progress false > "$run.log" 2>&1
-  $PY evaluate.py --run-dir "$run" --eval.num-episodes 100 --output "${run}_eval100.json" --no-wandb \
-    --logging.progress false >> "$run.log" 2>&1
-  mkdir -p docs/issue11/session38
-  cp "$run.log" "${run}_eval100.json" docs/issue11/session38/
-  cp "$run/controller/metrics.json" "docs/issue11/session38/s${seed}_${name}_controller_metrics.json"
-done
+OUT=docs/issue11/session38 exec bash "$(dirname "$0")/../session36/arm.sh" "$@"
