@@ -102,7 +102,8 @@ class ControllerTraining:
         # The cached latents (re-encoded if missing or made by another VAE or data).
         self.dream = Dream(self.wm.mdn, encode_dataset(cfg, paths, device, cfg.logging.progress), self.cc.warmup_steps, device)
         # controller.h_components K: h's weights are searched as W_k P^T, P (H, K) h's first K principal directions.
-        self.h_basis = h_basis(self.dream, cfg.seed, self.cc.h_components) if self.cc.h_components else None
+        self.h_basis = (h_basis(self.dream, cfg.seed, self.cc.h_components) if self.cc.h_components and self.cc.inputs == "zh"
+                        else None)
         self.env_steps = 0  # agent steps played in the real phase
         self.engine = None  # the rollout engine of the real phase, started at its first generation
         env_sig = {k: v for k, v in asdict(cfg.env).items() if k != "num_threads"}
