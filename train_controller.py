@@ -104,6 +104,7 @@ class ControllerTraining:
         # controller.h_components K: h's weights are searched as W_k P^T, P (H, K) h's first K principal directions.
         self.h_basis = (h_basis(self.dream, cfg.seed, self.cc.h_components) if self.cc.h_components and self.cc.inputs == "zh"
                         else None)
+        self.offset = None  # with h_basis: the part of the start controller outside the searched span (run() sets it)
         self.env_steps = 0  # agent steps played in the real phase
         self.engine = None  # the rollout engine of the real phase, started at its first generation
         env_sig = {k: v for k, v in asdict(cfg.env).items() if k != "num_threads"}
@@ -151,7 +152,8 @@ class ControllerTraining:
             A, Z, P = self.ctrl.action_dim, self.ctrl.latent_dim, self.h_basis
             W = X[..., : -A].reshape(*X.shape[:-1], A, Z + P.shape[1])
             W = np.concatenate([W[..., :Z], W[..., Z:] @ P.T], axis=-1)
-            return np.concatenate([W.reshape(*X.shape[:-1], -1), X[..., -A:]], axis=-1)
+            out = np.concatenate([W.reshape(*X.shape[:-1], -1), X[..., -A:]], axis=-1)
+            return out if self.offset is None else out + self.offset
         out = np.zeros((*X.shape[:-1], self.ctrl.num_params))
         out[..., self.free] = X
         return out
@@ -310,7 +312,10 @@ class ControllerTraining:
         if cc.init_from:  # iterative training: CMA-ES starts from the previous round's controller
             x = load_controller(Path(cc.init_from), self.device, self.wm.vae.latent_dim, self.wm.mdn.hidden_size,
                                 self.wm.mdn.action_dim).get_flat().astype(np.float64)
-        x = self.full(self.searched(x))  # an init_from controller's h weights are dropped (z) or projected (h_components)
+        if self.h_basis is not None:  # the search moves in P's span around the start; an init_from controller stays whole
+            self.offset = x - self.full(self.searched(x))
+        else:
+            x = self.full(self.searched(x))  # with controller.inputs z, an init_from controller's h weights are dropped
         metrics: dict = {"num_params": self.ctrl.num_params, "searched_params": int(self.searched(x).size)}
         try:
             if cc.dream_epochs > 0:
