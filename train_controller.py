@@ -95,16 +95,16 @@ class ControllerTraining:
         self.cfg, self.paths, self.device, self.cc = cfg, paths, device, cfg.controller
         self.wm = WorldModel.load(paths.root, device, with_controller=False, env=cfg.env)  # another game's model stops here
         self.ctrl = Controller(self.wm.vae.latent_dim, self.wm.mdn.hidden_size, self.wm.mdn.action_dim)
-        # The weights CMA-ES searches: all, or with controller.inputs z those reading z and the biases (h's are 0).
-        self.free = free_weights(self.ctrl, self.cc.inputs)
         self.rng = np.random.default_rng(cfg.seed)
         self.gen_torch = torch.Generator(device=device).manual_seed(cfg.seed)
         # The cached latents (re-encoded if missing or made by another VAE or data).
         self.dream = Dream(self.wm.mdn, encode_dataset(cfg, paths, device, cfg.logging.progress), self.cc.warmup_steps, device)
-        # controller.h_components K: h's weights are searched as W_k P^T, P (H, K) h's first K principal directions.
-        self.h_basis = (h_basis(self.dream, cfg.seed, self.cc.h_components) if self.cc.h_components and self.cc.inputs == "zh"
-                        else None)
-        self.offset = None  # with h_basis: the part of the start controller outside the searched span (run() sets it)
+        # The weights CMA-ES searches: z's and the biases free, h's as W_k B^T with B (H, K) the directions of h it reads:
+        # all of h (I), its first K principal directions (controller.h_components), or none (controller.inputs z).
+        H = self.wm.mdn.hidden_size
+        self.h_basis = (np.zeros((H, 0)) if self.cc.inputs == "z" else np.eye(H) if not self.cc.h_components
+                        else principal_directions(self.dream, cfg.seed, self.cc.h_components))
+        self.offset = 0.0  # the part of the start controller outside the searched span (run() sets it)
         self.env_steps = 0  # agent steps played in the real phase
         self.engine = None  # the rollout engine of the real phase, started at its first generation
         env_sig = {k: v for k, v in asdict(cfg.env).items() if k != "num_threads"}
@@ -147,33 +147,22 @@ class ControllerTraining:
         save_state(self.paths.controller, st)
 
     def full(self, X: np.ndarray) -> np.ndarray:
-        """Searched weights (..., n_free) -> the controller's flat weights (..., n), 0 where not searched."""
-        if self.h_basis is not None:
-            A, Z, P = self.ctrl.action_dim, self.ctrl.latent_dim, self.h_basis
-            W = X[..., : -A].reshape(*X.shape[:-1], A, Z + P.shape[1])
-            W = np.concatenate([W[..., :Z], W[..., Z:] @ P.T], axis=-1)
-            out = np.concatenate([W.reshape(*X.shape[:-1], -1), X[..., -A:]], axis=-1)
-            return out if self.offset is None else out + self.offset
-        out = np.zeros((*X.shape[:-1], self.ctrl.num_params))
-        out[..., self.free] = X
-        return out
+        """Searched weights (..., n_free) -> the controller's flat weights (..., n): [W_z, W_k B^T], b, plus the offset."""
+        A, Z, B = self.ctrl.action_dim, self.ctrl.latent_dim, self.h_basis
+        W = X[..., : -A].reshape(*X.shape[:-1], A, Z + B.shape[1])
+        W = np.concatenate([W[..., :Z], W[..., Z:] @ B.T], axis=-1)
+        return np.concatenate([W.reshape(*X.shape[:-1], -1), X[..., -A:]], axis=-1) + self.offset
 
     def searched(self, x: np.ndarray) -> np.ndarray:
-        """Flat weights (n,) -> the searched ones (n_free,): with h_components, h's weights projected on P."""
-        if self.h_basis is None:
-            return x[self.free]
+        """Flat weights (n,) -> the searched ones (n_free,): h's weights projected on B."""
         A, Z = self.ctrl.action_dim, self.ctrl.latent_dim
         W = x[: -A].reshape(A, -1)
         return np.concatenate([np.concatenate([W[:, :Z], W[:, Z:] @ self.h_basis], axis=1).ravel(), x[-A:]])
 
     def features(self, starts) -> torch.Tensor:
-        """What the searched weights read at dream starts: z, [z, h], or [z, h P]."""
-        if self.cc.inputs == "z":
-            return starts.z
+        """What the searched weights read at dream starts: [z, h B]."""
         h = starts.state[0]
-        if self.h_basis is not None:
-            h = h @ torch.as_tensor(self.h_basis, dtype=h.dtype, device=h.device)
-        return torch.cat([starts.z, h], dim=1)
+        return torch.cat([starts.z, h @ torch.as_tensor(self.h_basis, dtype=h.dtype, device=h.device)], dim=1)
 
     def cma(self, name: str, x: np.ndarray, sigma: float, generations: int, score, **kw):
         """:func:`run_cma` over the searched weights of ``x``; the elites and mean come back as full weights."""
@@ -312,7 +301,7 @@ class ControllerTraining:
         if cc.init_from:  # iterative training: CMA-ES starts from the previous round's controller
             x = load_controller(Path(cc.init_from), self.device, self.wm.vae.latent_dim, self.wm.mdn.hidden_size,
                                 self.wm.mdn.action_dim).get_flat().astype(np.float64)
-        if self.h_basis is not None:  # the search moves in P's span around the start; an init_from controller stays whole
+        if self.cc.inputs == "zh":  # the search moves in B's span around the start: an init_from controller stays whole
             self.offset = x - self.full(self.searched(x))
         else:
             x = self.full(self.searched(x))  # with controller.inputs z, an init_from controller's h weights are dropped
@@ -344,15 +333,7 @@ class ControllerTraining:
         return metrics
 
 
-def free_weights(ctrl: Controller, inputs: str) -> np.ndarray:
-    """Mask (n,) of the flat weights (W row-major, then b) that CMA-ES searches: every one for ``zh``; for ``z`` the
-    columns of W that read z, and b."""
-    W = np.zeros((ctrl.action_dim, ctrl.latent_dim + ctrl.hidden_size), dtype=bool)
-    W[:, : ctrl.latent_dim if inputs == "z" else None] = True
-    return np.concatenate([W.ravel(), np.ones(ctrl.action_dim, dtype=bool)])
-
-
-def h_basis(dream: Dream, seed: int, k: int, n: int = 2048) -> np.ndarray:
+def principal_directions(dream: Dream, seed: int, k: int, n: int = 2048) -> np.ndarray:
     """(H, k): the first k principal directions of h over n dream starts drawn with their own seeded generators (so
     neither the run's RNGs nor a resume changes them)."""
     starts = dream.sample_starts(n, np.random.default_rng(seed + 11), torch.Generator(device=dream.device).manual_seed(seed + 11))

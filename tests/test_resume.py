@@ -190,7 +190,7 @@ def test_cma_es_resumes_per_generation_and_ends_identical(reference_controller, 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("inputs,h_components", [("z", 0), ("zh", 3)])
-def test_a_z_only_controller_with_its_own_real_population_resumes_and_ends_identical(reference, tmp_path, monkeypatch,
+def test_a_narrowed_search_with_its_own_real_population_resumes_and_ends_identical(reference, tmp_path, monkeypatch,
                                                                                       inputs, h_components):
     """--controller.inputs z (or --controller.h-components 3) --controller.real-population 3: CMA-ES searches the z
     weights and biases (or h's weights in 3 principal directions) while the state and the saved controller hold full
