@@ -32,7 +32,7 @@ class EnvConfig:
     """Observe the max of each step's last two emulator frames (Space Invaders' shots flicker)."""
     dilate: int = 0
     """Max-filter raw pixels over dilate x dilate squares before resizing, so 1-pixel shots stay bright at 64x64
-    (0: off; else the vector env resizes in Python, not C++)."""
+    (0: off; else resized in Python)."""
     num_threads: int = 0
     """C++ threads for ale_py's vector env (0 = one per core)."""
 
@@ -157,7 +157,9 @@ class ControllerConfig:
     inputs: str = "zh"
     """Controller input: zh ([z, h]) or z."""
     h_components: int = 16
-    """Search h's weights in its first K principal directions (0: all)."""
+    """h's PCA directions searched (0: all)."""
+    z_components: int = 0
+    """z's PCA directions searched (0: all)."""
     dream_epochs: int = 40
     """CMA-ES generations in the dream (0 skips the dream phase)."""
     real_epochs: int = 40
@@ -600,7 +602,7 @@ _NON_NEGATIVE = [
     "env.num_threads", "env.dilate", "data.action_alpha", "data.habit_steps", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "vae.motion_weight", "vae.hit_weight", "vae.pay_weight",
     "mdn_rnn.grad_clip",
     "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "mdn_rnn.calibration_episodes", "controller.dream_epochs",
-    "controller.real_epochs", "controller.real_finalists", "controller.real_frames", "controller.real_patience", "controller.real_population", "controller.h_components", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
+    "controller.real_epochs", "controller.real_finalists", "controller.real_frames", "controller.real_patience", "controller.real_population", "controller.h_components", "controller.z_components", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
     "eval.seed", "eval.num_envs", "seed", "baselines.validation_seed", "rollout.jobs_per_task",
     *[f"{a}.{f}" for a in ("ddqn", "ppo", "sac") for f in ("total_timesteps", "num_episodes", "gamma")],
     "ddqn.learning_starts", "sac.learning_starts", "ppo.ent_coef", "ppo.vf_coef",

@@ -99,9 +99,12 @@ class ControllerTraining:
         self.gen_torch = torch.Generator(device=device).manual_seed(cfg.seed)
         # The cached latents (re-encoded if missing or made by another VAE or data).
         self.dream = Dream(self.wm.mdn, encode_dataset(cfg, paths, device, cfg.logging.progress), self.cc.warmup_steps, device)
-        # The weights CMA-ES searches: z's and the biases free, h's as W_k B^T with B (H, K) the directions of h it reads:
-        # all of h (I), its first K principal directions (controller.h_components), or none (controller.inputs z).
-        H = self.wm.mdn.hidden_size
+        # The weights CMA-ES searches: the biases free, z's as W_z B_z^T and h's as W_h B_h^T, with B_z (Z, K_z) and B_h (H, K_h)
+        # the directions it reads: all of z (I) or the first K_z principal directions of the VAE's means
+        # (controller.z_components); all of h (I), its first K_h principal directions (controller.h_components), or none
+        # (controller.inputs z).
+        Z, H = self.wm.vae.latent_dim, self.wm.mdn.hidden_size
+        self.z_basis = np.eye(Z) if not self.cc.z_components else mean_directions(self.dream, self.cc.z_components)
         self.h_basis = (np.zeros((H, 0)) if self.cc.inputs == "z" else np.eye(H) if not self.cc.h_components
                         else principal_directions(self.dream, cfg.seed, self.cc.h_components))
         self.offset = 0.0  # the part of the start controller outside the searched span (run() sets it)
@@ -147,22 +150,24 @@ class ControllerTraining:
         save_state(self.paths.controller, st)
 
     def full(self, X: np.ndarray) -> np.ndarray:
-        """Searched weights (..., n_free) -> the controller's flat weights (..., n): [W_z, W_k B^T], b, plus the offset."""
-        A, Z, B = self.ctrl.action_dim, self.ctrl.latent_dim, self.h_basis
-        W = X[..., : -A].reshape(*X.shape[:-1], A, Z + B.shape[1])
-        W = np.concatenate([W[..., :Z], W[..., Z:] @ B.T], axis=-1)
+        """Searched weights (..., n_free) -> the controller's flat weights (..., n): [W_z B_z^T, W_h B_h^T], b, plus the
+        offset."""
+        A, Bz, Bh = self.ctrl.action_dim, self.z_basis, self.h_basis
+        W = X[..., : -A].reshape(*X.shape[:-1], A, Bz.shape[1] + Bh.shape[1])
+        W = np.concatenate([W[..., : Bz.shape[1]] @ Bz.T, W[..., Bz.shape[1]:] @ Bh.T], axis=-1)
         return np.concatenate([W.reshape(*X.shape[:-1], -1), X[..., -A:]], axis=-1) + self.offset
 
     def searched(self, x: np.ndarray) -> np.ndarray:
-        """Flat weights (n,) -> the searched ones (n_free,): h's weights projected on B."""
+        """Flat weights (n,) -> the searched ones (n_free,): z's and h's weights projected on B_z and B_h."""
         A, Z = self.ctrl.action_dim, self.ctrl.latent_dim
         W = x[: -A].reshape(A, -1)
-        return np.concatenate([np.concatenate([W[:, :Z], W[:, Z:] @ self.h_basis], axis=1).ravel(), x[-A:]])
+        return np.concatenate([np.concatenate([W[:, :Z] @ self.z_basis, W[:, Z:] @ self.h_basis], axis=1).ravel(), x[-A:]])
 
     def features(self, starts) -> torch.Tensor:
-        """What the searched weights read at dream starts: [z, h B]."""
-        h = starts.state[0]
-        return torch.cat([starts.z, h @ torch.as_tensor(self.h_basis, dtype=h.dtype, device=h.device)], dim=1)
+        """What the searched weights read at dream starts: [z B_z, h B_h]."""
+        z, h = starts.z, starts.state[0]
+        return torch.cat([z @ torch.as_tensor(self.z_basis, dtype=z.dtype, device=z.device),
+                          h @ torch.as_tensor(self.h_basis, dtype=h.dtype, device=h.device)], dim=1)
 
     def cma(self, name: str, x: np.ndarray, sigma: float, generations: int, score, **kw):
         """:func:`run_cma` over the searched weights of ``x``; the elites and mean come back as full weights."""
@@ -341,6 +346,16 @@ def principal_directions(dream: Dream, seed: int, k: int, n: int = 2048) -> np.n
     if not 0 < k < h.shape[1]:
         raise UserError(f"--controller.h_components must be below the MDN-RNN's hidden size {h.shape[1]} (got {k})")
     _, _, vt = np.linalg.svd(h - h.mean(0), full_matrices=False)
+    return np.ascontiguousarray(vt[:k].T)
+
+
+def mean_directions(dream: Dream, k: int) -> np.ndarray:
+    """(Z, k): the first k principal directions of the VAE's means over every frame of the data (the z that real play
+    reads; the collapsed dimensions, whose means barely move, fall outside them)."""
+    mu = dream.mu.cpu().numpy().astype(np.float64)
+    if not 0 < k < mu.shape[1]:
+        raise UserError(f"--controller.z_components must be below the VAE's latent size {mu.shape[1]} (got {k})")
+    _, _, vt = np.linalg.svd(mu - mu.mean(0), full_matrices=False)
     return np.ascontiguousarray(vt[:k].T)
 
 

@@ -398,3 +398,34 @@ def test_h_components_searches_h_through_its_principal_directions(dry_run, tmp_p
     with pytest.raises(UserError, match=f"h_components must be below the MDN-RNN's hidden size {H}"):
         train_controller.main(c)
     assert torch.equal(WorldModel.load(c.run_path, torch.device("cpu")).controller.fc.weight.detach().double(), W)  # kept
+
+
+def test_z_components_searches_z_through_the_principal_directions_of_the_vae_means(dry_run, tmp_path):
+    """--controller.z_components K: z's weights are W_k P^T with P the first K principal directions of the VAE's means
+    over the data, so CMA-ES searches A x (K + K_h) + A weights, the saved z weights have rank K and lie in P's span
+    (the collapsed dimensions, whose means barely move, get none). K must be below z's size."""
+    import shutil
+
+    import numpy as np
+
+    cfg, _ = dry_run
+    c = tiny_config(tmp_path, **{"controller.z_components": 2, "controller.h_components": 3, "controller.real_epochs": 2,
+                                 "controller.dream_epochs": 2, "controller.real_finalists": 1})
+    for d in ("data", "vae", "mdn_rnn"):
+        shutil.copytree(cfg.run_path / d, c.run_path / d)
+    shutil.copy(cfg.run_path / "latents.npz", c.run_path / "latents.npz")
+    metrics = train_controller.main(c)
+    wm = WorldModel.load(c.run_path, torch.device("cpu"))
+    Z, A = wm.vae.latent_dim, wm.mdn.action_dim
+    assert A > 3 and Z > 2 and metrics["searched_params"] == A * (2 + 3) + A
+    W = wm.controller.fc.weight.detach().double()
+    assert torch.linalg.matrix_rank(W[:, :Z], rtol=1e-5).item() == 2
+    mu = np.load(c.run_path / "latents.npz")["mu"].astype(np.float64)
+    P = np.linalg.svd(mu - mu.mean(0), full_matrices=False)[2][:2].T  # (Z, 2), computed here from the cached means
+    Wz = W[:, :Z].numpy()
+    np.testing.assert_allclose(Wz @ P @ P.T, Wz, atol=1e-5)  # no weight outside the means' first 2 directions
+    assert np.abs(Wz).max() > 1e-3  # and some inside them
+    c.controller.z_components, c.restart = Z, True
+    with pytest.raises(UserError, match=f"z_components must be below the VAE's latent size {Z}"):
+        train_controller.main(c)
+    assert torch.equal(WorldModel.load(c.run_path, torch.device("cpu")).controller.fc.weight.detach().double(), W)  # kept
