@@ -132,8 +132,7 @@ class MDNRNNConfig:
     done_pos_weight: float = 10.0
     """Up-weighting of the rare terminal (and life-loss) steps in the event heads' loss."""
     reward_target: str = "symlog"
-    """Reward head: symlog (regresses symlog of the game's points), twohot (categorical over symlog bins,
-    DreamerV3) or sign (the seed-era clipped reward)."""
+    """Reward head: symlog (of the points), twohot (symlog bins, DreamerV3) or sign (seed era)."""
     life_head: bool = True
     """Also predict life loss; the dream then ends when the lives run out."""
     events_see_z: bool = False
@@ -144,6 +143,8 @@ class MDNRNNConfig:
     """Sample done/life from calibrated probabilities (false: the up-weighted logits, as the seed era)."""
     calibration_episodes: int = 0
     """Fit the event heads' offsets on the last N episodes, held out (0: log done_pos_weight)."""
+    z_target: str = "sample"
+    """Fit VAE samples (paper) or means."""
     init_from: str = ""
     """Start from this MDN-RNN checkpoint folder (same sizes and heads)."""
 
@@ -382,7 +383,7 @@ class Config:
     preset: str = "default"
     """Named preset the run started from (dry-run, default, paper, carracing)."""
     seed: int = 0
-    """Seed for data collection, training and CMA-ES."""
+    """Seed of data, training and CMA-ES."""
     device: str = "auto"
     """auto, cpu or cuda."""
     run_dir: str = ""
@@ -626,6 +627,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError("--env.repeat_action_probability must be in [0, 1]")
     if cfg.data.action_hold_min > cfg.data.action_hold_max:
         raise ConfigError("--data.action_hold_min must be <= --data.action_hold_max")
+    if cfg.mdn_rnn.z_target not in ("sample", "mean"):
+        raise ConfigError(f"--mdn_rnn.z_target must be sample or mean (got {cfg.mdn_rnn.z_target!r})")
     if cfg.mdn_rnn.reward_target not in ("symlog", "twohot", "sign"):
         raise ConfigError(f"--mdn_rnn.reward_target must be symlog, twohot or sign (got {cfg.mdn_rnn.reward_target!r})")
     if not 0.0 <= cfg.iterate.epsilon <= 1.0:

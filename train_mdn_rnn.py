@@ -95,7 +95,7 @@ def _train(cfg: Config, paths: RunPaths, device: torch.device, signature: dict, 
     mc = cfg.mdn_rnn
     box = action_space(cfg.env)  # None: discrete actions; else CarRacing's (low, high)
     model = MDNRNN(latent_dim, num_actions(cfg.env), mc.hidden_size, mc.num_mixtures, reward_target=mc.reward_target,
-                   life_head=mc.life_head, events_see_z=mc.events_see_z, life_shift=mc.life_shift,
+                   life_head=mc.life_head, events_see_z=mc.events_see_z, life_shift=mc.life_shift, z_target=mc.z_target,
                    action_low=box and box[0], action_high=box and box[1], action_clip=action_clip(cfg.env),
                    event_logit_offset=math.log(mc.done_pos_weight) if mc.calibrate_events else 0.0)
     if mc.init_from:  # fine-tuning (iterative training): the given weights, same sizes and heads

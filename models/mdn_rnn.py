@@ -97,6 +97,9 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
         not h_t alone (module docstring); they then need ``z_next`` in :meth:`forward` and :meth:`predict`.
     :param life_shift: the life head was trained to fire this many steps before the lives counter drops (on the
         hit, not on the counter; see LatentData.life_loss_at); the dream and the dream report read it from here.
+    :param z_target: ``sample`` (the paper: trained on z sampled from the VAE's posterior, so the dream draws z as a
+        sample) or ``mean`` (trained on the VAE's means, what real play feeds the controller and the LSTM; the dream's
+        starts are then means too).
     :param action_clip: per action component, True where the controller's tanh output is clipped into the box
         instead of stretched onto it (CarRacing's brake, as the paper's controller: ``clip(tanh, 0, 1)``), so the
         zero controller does not brake (:func:`models.controller.to_actions`); None: stretched everywhere.
@@ -108,8 +111,11 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
                  reward_target: str = "sign", life_head: bool = False, event_logit_offset: float = 0.0,
                  life_logit_offset: float | None = None, action_low: list[float] | None = None,
                  action_high: list[float] | None = None, events_see_z: bool = False, life_shift: int = 0,
-                 action_clip: list[bool] | None = None):
+                 action_clip: list[bool] | None = None, z_target: str = "sample"):
         super().__init__()
+        if z_target not in ("sample", "mean"):
+            raise ValueError(f"z_target must be sample or mean, got {z_target!r}")
+        self.z_target = z_target
         if (action_low is None) != (action_high is None) or (action_low is not None and not
                                                               len(action_low) == len(action_high) == action_dim):
             raise ValueError(f"action_low/action_high must both be given with {action_dim} values, or neither")
@@ -144,7 +150,8 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
                 "life_logit_offset": self.life_logit_offset, **({"events_see_z": True} if self.events_see_z else {}),
                 **({"life_shift": self.life_shift} if self.life_shift else {}),
                 **({"action_low": self.action_low, "action_high": self.action_high} if self.continuous else {}),
-                **({"action_clip": self.action_clip} if self.action_clip else {})}
+                **({"action_clip": self.action_clip} if self.action_clip else {}),
+                **({"z_target": self.z_target} if self.z_target != "sample" else {})}
 
     @property
     def continuous(self) -> bool:
@@ -262,11 +269,13 @@ class MDNRNN(nn.Module, PyTorchModelHubMixin):
         """batch: mu/logvar (B, T+1, Z) from the VAE, actions/rewards/dones/mask (B, T) (and life_loss (B, T)
         with the life head).
 
-        z is sampled from the VAE posterior (as the paper). The mixture NLL is averaged over latent
+        z is sampled from the VAE posterior (as the paper), or is its mean with ``z_target`` mean. The mixture NLL is averaged over latent
         dimensions (so it stays comparable across latent sizes), masked over padded steps. The life
         head's loss is weighted like the done head's (``done_weight``, ``done_pos_weight``).
         """
-        z = batch["mu"] + torch.randn_like(batch["mu"]) * (0.5 * batch["logvar"]).exp()
+        z = batch["mu"]
+        if self.z_target == "sample":
+            z = z + torch.randn_like(z) * (0.5 * batch["logvar"]).exp()
         pred, _ = self(z[:, :-1], batch["actions"], z_next=z[:, 1:])
         mask = batch["mask"]
         denom = mask.sum().clamp(min=1.0)

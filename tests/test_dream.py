@@ -174,6 +174,13 @@ def test_sample_starts_frame_and_warmup(warmup):
     np.testing.assert_array_equal(s2.lives.numpy(), np.maximum(data.lives[ahead], 1).astype(np.float32))
     assert (data.lives[ahead] != data.lives[frame]).any()  # the shift changes some starts' lives
 
+    # An MDN-RNN trained on the VAE's means (z_target mean): the same draws start at the means of the same frames.
+    mdn.z_target = "mean"
+    means = dream.sample_starts(n, np.random.default_rng(3), torch.Generator().manual_seed(4))
+    np.testing.assert_array_equal(means.z.numpy(), data.mu[frame])
+    torch.testing.assert_close(means.state[0], starts.state[0], rtol=0, atol=0)
+    mdn.z_target = "sample"
+
     # The state: nn.LSTM from zeros over the W real pairs (mu[frame_start+t-k], action[step_start+t-k]), k = W..1.
     k = np.arange(W, 0, -1)
     f_idx = data.frame_start[ep][:, None] + t[:, None] - k[None]

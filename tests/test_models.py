@@ -472,3 +472,22 @@ def test_calibration_on_held_out_episodes_gives_their_event_rates():
     # The fitted offsets travel with the model's config (what load_mdn_rnn rebuilds it from).
     again = MDNRNN(**m.config())
     assert again.event_logit_offset == m.event_logit_offset and again.life_logit_offset == m.life_logit_offset
+
+
+def test_mdn_rnn_z_target_mean_trains_on_the_vae_means():
+    """z_target mean: the loss reads the VAE's means (no draw, so two calls agree and equal the loss of a batch whose
+    logvar is -inf), while sample draws z around them (two calls differ); the choice is saved in the config and an
+    unknown one is refused."""
+    torch.manual_seed(0)
+    batch = {"mu": torch.randn(2, 6, 4), "logvar": torch.zeros(2, 6, 4), "actions": torch.randint(0, 3, (2, 5)),
+             "rewards": torch.zeros(2, 5), "dones": torch.zeros(2, 5), "mask": torch.ones(2, 5)}
+    mean = MDNRNN(latent_dim=4, action_dim=3, hidden_size=8, num_mixtures=2, z_target="mean")
+    sample = MDNRNN(latent_dim=4, action_dim=3, hidden_size=8, num_mixtures=2)
+    sample.load_state_dict(mean.state_dict())
+    a, b = mean.compute_loss(batch)[0].item(), mean.compute_loss(batch)[0].item()
+    assert a == b == sample.compute_loss({**batch, "logvar": torch.full((2, 6, 4), -torch.inf)})[0].item()
+    assert sample.compute_loss(batch)[0].item() != sample.compute_loss(batch)[0].item() != a
+    assert mean.config()["z_target"] == "mean" and "z_target" not in sample.config()  # older checkpoints load as sample
+    assert MDNRNN(**mean.config()).z_target == "mean"
+    with pytest.raises(ValueError, match="z_target must be sample or mean"):
+        MDNRNN(latent_dim=4, action_dim=3, z_target="mu")

@@ -66,7 +66,7 @@ class Dream:
             s = torch.from_numpy(self.step_start[ep] + t - k)
             state = self.mdn.step(self.mu[f], self.actions[s], state)
         eps = torch.randn(self.mu[frames].shape, generator=generator, device=self.device)
-        z = self.mu[frames] + eps * (0.5 * self.logvar[frames]).exp()
+        z = self.mu[frames] + (eps * (0.5 * self.logvar[frames]).exp() if self.mdn.z_target == "sample" else 0.0)
         # The lives the start has: the counter life_shift steps on (a life head trained on the hit, not on the counter's
         # drop, has already spent a life whose counter has not dropped yet). At least one: a game without a life
         # counter (always 0) then ends only by the done head.
