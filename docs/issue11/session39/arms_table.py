@@ -3,7 +3,8 @@ preset since session 38 (hpc16: h searched in its first 16 principal directions,
 models (runs/mt/s<SEED>, sessions 33-35's, made with ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2).
 
     python docs/issue11/session39/arms_table.py
-Every row: 100 games on seeds 10,000-10,099; per-game differences are paired on those seeds.
+Rows "<arm> rerun" are rerun.sh's runs of the same arm with another controller seed on the same world model (how much
+one run varies by itself). Every row: 100 games on seeds 10,000-10,099; per-game differences are paired on those seeds.
 """
 import json
 import re
@@ -31,11 +32,16 @@ def evals(folder: str, dream: bool = False) -> list[tuple[int, str, Path]]:
     return out
 
 
+def arm_name(arm: str) -> str:
+    """rerun.sh's runs (<arm>_c<controller seed>) are one arm: "<arm> rerun"."""
+    return re.sub(r"_c\d+$", " rerun", arm)
+
+
 rows = []
 for seed, arm, ev in [*evals("session38"), *evals("session39")]:
     m = json.loads((ev.parent / f"s{seed}_{arm}_controller_metrics.json").read_text())
     hist = m["real"]["history"]
-    rows.append({"arm": arm, "seed": seed, "ev": ev, **{k: agent(ev)[k] for k in ("mean", "std", "top_action_share")},
+    rows.append({"arm": arm_name(arm), "seed": seed, "ev": ev, **{k: agent(ev)[k] for k in ("mean", "std", "top_action_share")},
                  "gens": len(hist), "frames": f"{m['env_frames']['total']:,}", "pop_mean": hist[-1]["mean"],
                  "sigma": hist[-1]["sigma"] / hist[0]["sigma"], "searched": m["searched_params"],
                  "seconds": m["real"]["seconds"]})
@@ -59,9 +65,15 @@ for r in rows:
     d = np.array([score[k] - ref[k] for k in sorted(score)])
     half = 1.96 * d.std(ddof=1) / np.sqrt(len(d))
     print(f"{r['arm']:>10} seed {r['seed']}: {d.mean():+.1f} [{d.mean() - half:+.1f}, {d.mean() + half:+.1f}]")
+runs = [(r["mean"], next(b["mean"] for b in rows if b["arm"] == BASE and b["seed"] == r["seed"]))
+        for r in rows if r["arm"] == f"{BASE} rerun"]
+if runs:
+    d = np.array([a - b for a, b in runs])
+    print(f"{BASE} run against rerun, same world model: differences {np.round(d, 1).tolist()}; one run's own std "
+          f"(sqrt(mean d^2 / 2)) {np.sqrt((d ** 2).mean() / 2):.1f}")
 dream = {}
 for seed, arm, ev in [*evals("session38", True), *evals("session39", True)]:
-    dream.setdefault(arm, []).append((seed, agent(ev)["mean"], agent(ev)["top_action_share"]))
+    dream.setdefault(arm_name(arm), []).append((seed, agent(ev)["mean"], agent(ev)["top_action_share"]))
 for arm, v in dream.items():
     m = np.array([x for _, x, _ in v])
     print(f"dream-only {arm:>10}: " + ", ".join(f"seed {s} {x:.1f} (top action {t:.2f})" for s, x, t in v)

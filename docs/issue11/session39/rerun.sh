@@ -4,6 +4,7 @@
 # real phases with controller seed CSEED (its CMA-ES draws, dream starts and real-game seeds; the world model is the
 # same), capped at 5M real frames as session36/arm.sh, then the same 100 games (seeds 10,000-10,099).
 #   ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 bash docs/issue11/session39/rerun.sh hpc16 "" 0 100
+#   ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 bash docs/issue11/session39/rerun.sh hpc16 "" 1 101
 #   ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 bash docs/issue11/session39/rerun.sh hpc16 "" 2 102
 set -euo pipefail
 cd "$(dirname "$0")/../../.."

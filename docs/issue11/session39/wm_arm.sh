@@ -21,7 +21,7 @@ for seed in "$@"; do
   fi
   # shellcheck disable=SC2086
   /usr/bin/time -f "controller seed $seed $name wall %e s" $PY train_controller.py --seed "$seed" --run-dir "$run" \
-    $mdn_flags --controller.real-frames 5000000 --controller.real-epochs 40 $ctrl_flags --no-wandb \
+    --controller.real-frames 5000000 --controller.real-epochs 40 $ctrl_flags --no-wandb \
     --logging.progress false >> "$run.log" 2>&1
   $PY evaluate.py --run-dir "$run" --controller "$run/controller/dream" --eval.num-episodes 100 \
     --output "${run}_dream_eval100.json" --no-wandb --logging.progress false >> "$run.log" 2>&1
