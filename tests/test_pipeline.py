@@ -18,6 +18,18 @@ from utils.logger import read_log
 from utils.world_model import WorldModel, WorldModelPolicy
 
 
+def world_model_copy(cfg, path, **overrides):
+    """tiny_config(path, **overrides) holding a copy of the dry run's data, VAE, MDN-RNN and latents (a controller to
+    train on the shared world model without touching the shared run)."""
+    import shutil
+
+    c = tiny_config(path, **overrides)
+    for d in ("data", "vae", "mdn_rnn"):
+        shutil.copytree(cfg.run_path / d, c.run_path / d)
+    shutil.copy(cfg.run_path / "latents.npz", c.run_path / "latents.npz")
+    return c
+
+
 def test_dry_run_produces_every_artefact(dry_run):
     cfg, summary = dry_run
     run = cfg.run_path
@@ -294,17 +306,14 @@ def test_real_game_selection_keeps_the_dream_candidate_that_plays_best(dry_run, 
 def test_real_finalists_sets_how_many_elites_the_real_phase_re_scores(dry_run, tmp_path):
     """--controller.real-finalists k: the k best generation elites (controller/real_elites.npz) and the CMA-ES mean
     play the 8 selection games; the kept controller is the best of them, and replaying them gives the scores logged."""
-    import shutil
 
     from utils.es import selection_seeds
     from utils.rollout import Candidates, Models, make_engine
 
     cfg, _ = dry_run
-    one = tiny_config(tmp_path, **{"controller.real_epochs": 2, "controller.real_finalists": 1, "controller.dream_epochs": 1,
-                                   "controller.real_max_steps": 200})
-    for d in ("data", "vae", "mdn_rnn"):
-        shutil.copytree(cfg.run_path / d, one.run_path / d)
-    shutil.copy(cfg.run_path / "latents.npz", one.run_path / "latents.npz")
+    one = world_model_copy(cfg, tmp_path, **{
+        "controller.real_epochs": 2, "controller.real_finalists": 1, "controller.dream_epochs": 1,
+        "controller.real_max_steps": 200})
     metrics = train_controller.main(one)
     el = np.load(one.run_path / "controller/real_elites.npz")
     cands = train_controller.finalists(list(zip(el["scores"].tolist(), el["params"], strict=True)), el["mean"], 1)
@@ -323,16 +332,12 @@ def test_real_frames_stops_the_real_phase_before_the_budget(dry_run, tmp_path):
     """--controller.real-frames B: the real phase plays the generations of the uncapped run while one more and the
     final re-scoring fit in B, then stops; the run's real frames stay under B. Here B is one frame short of the
     uncapped 4-generation run's total, so exactly its last generation is dropped."""
-    import shutil
 
     cfg, _ = dry_run
 
     def run(name: str, **kw) -> dict:
-        c = tiny_config(tmp_path / name, **{"controller.real_epochs": 4, "controller.real_finalists": 2,
-                                            "controller.dream_epochs": 1, **kw})
-        for d in ("data", "vae", "mdn_rnn"):
-            shutil.copytree(cfg.run_path / d, c.run_path / d)
-        shutil.copy(cfg.run_path / "latents.npz", c.run_path / "latents.npz")
+        c = world_model_copy(cfg, tmp_path / name, **{
+            "controller.real_epochs": 4, "controller.real_finalists": 2, "controller.dream_epochs": 1, **kw})
         return train_controller.main(c)
 
     full = run("full")
@@ -348,14 +353,11 @@ def test_a_z_only_controller_searches_its_z_weights_with_the_real_population_ask
     """--controller.inputs z: CMA-ES searches the (Z + 1) x A weights that read z and the biases, in both phases; the
     saved controller's h weights are exactly 0 and its z weights moved. --controller.real-population P: every real
     generation scores P candidates (the dream keeps population_size)."""
-    import shutil
 
     cfg, _ = dry_run
-    c = tiny_config(tmp_path, **{"controller.inputs": "z", "controller.real_population": 3, "controller.real_epochs": 2,
-                                 "controller.dream_epochs": 2, "controller.real_finalists": 1})
-    for d in ("data", "vae", "mdn_rnn"):
-        shutil.copytree(cfg.run_path / d, c.run_path / d)
-    shutil.copy(cfg.run_path / "latents.npz", c.run_path / "latents.npz")
+    c = world_model_copy(cfg, tmp_path, **{
+        "controller.inputs": "z", "controller.real_population": 3, "controller.real_epochs": 2,
+        "controller.dream_epochs": 2, "controller.real_finalists": 1})
     shapes: dict[str, list] = {"dream": [], "real": []}
     real_run_cma = train_controller.run_cma
 
@@ -379,14 +381,11 @@ def test_a_z_only_controller_searches_its_z_weights_with_the_real_population_ask
 def test_h_components_searches_h_through_its_principal_directions(dry_run, tmp_path):
     """--controller.h_components K: CMA-ES searches A x (Z + K) + A weights in both phases, and the saved controller's h
     weights are W_k P^T, so their rank is K (below A: searching all of h would give rank A). K must be below h's size."""
-    import shutil
 
     cfg, _ = dry_run
-    c = tiny_config(tmp_path, **{"controller.h_components": 3, "controller.real_epochs": 2,
-                                 "controller.dream_epochs": 2, "controller.real_finalists": 1})
-    for d in ("data", "vae", "mdn_rnn"):
-        shutil.copytree(cfg.run_path / d, c.run_path / d)
-    shutil.copy(cfg.run_path / "latents.npz", c.run_path / "latents.npz")
+    c = world_model_copy(cfg, tmp_path, **{
+        "controller.h_components": 3, "controller.real_epochs": 2, "controller.dream_epochs": 2,
+        "controller.real_finalists": 1})
     metrics = train_controller.main(c)
     wm = WorldModel.load(c.run_path, torch.device("cpu"))
     Z, H, A = wm.vae.latent_dim, wm.mdn.hidden_size, wm.mdn.action_dim
@@ -404,16 +403,13 @@ def test_z_components_searches_z_through_the_principal_directions_of_the_vae_mea
     """--controller.z_components K: z's weights are W_k P^T with P the first K principal directions of the VAE's means
     over the data, so CMA-ES searches A x (K + K_h) + A weights, the saved z weights have rank K and lie in P's span
     (the collapsed dimensions, whose means barely move, get none). K must be below z's size."""
-    import shutil
 
     import numpy as np
 
     cfg, _ = dry_run
-    c = tiny_config(tmp_path, **{"controller.z_components": 2, "controller.h_components": 3, "controller.real_epochs": 2,
-                                 "controller.dream_epochs": 2, "controller.real_finalists": 1})
-    for d in ("data", "vae", "mdn_rnn"):
-        shutil.copytree(cfg.run_path / d, c.run_path / d)
-    shutil.copy(cfg.run_path / "latents.npz", c.run_path / "latents.npz")
+    c = world_model_copy(cfg, tmp_path, **{
+        "controller.z_components": 2, "controller.h_components": 3, "controller.real_epochs": 2,
+        "controller.dream_epochs": 2, "controller.real_finalists": 1})
     metrics = train_controller.main(c)
     wm = WorldModel.load(c.run_path, torch.device("cpu"))
     Z, A = wm.vae.latent_dim, wm.mdn.action_dim

@@ -1,15 +1,7 @@
 #!/usr/bin/env bash
-# Issue 11, session 39: an arm's dream-only controllers (runs/mt/s<SEED>_<NAME>/controller/dream, before any real game)
-# on 100 games (seeds 10,000-10,099); hpc16 (the default since session 38) has session 38's.
+# Issue 11, session 39: session 38's dream_only.sh (an arm's dream-only controllers, runs/mt/s<SEED>_<NAME>/controller/dream,
+# on the 100 games 10,000-10,099) with the evaluations written into docs/issue11/session39; hpc16 (the default since
+# session 38) has session 38's.
 #   bash docs/issue11/session39/dream_only.sh NAME SEED...
 set -euo pipefail
-cd "$(dirname "$0")/../../.."
-PY=${PY:-.venv/bin/python}
-name=$1; shift
-for seed in "$@"; do
-  run=runs/mt/s${seed}_$name
-  out=docs/issue11/session39/$(basename "$run")_dream_eval100.json
-  [ -f "$out" ] || $PY evaluate.py --run-dir "$run" --controller "$run/controller/dream" --eval.num-episodes 100 \
-    --output "$out" --no-wandb --logging.progress false > /dev/null
-  $PY -c "import json,sys; a=json.load(open(sys.argv[1]))['agent']; s=a['action_share']; print(sys.argv[1], round(a['mean'],1), round(a['std'],1), max(s, key=s.get), round(a['top_action_share'],2))" "$out"
-done
+OUT=docs/issue11/session39 exec bash "$(dirname "$0")/../session38/dream_only.sh" "$@"
