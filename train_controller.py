@@ -338,25 +338,27 @@ class ControllerTraining:
         return metrics
 
 
+def top_directions(x: torch.Tensor, k: int, what: str) -> np.ndarray:
+    """(D, k): the first k principal directions of the rows of x (N, D); k must be in (0, D) (``what`` names the flag
+    and the size in the error)."""
+    x = x.cpu().numpy().astype(np.float64)
+    if not 0 < k < x.shape[1]:
+        raise UserError(f"--controller.{what} {x.shape[1]} (got {k})")
+    _, _, vt = np.linalg.svd(x - x.mean(0), full_matrices=False)
+    return np.ascontiguousarray(vt[:k].T)
+
+
 def principal_directions(dream: Dream, seed: int, k: int, n: int = 2048) -> np.ndarray:
     """(H, k): the first k principal directions of h over n dream starts drawn with their own seeded generators (so
     neither the run's RNGs nor a resume changes them)."""
     starts = dream.sample_starts(n, np.random.default_rng(seed + 11), torch.Generator(device=dream.device).manual_seed(seed + 11))
-    h = starts.state[0].cpu().numpy().astype(np.float64)
-    if not 0 < k < h.shape[1]:
-        raise UserError(f"--controller.h_components must be below the MDN-RNN's hidden size {h.shape[1]} (got {k})")
-    _, _, vt = np.linalg.svd(h - h.mean(0), full_matrices=False)
-    return np.ascontiguousarray(vt[:k].T)
+    return top_directions(starts.state[0], k, "h_components must be below the MDN-RNN's hidden size")
 
 
 def mean_directions(dream: Dream, k: int) -> np.ndarray:
     """(Z, k): the first k principal directions of the VAE's means over every frame of the data (the z that real play
     reads; the collapsed dimensions, whose means barely move, fall outside them)."""
-    mu = dream.mu.cpu().numpy().astype(np.float64)
-    if not 0 < k < mu.shape[1]:
-        raise UserError(f"--controller.z_components must be below the VAE's latent size {mu.shape[1]} (got {k})")
-    _, _, vt = np.linalg.svd(mu - mu.mean(0), full_matrices=False)
-    return np.ascontiguousarray(vt[:k].T)
+    return top_directions(dream.mu, k, "z_components must be below the VAE's latent size")
 
 
 def cli(argv: list[str] | None = None) -> int:

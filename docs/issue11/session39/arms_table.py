@@ -69,8 +69,12 @@ runs = [(r["mean"], next(b["mean"] for b in rows if b["arm"] == BASE and b["seed
         for r in rows if r["arm"] == f"{BASE} rerun"]
 if runs:
     d = np.array([a - b for a, b in runs])
+    sd = np.sqrt((d ** 2).mean() / 2)
+    both = np.array([x for pair in runs for x in pair])
     print(f"{BASE} run against rerun, same world model: differences {np.round(d, 1).tolist()}; one run's own std "
-          f"(sqrt(mean d^2 / 2)) {np.sqrt((d ** 2).mean() / 2):.1f}")
+          f"(sqrt(mean d^2 / 2)) {sd:.1f}; run noise of the difference of two {len(runs)}-seed arm means "
+          f"{sd * np.sqrt(2 / len(runs)):.1f} (2 x: {2 * sd * np.sqrt(2 / len(runs)):.1f}); of one per-seed difference "
+          f"{sd * np.sqrt(2):.1f}; all {len(both)} runs of {BASE}: mean {both.mean():.1f}")
 dream = {}
 for seed, arm, ev in [*evals("session38", True), *evals("session39", True)]:
     dream.setdefault(arm_name(arm), []).append((seed, agent(ev)["mean"], agent(ev)["top_action_share"]))
