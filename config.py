@@ -183,6 +183,10 @@ class ControllerConfig:
     """The real phase ends: its this many best elites and the mean play 8 games, the best is kept."""
     real_frames: int = 5_000_000
     """Cap on real frames (0: none)."""
+    real_refine: float = 0.0
+    """Share of real_frames kept to search around the real phase's pick at a smaller step (0: none)."""
+    real_refine_sigma: float = 0.5
+    """That search's step size, as a share of the main search's last."""
     real_max_steps: int = 3000
     """Cap on agent steps per real training episode."""
     real_patience: int = 0
@@ -590,7 +594,7 @@ _POSITIVE = [
     "mdn_rnn.hidden_size", "mdn_rnn.num_mixtures", "mdn_rnn.seq_len", "mdn_rnn.batch_size",
     "mdn_rnn.num_epochs", "mdn_rnn.learning_rate",
     "controller.population_size", "controller.dream_rollouts", "controller.real_rollouts",
-    "controller.dream_horizon", "controller.temperature", "controller.sigma0", "controller.real_sigma0",
+    "controller.dream_horizon", "controller.temperature", "controller.sigma0", "controller.real_sigma0", "controller.real_refine_sigma",
     "controller.real_max_steps", "controller.real_num_envs", "eval.num_episodes",
     "iterate.frames_per_round", "iterate.vae_epochs", "rollout.workers", "rollout.envs_per_worker", "rollout.cpus_per_worker",
     "rollout.group_size", "iterate.mdn_rnn_epochs", "iterate.eval_episodes",
@@ -637,6 +641,9 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"--rollout.backend must be local or ray (got {cfg.rollout.backend!r})")
     if cfg.vae.hit_weight > 0 and cfg.vae.pay_weight > 0:
         raise ConfigError("--vae.hit_weight and --vae.pay_weight cannot be used together (pick one)")
+    if not 0.0 <= cfg.controller.real_refine < 1.0 or (cfg.controller.real_refine > 0 and not cfg.controller.real_frames):
+        raise ConfigError(f"--controller.real_refine must be in [0, 1) and needs --controller.real_frames > 0 "
+                          f"(got {cfg.controller.real_refine}, real_frames {cfg.controller.real_frames})")
     if cfg.controller.population_size < 2:
         raise ConfigError("--controller.population_size must be at least 2 for CMA-ES")
     if cfg.controller.real_population == 1:

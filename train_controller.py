@@ -124,8 +124,8 @@ class ControllerTraining:
         self.gen_torch.set_state(state["torch_gen"])
         torch.set_rng_state(state["torch_rng"])
         self.env_steps = int(state["env_steps"])
-        self.saved = {k: state[k] for k in ("dream_x", "dream_metrics", "dream_pool", "select_x", "select_metrics")
-                      if k in state}
+        self.saved = {k: state[k] for k in ("dream_x", "dream_metrics", "dream_pool", "select_x", "select_metrics",
+                                            "real_x", "real_metrics") if k in state}
         self.running = json.loads(state["running"])
         where = (f"{self.running['name']} generation {len(self.running['digests'])}" if self.running
                  else "the end of the dream phase")
@@ -171,7 +171,7 @@ class ControllerTraining:
 
     def cma(self, name: str, x: np.ndarray, sigma: float, generations: int, score, **kw):
         """:func:`run_cma` over the searched weights of ``x``; the elites and mean come back as full weights."""
-        popsize = self.cc.real_population if name == "real" else 0
+        popsize = self.cc.real_population if name != "dream" else 0
         hist, elites, mean = run_cma(name, self.searched(x), sigma, self.cfg, generations,
                                      lambda X, g: score(self.full(X), g), popsize=popsize, **kw)
         return hist, [(s, self.full(p)) for s, p in elites], self.full(mean)
@@ -199,19 +199,20 @@ class ControllerTraining:
         elite_frames = float(lengths[int(np.argmax(scores))].mean() * self.cfg.env.frameskip)
         return scores, stats.action_counts, {**stats.log_fields(), "elite_game_frames": elite_frames}
 
-    def over_budget(self, hist: list[dict], start_frames: int) -> bool:
-        """``controller.real_frames``: would one more generation and the final re-scoring pass the run's budget of
-        real frames? Estimated from the last generation's frames and the finalists' own games (so the budget can
-        be passed when the next generation's games run longer); 0 never stops."""
+    def over_budget(self, hist: list[dict], start_frames: int, budget: int | None = None) -> bool:
+        """``controller.real_frames`` (or ``budget``): would one more generation and the final re-scoring pass the
+        run's budget of real frames? Estimated from the last generation's frames and the finalists' own games (so the
+        budget can be passed when the next generation's games run longer); 0 never stops."""
         cc = self.cc
-        if not cc.real_frames:
+        budget = cc.real_frames if budget is None else budget
+        if not budget:
             return False
         used = hist[-1]["env_frames"]
         per_gen = used - (hist[-2]["env_frames"] if len(hist) > 1 else start_frames)
         best = best_elites([h["best"] for h in hist], cc.real_finalists)
         n_final = min(cc.real_finalists, len(hist) + 1) + 1  # after one more generation, and the mean
         rescore = len(selection_seeds(self.cfg)) * n_final * max((hist[i]["elite_game_frames"] for i in best), default=0.0)
-        return used + per_gen + rescore > cc.real_frames
+        return used + per_gen + rescore > budget
 
     def dream_phase(self, x: np.ndarray, logger: RunLogger) -> tuple[np.ndarray, dict]:
         cc = self.cc
@@ -255,6 +256,26 @@ class ControllerTraining:
 
     def real_phase(self, x: np.ndarray, logger: RunLogger) -> tuple[np.ndarray, dict]:
         cfg, cc = self.cfg, self.cc
+        if "real_x" in self.saved:  # the main search finished before a kill, its refinement had begun
+            x, real = self.saved["real_x"].numpy().astype(np.float64), json.loads(self.saved["real_metrics"])
+        else:
+            x, real = self.main_search(x, logger)
+        if cc.real_refine > 0:
+            x, real["refine"] = self.refine(x, real, logger)
+        collected = collection_frames(cfg)
+        frames = {"collection": collected, "real": self.env_steps * cfg.env.frameskip,
+                  "total": collected + self.env_steps * cfg.env.frameskip}
+        return x, {"real": real, "env_frames": frames}
+
+    def frames(self) -> int:
+        """Real frames so far: the data's and the controller's games."""
+        return collection_frames(self.cfg) + self.env_steps * self.cfg.env.frameskip
+
+    def main_search(self, x: np.ndarray, logger: RunLogger) -> tuple[np.ndarray, dict]:
+        """The real phase's CMA-ES from the dream's best (rescaled), then its finalists re-scored on 8 games. With
+        ``controller.real_refine`` it stops within its share of ``controller.real_frames``."""
+        cfg, cc = self.cfg, self.cc
+        budget = int(cc.real_frames * (1 - cc.real_refine))
         if (progress := self.progress_of("real")) is not None:
             x, sigma = np.asarray(progress["x0"]), float(progress["sigma0"])
         else:
@@ -268,14 +289,12 @@ class ControllerTraining:
         print(f"[controller] real phase starts from {origin}{', rescaled' if cfg.env.atari else ''}; step size "
               f"{sigma:.4f} (= {cc.real_sigma0} {'logit' if cfg.env.atari else 'pre-tanh'} units)")
         t = Timer()
-        collected = collection_frames(cfg)
-        start = collected + self.env_steps * cfg.env.frameskip if progress is None else progress["start_frames"]
+        start = self.frames() if progress is None else progress["start_frames"]
         hist, elites, mean = self.cma("real", x, sigma, cc.real_epochs, lambda X, g: self.real_score(X, generation_seeds(cfg, g)),
-                                      logger=logger, progress=cfg.logging.progress,
-                                      env_frames=lambda: collected + self.env_steps * cfg.env.frameskip,
+                                      logger=logger, progress=cfg.logging.progress, env_frames=self.frames,
                                       step_offset=cc.dream_epochs, resume=progress,
                                       checkpoint=functools.partial(self.save, "real", x, sigma, start_frames=start),
-                                      stop=lambda h: self.over_budget(h, start))
+                                      stop=lambda h: self.over_budget(h, start, budget))
         x, rescored = pick_best(elites, mean, lambda X: self.real_score(X, selection_seeds(cfg))[0], cc.real_finalists)
         with atomic_path(self.paths.controller / ELITES_NAME) as tmp, open(tmp, "wb") as f:  # for re-scoring them later
             np.savez(f, scores=np.array([s for s, _ in elites]), params=np.stack([p for _, p in elites]), mean=mean)
@@ -286,18 +305,50 @@ class ControllerTraining:
               f"{np.round(rescored, 1).tolist()}" + (f"; emulators busy {util['emulator_utilization']:.0%} of their steps, "
                                                      f"{util['agent_steps_per_s']:.0f} agent steps/s" if util else ""))
         real = {"history": hist, "rescored": rescored, "seconds": t.seconds, "env_steps": self.env_steps, **util}
-        frames = {"collection": collected, "real": self.env_steps * cfg.env.frameskip,
-                  "total": collected + self.env_steps * cfg.env.frameskip}
-        return x, {"real": real, "env_frames": frames}
+        if cc.real_refine > 0:  # a kill during the refinement resumes after this
+            self.saved.update(real_x=torch.from_numpy(x.copy()), real_metrics=json.dumps(real))
+            self.save("real", None, None, None)
+        return x, real
+
+    def refine(self, x: np.ndarray, real: dict, logger: RunLogger) -> tuple[np.ndarray, dict]:
+        """``controller.real_refine``: CMA-ES again, from the main search's pick with its last step size times
+        ``controller.real_refine_sigma``, on the generations' next seeds until ``controller.real_frames``; its
+        finalists play the same 8 selection games, and the kept controller is the best of them and that pick.
+
+        Why: near a trained controller the main search's step is too large (issue 11, session 40's local_rank.py:
+        1 of 64 candidates drawn at its last step beat the pick on 16 games, 8 of 64 at half of it)."""
+        cfg, cc = self.cfg, self.cc
+        main = real["history"]
+        if (progress := self.progress_of("refine")) is not None:
+            x0, sigma, start = np.asarray(progress["x0"]), float(progress["sigma0"]), progress["start_frames"]
+        else:
+            x0, sigma, start = x, main[-1]["sigma"] * cc.real_refine_sigma, self.frames()
+        print(f"[controller] refinement starts from the real phase's pick ({max(real['rescored']):.1f} on 8 games); "
+              f"step size {sigma:.4f}")
+        t, n = Timer(), len(main)
+        hist, elites, mean = self.cma("refine", x0, sigma, cc.real_epochs, lambda X, g: self.real_score(X, generation_seeds(cfg, n + g)),
+                                      logger=logger, progress=cfg.logging.progress, env_frames=self.frames,
+                                      step_offset=cc.dream_epochs + n, resume=progress,
+                                      checkpoint=functools.partial(self.save, "refine", x0, sigma, start_frames=start),
+                                      stop=lambda h: self.over_budget(h, start))
+        cands = finalists(elites, mean, cc.real_finalists)
+        scores = self.real_score(cands, selection_seeds(cfg))[0]
+        i = int(np.argmax(scores))
+        better = bool(scores[i] > max(real["rescored"]))
+        print(f"[controller] refinement done in {t.seconds:.1f}s; finalists' mean score on 8 games "
+              f"{np.round(scores, 1).tolist()}; keeps {'its best' if better else 'the real phase pick'}")
+        return (cands[i] if better else x0), {"history": hist, "rescored": scores.tolist(), "start_sigma": sigma,
+                                               "kept": "refinement" if better else "main", "seconds": t.seconds}
 
     def run(self) -> dict:
         cfg, cc, out = self.cfg, self.cc, self.paths.controller
+        main = len(json.loads(self.saved["real_metrics"])["history"]) if "real_metrics" in self.saved else 0
         if self.state is None:
             last_step = 0
         elif self.running is None:
-            last_step = cc.dream_epochs
+            last_step = cc.dream_epochs + main
         else:
-            last_step = len(self.running["digests"]) + (cc.dream_epochs if self.running["name"] == "real" else 0)
+            last_step = len(self.running["digests"]) + (cc.dream_epochs + main if self.running["name"] != "dream" else 0)
         trim_log(self.paths.log("controller"), last_step)  # drop what the lost part of a killed run logged
         logger = RunLogger(cfg, "controller", self.paths.root)
         record_config(cfg, self.paths.root)

@@ -349,6 +349,56 @@ def test_real_frames_stops_the_real_phase_before_the_budget(dry_run, tmp_path):
     assert capped["env_frames"]["total"] > full["real"]["history"][2]["env_frames"]  # the finalists were re-scored
 
 
+def test_real_refine_searches_around_the_real_phase_pick_within_the_budget(dry_run, tmp_path, monkeypatch):
+    """--controller.real-refine r: the main search plays the generations of a plain run while its share (1 - r) of
+    controller.real_frames lasts, then CMA-ES starts again from its pick with its last step size times
+    controller.real_refine_sigma, on the generations' next seeds, until the whole budget; the kept controller is the
+    best of the refinement's finalists and that pick (replayed on the 8 selection games), and the frames stay under the
+    budget."""
+    from utils.es import selection_seeds
+    from utils.rollout import Candidates, Models, make_engine
+
+    cfg, _ = dry_run
+    kw = {"controller.real_epochs": 6, "controller.real_finalists": 2, "controller.dream_epochs": 1,
+          "controller.real_max_steps": 200}
+    plain = train_controller.main(world_model_copy(cfg, tmp_path / "plain", **kw))
+    budget = plain["env_frames"]["total"]
+    starts: list = []
+    real_run_cma = train_controller.run_cma
+
+    def spy(name, x0, sigma, *a, **k):
+        starts.append((name, x0.copy(), sigma))
+        return real_run_cma(name, x0, sigma, *a, **k)
+
+    monkeypatch.setattr(train_controller, "run_cma", spy)
+    c = world_model_copy(cfg, tmp_path / "refine", **kw, **{"controller.real_frames": budget,
+                                                             "controller.real_refine": 0.5, "controller.real_refine_sigma": 0.25})
+    m = train_controller.main(c)
+    main, ref = m["real"]["history"], m["real"]["refine"]["history"]
+    assert 0 < len(main) < 6 and len(ref) > 0  # the half budget stopped the main search; the refinement played
+    key = [(h["best"], h["mean"], h["env_frames"]) for h in plain["real"]["history"]]
+    assert [(h["best"], h["mean"], h["env_frames"]) for h in main] == key[: len(main)]
+    assert main[-1]["env_frames"] <= budget / 2 < ref[-1]["env_frames"] and m["env_frames"]["total"] <= budget
+    assert [n for n, _, _ in starts] == ["dream", "real", "refine"]
+    assert starts[2][2] == pytest.approx(main[-1]["sigma"] * 0.25) == m["real"]["refine"]["start_sigma"]
+    t = train_controller.ControllerTraining(c, train_controller.RunPaths.of(c), torch.device("cpu"))
+    el = np.load(c.run_path / "controller/real_elites.npz")  # the main search's elites and mean
+    main_cands = train_controller.finalists(list(zip(el["scores"].tolist(), el["params"], strict=True)), el["mean"], 2)
+    pick = main_cands[int(np.argmax(m["real"]["rescored"]))]
+    np.testing.assert_allclose(t.full(starts[2][1]), pick)  # the refinement started at the main search's pick
+    steps = [r["step"] for r in read_log(c.run_path / "logs" / "controller.jsonl")]
+    assert steps == list(range(1, 2 + len(main) + len(ref)))  # dream, main, refinement: each generation logged once
+    kept = WorldModel.load(c.run_path, torch.device("cpu")).controller.get_flat()
+    seeds = selection_seeds(c)
+    with make_engine(c, 8, Models(t.wm.vae, t.wm.mdn)) as engine:
+        st = engine.play(Candidates(np.stack([kept, pick]).astype(np.float32), np.repeat(np.arange(2), len(seeds))),
+                         np.tile(seeds, 2), max_steps=c.controller.real_max_steps)
+    kept_score, pick_score = st.returns.reshape(2, -1).mean(1)
+    assert pick_score == pytest.approx(max(m["real"]["rescored"]))
+    assert kept_score == pytest.approx(max(max(m["real"]["refine"]["rescored"]), pick_score))
+    assert (m["real"]["refine"]["kept"] == "main") == bool(np.array_equal(kept, pick.astype(np.float32)))
+
+
 def test_a_z_only_controller_searches_its_z_weights_with_the_real_population_asked(dry_run, tmp_path, monkeypatch):
     """--controller.inputs z: CMA-ES searches the (Z + 1) x A weights that read z and the biases, in both phases; the
     saved controller's h weights are exactly 0 and its z weights moved. --controller.real-population P: every real
