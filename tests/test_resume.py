@@ -216,6 +216,44 @@ def test_a_narrowed_search_with_its_own_real_population_resumes_and_ends_identic
 
 
 @pytest.mark.slow
+def test_a_run_killed_in_its_refinement_resumes_there_and_ends_identical(reference, tmp_path, monkeypatch, capsys):
+    """--controller.real-refine: killed in the refinement's generation 2 (after the main search and its re-scoring),
+    the same command resumes there (the main search is not played again) and ends as an uninterrupted run."""
+    keep = ("data", "vae", "mdn_rnn", "latents.npz", "latents.json", "config.json")
+    runs = []
+    for name in ("whole", "killed"):
+        cfg = copy_run(reference, tmp_path / name, keep)
+        cfg.controller.real_refine, cfg.controller.real_frames = 0.5, 10**9  # a share of a budget that never binds
+        runs.append(cfg)
+    ref = train_controller.main(runs[0])
+    with monkeypatch.context() as m:
+        kill_after(m, LocalEngine, "play", 5)  # 3 main generations, their re-scoring, the refinement's generation 1
+        with pytest.raises(Killed):
+            train_controller.main(runs[1])
+    capsys.readouterr()
+    with monkeypatch.context() as m:
+        calls = {"n": 0}
+        play = LocalEngine.play
+
+        def counted(*a, **k):
+            calls["n"] += 1
+            return play(*a, **k)
+
+        m.setattr(LocalEngine, "play", counted)
+        metrics = train_controller.main(runs[1])
+    assert "resuming from" in capsys.readouterr().out and metrics["resumed"]
+    assert calls["n"] == 3  # refinement generations 2 and 3 and its re-scoring
+    for got, want in ((metrics["real"], ref["real"]), (metrics["real"]["refine"], ref["real"]["refine"])):
+        assert [(h["best"], h["mean"], h["sigma"], h["env_frames"]) for h in got["history"]] == \
+            [(h["best"], h["mean"], h["sigma"], h["env_frames"]) for h in want["history"]]
+        assert got["rescored"] == want["rescored"]
+    assert len(ref["real"]["refine"]["history"]) == 3 and metrics["env_frames"] == ref["env_frames"]
+    assert_same_weights(runs[1].run_path / "controller", runs[0].run_path / "controller")
+    steps = [r["step"] for r in read_log(runs[1].run_path / "logs" / "controller.jsonl")]
+    assert steps == list(range(1, 11))  # 4 dream + 3 real + 3 refinement generations, each logged once
+
+
+@pytest.mark.slow
 def test_a_frame_budget_stops_at_the_same_generation_after_a_resume(reference_controller, tmp_path, monkeypatch):
     """--controller.real-frames one frame under the uncapped reference's total: killed in real generation 2, the
     resumed run stops after that generation as an uninterrupted capped run does (the check before generation 2 reads
