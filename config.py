@@ -132,15 +132,15 @@ class MDNRNNConfig:
     done_pos_weight: float = 10.0
     """Up-weighting of the rare terminal (and life-loss) steps in the event heads' loss."""
     reward_target: str = "symlog"
-    """Reward head: symlog (of the points), twohot (symlog bins, DreamerV3) or sign (seed era)."""
+    """Reward head: symlog, twohot (DreamerV3) or sign."""
     life_head: bool = True
     """Also predict life loss; the dream then ends when the lives run out."""
     events_see_z: bool = False
-    """Reward/done/life heads read z_{t+1} beside h_t (the dream's events follow the frame it drew)."""
+    """Event heads also read z_{t+1}."""
     life_shift: int = 0
-    """Life head's label N steps before the lives counter drops (Space Invaders: ~32 after the hit)."""
+    """Life label N steps before the lives drop."""
     calibrate_events: bool = True
-    """Sample done/life from calibrated probabilities (false: the up-weighted logits, as the seed era)."""
+    """Calibrated done/life sampling."""
     calibration_episodes: int = 0
     """Fit the event heads' offsets on the last N episodes, held out (0: log done_pos_weight)."""
     z_target: str = "sample"
@@ -178,15 +178,15 @@ class ControllerConfig:
     sigma0: float = 0.1
     """Initial CMA-ES step size of the dream phase (the controller starts at zero)."""
     real_sigma0: float = 2.0
-    """Real phase's initial step size: candidates' logits (pre-tanh outputs) differ by about this much."""
+    """Real phase's first step, in logit units."""
     real_finalists: int = 10
     """The real phase ends: its this many best elites and the mean play 8 games, the best is kept."""
     real_frames: int = 5_000_000
     """Cap on real frames (0: none)."""
     real_refine: float = 0.0
-    """Share of real_frames kept to search around the real phase's pick at a smaller step (0: none)."""
+    """Budget share to refine the pick (0: off)."""
     real_refine_sigma: float = 0.5
-    """That search's step size, as a share of the main search's last."""
+    """Its step: the main search's last x this."""
     real_max_steps: int = 3000
     """Cap on agent steps per real training episode."""
     real_patience: int = 0
@@ -198,7 +198,7 @@ class ControllerConfig:
     select_candidates: int = 0
     """Play the dream's N best and its mean on select_games real games; keep the best (0: off)."""
     select_games: int = 4
-    """Real games per candidate of the selection after the dream (seeds of their own, not evaluation's)."""
+    """Real games per selection candidate."""
     init_from: str = ""
     """A controller checkpoint folder whose weights CMA-ES starts from (empty: zeros)."""
 
