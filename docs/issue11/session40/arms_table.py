@@ -3,6 +3,7 @@ frames) against the default preset's runs on the same world models (session 38's
 another controller seed), and against its own main search's pick (session40/main_pick.py, before the refinement).
 
     python docs/issue11/session40/arms_table.py [ARM]
+    python docs/issue11/session40/arms_table.py "refine25_c10{seed}"     # the reruns (rerun.sh, controller seeds 100-102)
 
 Every score: 100 games on seeds 10,000-10,099; per-game differences are paired on those seeds.
 """
@@ -31,16 +32,17 @@ def diff(a: Path, b: Path) -> str:
     return f"{d.mean():+.1f} [{d.mean() - half:+.1f}, {d.mean() + half:+.1f}]"
 
 
-cols = {"hpc16": [], "rerun": [], "main": [], ARM: []}
+cols: dict[str, list] = {"hpc16": [], "rerun": [], "main": [], ARM: []}
 print(f"| world model | default (s38) | default rerun (s39) | {ARM}: main search's pick, frames after its re-scoring "
       f"| {ARM}: after the refinement, frames | kept | refinement minus its main pick | minus the default | minus the rerun |")
 print("|---|---|---|---|---|---|---|---|---|")
 for seed in (0, 1, 2):
+    arm = ARM.format(seed=seed)
     ev = {"hpc16": D / f"session38/s{seed}_hpc16_eval100.json", "rerun": D / f"session39/s{seed}_hpc16_c10{seed}_eval100.json",
-          "main": D / f"session40/s{seed}_{ARM}_main_pick_eval100.json", ARM: D / f"session40/s{seed}_{ARM}_eval100.json"}
+          "main": D / f"session40/s{seed}_{arm}_main_pick_eval100.json", ARM: D / f"session40/s{seed}_{arm}_eval100.json"}
     if not ev[ARM].is_file() or not ev["main"].is_file():
         continue
-    m = json.loads((D / f"session40/s{seed}_{ARM}_controller_metrics.json").read_text())
+    m = json.loads((D / f"session40/s{seed}_{arm}_controller_metrics.json").read_text())
     main_frames = m["env_frames"]["collection"] + m["real"]["env_steps"] * 4
     for k in cols:
         cols[k].append(agent(ev[k])["mean"])
