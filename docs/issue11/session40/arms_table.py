@@ -56,3 +56,22 @@ if cols[ARM]:
     six = cols["hpc16"] + cols["rerun"]
     print(f"seeds {len(cols[ARM])}; the default's {len(six)} runs on these world models average {np.mean(six):.1f}; "
           f"{ARM} minus its main pick, per seed: {np.round(np.subtract(cols[ARM], cols['main']), 1).tolist()}")
+
+# Every paired run of the arm and its reruns: the refinement minus its own main pick, and the arm against the default
+# run whose first generations its main search replays (session 38's for the arm, session 39's rerun for a rerun).
+gains, arm_scores, base_scores = [], [], []
+name = ARM.split("_c")[0]
+for seed in (0, 1, 2):
+    for arm, base in ((name, f"session38/s{seed}_hpc16_eval100.json"),
+                      (f"{name}_c10{seed}", f"session39/s{seed}_hpc16_c10{seed}_eval100.json")):
+        ev, main = D / f"session40/s{seed}_{arm}_eval100.json", D / f"session40/s{seed}_{arm}_main_pick_eval100.json"
+        if ev.is_file() and main.is_file():
+            gains.append(agent(ev)["mean"] - agent(main)["mean"])
+            arm_scores.append(agent(ev)["mean"])
+            base_scores.append(agent(D / base)["mean"])
+if len(gains) > 1:
+    g = np.array(gains)
+    print(f"all {len(g)} paired runs: refinement minus its main pick {np.round(g, 1).tolist()}, mean {g.mean():+.1f}, "
+          f"std {g.std(ddof=1):.1f}, t {g.mean() / (g.std(ddof=1) / np.sqrt(len(g))):.2f}; the arm "
+          f"{np.mean(arm_scores):.1f} +/- {np.std(arm_scores, ddof=1):.1f} against the paired default runs "
+          f"{np.mean(base_scores):.1f} +/- {np.std(base_scores, ddof=1):.1f}")
