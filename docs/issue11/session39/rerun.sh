@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 PY=${PY:-.venv/bin/python}
 name=$1 flags=$2 wm=$3; shift 3
-out=docs/issue11/session39
+out=${OUT:-docs/issue11/session39}  # where the logs, evaluations and metrics are copied
 for cseed in "$@"; do
   src=runs/mt/s$wm run=runs/mt/s${wm}_${name}_c$cseed
   mkdir -p "$run"
