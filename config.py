@@ -187,6 +187,8 @@ class ControllerConfig:
     """Budget share to refine the pick (0: off)."""
     real_refine_sigma: float = 0.5
     """Its step: the main search's last x this."""
+    real_refine_search: str = "cma"
+    """Its search: cma, or elite (moves on a paired win)."""
     real_max_steps: int = 3000
     """Cap on agent steps per real training episode."""
     real_patience: int = 0
@@ -644,6 +646,8 @@ def validate(cfg: Config) -> None:
     if not 0.0 <= cfg.controller.real_refine < 1.0 or (cfg.controller.real_refine > 0 and not cfg.controller.real_frames):
         raise ConfigError(f"--controller.real_refine must be in [0, 1) and needs --controller.real_frames > 0 "
                           f"(got {cfg.controller.real_refine}, real_frames {cfg.controller.real_frames})")
+    if cfg.controller.real_refine_search not in ("cma", "elite"):
+        raise ConfigError(f"--controller.real_refine_search must be cma or elite (got {cfg.controller.real_refine_search!r})")
     if cfg.controller.population_size < 2:
         raise ConfigError("--controller.population_size must be at least 2 for CMA-ES")
     if cfg.controller.real_population == 1:

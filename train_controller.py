@@ -41,11 +41,13 @@ from utils.dream import Dream
 from utils.es import (
     best_elites,
     calibrate,
+    challenge_seeds,
     dream_selection_seeds,
     finalists,
     generation_seeds,
     pick_best,
     run_cma,
+    run_elite,
     selection_seeds,
 )
 from utils.io import WEIGHTS_NAME, UserError, atomic_path, atomic_write_json, save_model
@@ -199,7 +201,7 @@ class ControllerTraining:
         elite_frames = float(lengths[int(np.argmax(scores))].mean() * self.cfg.env.frameskip)
         return scores, stats.action_counts, {**stats.log_fields(), "elite_game_frames": elite_frames}
 
-    def over_budget(self, hist: list[dict], start_frames: int, budget: int | None = None) -> bool:
+    def over_budget(self, hist: list[dict], start_frames: int, budget: int | None = None, rescore: bool = True) -> bool:
         """``controller.real_frames`` (or ``budget``): would one more generation and the final re-scoring pass the
         run's budget of real frames? Estimated from the last generation's frames and the finalists' own games (so the
         budget can be passed when the next generation's games run longer); 0 never stops."""
@@ -209,10 +211,12 @@ class ControllerTraining:
             return False
         used = hist[-1]["env_frames"]
         per_gen = used - (hist[-2]["env_frames"] if len(hist) > 1 else start_frames)
+        if not rescore:  # no finalists to re-score at the end (the elitist refinement)
+            return used + per_gen > budget
         best = best_elites([h["best"] for h in hist], cc.real_finalists)
         n_final = min(cc.real_finalists, len(hist) + 1) + 1  # after one more generation, and the mean
-        rescore = len(selection_seeds(self.cfg)) * n_final * max((hist[i]["elite_game_frames"] for i in best), default=0.0)
-        return used + per_gen + rescore > budget
+        final = len(selection_seeds(self.cfg)) * n_final * max((hist[i]["elite_game_frames"] for i in best), default=0.0)
+        return used + per_gen + final > budget
 
     def dream_phase(self, x: np.ndarray, logger: RunLogger) -> tuple[np.ndarray, dict]:
         cc = self.cc
@@ -326,6 +330,8 @@ class ControllerTraining:
         print(f"[controller] refinement starts from the real phase's pick ({max(real['rescored']):.1f} on 8 games); "
               f"step size {sigma:.4f}")
         t, n = Timer(), len(main)
+        if cc.real_refine_search == "elite":
+            return self.elite(x0, sigma, start, n, progress, real, logger)
         hist, elites, mean = self.cma("refine", x0, sigma, cc.real_epochs, lambda X, g: self.real_score(X, generation_seeds(cfg, n + g)),
                                       logger=logger, progress=cfg.logging.progress, env_frames=self.frames,
                                       step_offset=cc.dream_epochs + n, resume=progress,
@@ -339,6 +345,26 @@ class ControllerTraining:
               f"{np.round(scores, 1).tolist()}; keeps {'its best' if better else 'the real phase pick'}")
         return (cands[i] if better else x0), {"history": hist, "rescored": scores.tolist(), "start_sigma": sigma,
                                                "kept": "refinement" if better else "main", "seconds": t.seconds}
+
+    def elite(self, x0: np.ndarray, sigma: float, start: int, n: int, progress: dict | None, real: dict,
+              logger: RunLogger) -> tuple[np.ndarray, dict]:
+        """``controller.real_refine_search elite``: :func:`run_elite` from the main search's pick; a generation's 3 best
+        and the incumbent play 8 fresh games (:func:`challenge_seeds`), the incumbent moves only on a win there, and the
+        last incumbent is kept. Why: the CMA-ES mean was never the best finalist (session 40), while 8-12 of 64
+        candidates drawn near a trained controller beat it."""
+        cfg, cc, t = self.cfg, self.cc, Timer()
+        P = cc.real_population or cc.population_size
+        hist, x = run_elite("refine", self.searched(x0), sigma, cfg, cc.real_epochs,
+                            lambda X, g: self.real_score(self.full(X), generation_seeds(cfg, n + g)),
+                            lambda X, g: self.real_score(self.full(X), challenge_seeds(cfg, g))[0],
+                            logger=logger, env_frames=self.frames, step_offset=cc.dream_epochs + n, resume=progress,
+                            checkpoint=functools.partial(self.save, "refine", x0, sigma, start_frames=start),
+                            stop=lambda h: self.over_budget(h, start, rescore=False), popsize=P)
+        moves = sum(h["moved"] for h in hist)
+        print(f"[controller] elitist refinement done in {t.seconds:.1f}s: the incumbent moved {moves} times in "
+              f"{len(hist)} generations")
+        return self.full(x), {"history": hist, "search": "elite", "start_sigma": sigma, "moves": moves,
+                              "kept": "refinement" if moves else "main", "seconds": t.seconds}
 
     def run(self) -> dict:
         cfg, cc, out = self.cfg, self.cc, self.paths.controller

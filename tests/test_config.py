@@ -69,6 +69,7 @@ def test_legacy_flags():
     (["--controller.real-refine", "1"], "real_refine must be in [0, 1)"),
     (["--controller.real-refine", "0.2", "--controller.real-frames", "0"], "needs --controller.real_frames > 0"),
     (["--controller.real-refine-sigma", "0"], "real_refine_sigma must be > 0"),
+    (["--controller.real-refine-search", "best"], "real_refine_search must be cma or elite"),
 ])
 def test_nonsense_flags_exit_2_with_one_line(argv, message, capsys):
     with pytest.raises(SystemExit) as e:

@@ -12,7 +12,7 @@ from conftest import tiny_config
 import evaluate
 import train_controller
 import train_world_model
-from utils.es import calibrate, run_cma
+from utils.es import calibrate, run_cma, run_elite
 from utils.io import UserError
 from utils.logger import read_log
 from utils.world_model import WorldModel, WorldModelPolicy
@@ -176,6 +176,52 @@ def test_cma_es_improves_a_toy_fitness(tmp_path):
     assert hist[-1]["best"] > 0.2 * hist[0]["best"]  # fitness is negative: closer to 0 is better
     assert ((mean - target) ** 2).sum() < 0.1 * (target ** 2).sum()
     assert len(elites) == 40
+
+
+def test_elitist_search_moves_only_on_a_challenge_win_draws_around_the_incumbent_and_resumes(tmp_path):
+    """run_elite on a toy problem: a noisy 2-game-like fitness ranks the draws, an exact challenge decides. Each
+    generation's draws are the incumbent plus sigma times the generation's seeded normals; the incumbent moves to the
+    best challenger exactly when it scores higher than the incumbent (so its challenge score never falls); it closes in
+    on the target; a run resumed from generation 6's checkpoint ends identical; ``stop`` ends it early."""
+    from utils.logger import RunLogger
+
+    cfg = tiny_config(tmp_path, **{"controller.population_size": 8})
+    target = np.linspace(-1, 1, 6)
+
+    def truth(X):
+        return -((X - target) ** 2).sum(1)
+
+    drawn, around = [], []
+
+    def fitness(X, gen):
+        drawn.append(X.copy())
+        return truth(X) + np.random.default_rng(gen).normal(0, 0.5, len(X)), np.ones(3)
+
+    def challenge(X, gen):
+        around.append(X[0].copy())
+        return truth(X)
+
+    saved = {}
+
+    def checkpoint(progress):
+        if len(progress["history"]) == 6:
+            saved.update(progress)
+
+    with RunLogger(cfg, "toy", tmp_path) as logger:
+        hist, x = run_elite("toy", np.zeros(6), 0.3, cfg, 15, fitness, challenge, logger, checkpoint=checkpoint)
+        for g, X in enumerate(drawn):  # the draws: around the incumbent challenged in the same generation
+            want = around[g] + 0.3 * np.random.default_rng([cfg.seed, 104_729, g]).standard_normal((8, 6))
+            np.testing.assert_allclose(X, want)
+        for a, b in zip(hist, hist[1:]):  # the incumbent carried into the next generation is the winner
+            assert b["incumbent"] == pytest.approx(max(a["incumbent"], a["challenger"]))
+            assert a["moved"] == int(a["challenger"] > a["incumbent"])
+        assert 3 <= sum(h["moved"] for h in hist) < 15
+        assert truth(x[None])[0] == pytest.approx(max(hist[-1]["incumbent"], hist[-1]["challenger"]))
+        assert truth(x[None])[0] > 0.3 * truth(np.zeros((1, 6)))[0]  # -4.4 at the start
+        res_hist, res_x = run_elite("toy", np.zeros(6), 0.3, cfg, 15, fitness, challenge, logger, resume=saved)
+        short, _ = run_elite("toy", np.zeros(6), 0.3, cfg, 15, fitness, challenge, logger, stop=lambda h: len(h) >= 4)
+    np.testing.assert_array_equal(res_x, x)
+    assert [h["best"] for h in res_hist] == [h["best"] for h in hist] and len(short) == 4
 
 
 @pytest.mark.slow
@@ -397,6 +443,50 @@ def test_real_refine_searches_around_the_real_phase_pick_within_the_budget(dry_r
     assert pick_score == pytest.approx(max(m["real"]["rescored"]))
     assert kept_score == pytest.approx(max(max(m["real"]["refine"]["rescored"]), pick_score))
     assert (m["real"]["refine"]["kept"] == "main") == bool(np.array_equal(kept, pick.astype(np.float32)))
+
+
+def test_elitist_refinement_keeps_its_last_incumbent_checked_on_fresh_games(dry_run, tmp_path, monkeypatch):
+    """--controller.real-refine-search elite: after the same main search, every refinement generation's best 3 and
+    the incumbent play 8 fresh games (challenge_seeds); the incumbent starts at the main search's pick, moves only on a
+    win there, and the kept controller is the last incumbent (replayed on the last generation's challenge games it
+    scores what was logged for it); no finalists are re-scored, and each generation is logged once."""
+    from utils.es import challenge_seeds
+    from utils.rollout import Candidates, Models, make_engine
+
+    cfg, _ = dry_run
+    kw = {"controller.real_epochs": 3, "controller.real_finalists": 2, "controller.dream_epochs": 1,
+          "controller.real_max_steps": 200, "controller.real_refine": 0.5, "controller.real_frames": 10**9}
+    c = world_model_copy(cfg, tmp_path / "elite", **kw, **{"controller.real_refine_search": "elite"})
+    challenged: list = []
+    real_challenge_seeds = train_controller.challenge_seeds
+
+    def spy(cfg_, g, *a):
+        challenged.append(g)
+        return real_challenge_seeds(cfg_, g, *a)
+
+    monkeypatch.setattr(train_controller, "challenge_seeds", spy)
+    m = train_controller.main(c)
+    main, ref = m["real"]["history"], m["real"]["refine"]["history"]
+    assert len(main) == 3 and len(ref) == 3 and challenged == [0, 1, 2]
+    assert m["real"]["refine"]["search"] == "elite" and "rescored" not in m["real"]["refine"]
+    assert [h["moved"] for h in ref] == [int(h["challenger"] > h["incumbent"]) for h in ref]
+    t = train_controller.ControllerTraining(c, train_controller.RunPaths.of(c), torch.device("cpu"))
+    el = np.load(c.run_path / "controller/real_elites.npz")
+    pick = train_controller.finalists(list(zip(el["scores"].tolist(), el["params"], strict=True)), el["mean"], 2)[
+        int(np.argmax(m["real"]["rescored"]))]
+    kept = WorldModel.load(c.run_path, torch.device("cpu")).controller.get_flat()
+    with make_engine(c, 8, Models(t.wm.vae, t.wm.mdn)) as engine:
+        def score(x, g):
+            seeds = challenge_seeds(c, g)
+            return float(engine.play(Candidates(x[None].astype(np.float32), np.zeros(8, dtype=np.int64)), np.array(seeds),
+                                     max_steps=c.controller.real_max_steps).returns.mean())
+
+        assert score(pick, 0) == pytest.approx(ref[0]["incumbent"])  # it starts at the main search's pick
+        last = ref[-1]
+        assert score(kept, 2) == pytest.approx(last["challenger"] if last["moved"] else last["incumbent"])
+    assert (m["real"]["refine"]["moves"] == 0) == bool(np.array_equal(kept, pick.astype(np.float32)))
+    steps = [r["step"] for r in read_log(c.run_path / "logs" / "controller.jsonl")]
+    assert steps == list(range(1, 8))  # 1 dream, 3 main and 3 refinement generations
 
 
 def test_a_z_only_controller_searches_its_z_weights_with_the_real_population_asked(dry_run, tmp_path, monkeypatch):

@@ -216,18 +216,22 @@ def test_a_narrowed_search_with_its_own_real_population_resumes_and_ends_identic
 
 
 @pytest.mark.slow
-def test_a_run_killed_in_its_refinement_resumes_there_and_ends_identical(reference, tmp_path, monkeypatch, capsys):
-    """--controller.real-refine: killed in the refinement's generation 2 (after the main search and its re-scoring),
-    the same command resumes there (the main search is not played again) and ends as an uninterrupted run."""
+@pytest.mark.parametrize("search", ["cma", "elite"])
+def test_a_run_killed_in_its_refinement_resumes_there_and_ends_identical(reference, tmp_path, monkeypatch, capsys, search):
+    """--controller.real-refine (either search): killed in the refinement's generation 2 (after the main search and its
+    re-scoring), the same command resumes there (the main search is not played again) and ends as an uninterrupted
+    run."""
     keep = ("data", "vae", "mdn_rnn", "latents.npz", "latents.json", "config.json")
     runs = []
     for name in ("whole", "killed"):
         cfg = copy_run(reference, tmp_path / name, keep)
         cfg.controller.real_refine, cfg.controller.real_frames = 0.5, 10**9  # a share of a budget that never binds
+        cfg.controller.real_refine_search = search
         runs.append(cfg)
     ref = train_controller.main(runs[0])
+    per_gen = 1 if search == "cma" else 2  # an elitist generation plays its draws, then its challenge games
     with monkeypatch.context() as m:
-        kill_after(m, LocalEngine, "play", 5)  # 3 main generations, their re-scoring, the refinement's generation 1
+        kill_after(m, LocalEngine, "play", 4 + per_gen)  # 3 main generations, their re-scoring, refinement generation 1
         with pytest.raises(Killed):
             train_controller.main(runs[1])
     capsys.readouterr()
@@ -242,11 +246,11 @@ def test_a_run_killed_in_its_refinement_resumes_there_and_ends_identical(referen
         m.setattr(LocalEngine, "play", counted)
         metrics = train_controller.main(runs[1])
     assert "resuming from" in capsys.readouterr().out and metrics["resumed"]
-    assert calls["n"] == 3  # refinement generations 2 and 3 and its re-scoring
+    assert calls["n"] == 2 * per_gen + (search == "cma")  # refinement generations 2 and 3 (and the cma re-scoring)
     for got, want in ((metrics["real"], ref["real"]), (metrics["real"]["refine"], ref["real"]["refine"])):
-        assert [(h["best"], h["mean"], h["sigma"], h["env_frames"]) for h in got["history"]] == \
-            [(h["best"], h["mean"], h["sigma"], h["env_frames"]) for h in want["history"]]
-        assert got["rescored"] == want["rescored"]
+        assert [(h["best"], h["mean"], h["sigma"], h["env_frames"], h.get("incumbent")) for h in got["history"]] == \
+            [(h["best"], h["mean"], h["sigma"], h["env_frames"], h.get("incumbent")) for h in want["history"]]
+        assert got.get("rescored") == want.get("rescored")
     assert len(ref["real"]["refine"]["history"]) == 3 and metrics["env_frames"] == ref["env_frames"]
     assert_same_weights(runs[1].run_path / "controller", runs[0].run_path / "controller")
     steps = [r["step"] for r in read_log(runs[1].run_path / "logs" / "controller.jsonl")]

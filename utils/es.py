@@ -110,6 +110,68 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
     return history, elites, np.asarray(es.result.xfavorite)
 
 
+def challenge_seeds(cfg: Config, gen: int, n: int = 8) -> list[int]:
+    """The fresh real games on which an elitist refinement's generation ``gen`` compares its challengers and incumbent."""
+    return [TRAIN_SEED_BASE + cfg.seed * 100_000 + 50_000 + gen * n + i for i in range(n)]
+
+
+def run_elite(name: str, x0: np.ndarray, sigma: float, cfg: Config, generations: int,
+              fitness: Callable[[np.ndarray, int], tuple], challenge: Callable[[np.ndarray, int], np.ndarray],
+              logger: Any, env_frames: Callable[[], int] | None = None, step_offset: int = 0, resume: dict | None = None,
+              checkpoint: Callable[[dict], None] | None = None, stop: Callable[[list[dict]], bool] | None = None,
+              popsize: int = 0, challengers: int = 3) -> tuple[list[dict], np.ndarray]:
+    """Elitist local search around an incumbent (the real phase's ``controller.real_refine_search elite``).
+
+    Each generation draws ``popsize`` candidates ``x + sigma * N(0, I)`` around the incumbent x (from a generator
+    seeded by the run's seed and the generation: a resumed run draws the same), scores them with ``fitness`` (as a
+    CMA-ES generation), then its ``challengers`` best and the incumbent play the same fresh games (``challenge(X, gen)
+    -> scores``, the incumbent first). The incumbent moves to the best challenger only when that one beats it there, so
+    the search never walks away from its best to a mean, and a lucky 2-game score alone cannot move it.
+
+    Resumable as :func:`run_cma`: ``checkpoint(progress)`` gets every generation's fitness, digests and history, and
+    the incumbents (``elite_params``, last = current; ``elite_scores``: their challenge scores).
+    Returns the history and the last incumbent."""
+    P = popsize or cfg.controller.population_size
+    x, history, fits, digests, kept, kept_scores = np.asarray(x0, dtype=np.float64), [], [], [], [], []
+    if resume is not None:
+        history, fits, digests = resume["history"], list(resume["fitness"]), list(resume["digests"])
+        kept, kept_scores = list(resume["elite_params"]), list(resume["elite_scores"])
+        x = np.asarray(kept[-1], dtype=np.float64)
+    for gen in range(len(fits), generations):
+        if history and stop is not None and stop(history):
+            print(f"[controller] {name} stops after generation {gen} (incumbent {history[-1]['incumbent']:.1f} on its last "
+                  "challenge games): the next would pass its budget")
+            break
+        t0 = time.perf_counter()
+        X = x + sigma * np.random.default_rng([cfg.seed, 104_729, gen]).standard_normal((P, x.size))
+        scores, counts, *more = fitness(X, gen)
+        top = np.argsort(-np.asarray(scores), kind="stable")[:challengers]
+        c = np.asarray(challenge(np.vstack([x[None], X[top]]), gen), dtype=np.float64)
+        j = int(np.argmax(c[1:]))
+        moved = bool(c[1 + j] > c[0])
+        if moved:
+            x = X[top[j]].copy()
+        fits.append(np.asarray(scores, dtype=np.float64))
+        digests.append(x_digest(X))
+        kept.append(x.copy())
+        kept_scores.append(float(c[1 + j] if moved else c[0]))
+        rec = {"generation": gen + 1, "best": float(np.max(scores)), "mean": float(np.mean(scores)),
+               "std": float(np.std(scores)), "worst": float(np.min(scores)), "sigma": float(sigma),
+               "incumbent": float(c[0]), "challenger": float(c[1 + j]), "moved": int(moved),
+               **top_action_share(counts), **(more[0] if more else {}), "seconds": time.perf_counter() - t0}
+        if env_frames is not None:
+            rec["env_frames"] = env_frames()
+        history.append(rec)
+        logger.log({f"controller/{name}_{k}": v for k, v in rec.items()}, step=step_offset + gen + 1)
+        if checkpoint is not None:
+            checkpoint({"fitness": np.stack(fits), "digests": digests, "history": history,
+                        "elite_scores": np.array(kept_scores), "elite_params": np.stack(kept)})
+        print(f"[controller] {name} gen {gen + 1}: best {rec['best']:.1f}, mean {rec['mean']:.1f} on 2 games; incumbent "
+              f"{c[0]:.1f} against {np.round(c[1:], 1).tolist()} on the challenge games: {'moves' if moved else 'stays'} "
+              f"({rec['seconds']:.1f}s)")
+    return history, x
+
+
 def best_elites(scores: list[float] | np.ndarray, k: int) -> list[int]:
     """Indices of the k highest scores, highest first; ties keep generation order."""
     return sorted(range(len(scores)), key=lambda i: -scores[i])[:k]
