@@ -40,7 +40,11 @@ cfg = parse([*flags, "--run-dir", str(dst)], "splice")[0]
 init = train_controller.ControllerTraining.__init__
 
 
+wm_seed = cfg.seed
+
+
 def reseeded(self, cfg, paths, device):  # as session39/rerun_controller.py, for a resumed run too
+    cfg.seed = wm_seed  # the data and latents are checked, and h's directions drawn, with the world model's seed
     init(self, cfg, paths, device)
     if cseed != "-":
         cfg.seed = int(cseed)
