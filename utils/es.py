@@ -92,22 +92,33 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
         digests.append(x_digest(X))
         i = int(np.argmax(scores))
         elites.append((float(scores[i]), X[i].copy()))
-        rec = {"generation": gen + 1, "best": float(scores.max()), "mean": float(scores.mean()), "std": float(scores.std()),
-               "worst": float(scores.min()), "sigma": float(es.sigma), **top_action_share(counts), **extra,
-               "seconds": time.perf_counter() - t0}
-        if env_frames is not None:
-            rec["env_frames"] = env_frames()
-        history.append(rec)
-        logger.log({f"controller/{name}_{k}": v for k, v in rec.items()}, step=step_offset + gen + 1)
-        if checkpoint is not None:
-            checkpoint({"fitness": np.stack(fits), "digests": digests, "history": history,
-                        "elite_scores": np.array([e[0] for e in elites]), "elite_params": np.stack([e[1] for e in elites])})
+        rec = _generation_done(name, gen, scores, counts, es.sigma, extra, t0, history, logger, step_offset, env_frames,
+                               checkpoint, lambda: {"fitness": np.stack(fits), "digests": digests, "history": history,
+                                                    "elite_scores": np.array([e[0] for e in elites]),
+                                                    "elite_params": np.stack([e[1] for e in elites])})
         bar.set_postfix(best=f"{rec['best']:.1f}", mean=f"{rec['mean']:.1f}")
         if gen == 0 or (gen + 1) % max(1, generations // 10) == 0 or gen + 1 == generations:
             share = f"  top-action share {rec['top_action_share']:.2f}" if "top_action_share" in rec else ""
             print(f"[controller] {name} gen {gen + 1}/{generations}  best {rec['best']:.2f}  mean {rec['mean']:.2f}  "
                   f"std {rec['std']:.2f}{share}  ({rec['seconds']:.2f}s)")
     return history, elites, np.asarray(es.result.xfavorite)
+
+
+def _generation_done(name: str, gen: int, scores, counts, sigma: float, extra: dict, t0: float, history: list[dict],
+                     logger: Any, step_offset: int, env_frames: Callable[[], int] | None,
+                     checkpoint: Callable[[dict], None] | None, progress: Callable[[], dict]) -> dict:
+    """A generation's record: appended to ``history`` and logged; then ``checkpoint(progress())``."""
+    scores = np.asarray(scores, dtype=np.float64)
+    rec = {"generation": gen + 1, "best": float(scores.max()), "mean": float(scores.mean()), "std": float(scores.std()),
+           "worst": float(scores.min()), "sigma": float(sigma), **top_action_share(counts), **extra,
+           "seconds": time.perf_counter() - t0}
+    if env_frames is not None:
+        rec["env_frames"] = env_frames()
+    history.append(rec)
+    logger.log({f"controller/{name}_{k}": v for k, v in rec.items()}, step=step_offset + gen + 1)
+    if checkpoint is not None:
+        checkpoint(progress())
+    return rec
 
 
 def challenge_seeds(cfg: Config, gen: int, n: int = 8) -> list[int]:
@@ -155,17 +166,10 @@ def run_elite(name: str, x0: np.ndarray, sigma: float, cfg: Config, generations:
         digests.append(x_digest(X))
         kept.append(x.copy())
         kept_scores.append(float(c[1 + j] if moved else c[0]))
-        rec = {"generation": gen + 1, "best": float(np.max(scores)), "mean": float(np.mean(scores)),
-               "std": float(np.std(scores)), "worst": float(np.min(scores)), "sigma": float(sigma),
-               "incumbent": float(c[0]), "challenger": float(c[1 + j]), "moved": int(moved),
-               **top_action_share(counts), **(more[0] if more else {}), "seconds": time.perf_counter() - t0}
-        if env_frames is not None:
-            rec["env_frames"] = env_frames()
-        history.append(rec)
-        logger.log({f"controller/{name}_{k}": v for k, v in rec.items()}, step=step_offset + gen + 1)
-        if checkpoint is not None:
-            checkpoint({"fitness": np.stack(fits), "digests": digests, "history": history,
-                        "elite_scores": np.array(kept_scores), "elite_params": np.stack(kept)})
+        extra = {"incumbent": float(c[0]), "challenger": float(c[1 + j]), "moved": int(moved), **(more[0] if more else {})}
+        rec = _generation_done(name, gen, scores, counts, sigma, extra, t0, history, logger, step_offset, env_frames,
+                               checkpoint, lambda: {"fitness": np.stack(fits), "digests": digests, "history": history,
+                                                    "elite_scores": np.array(kept_scores), "elite_params": np.stack(kept)})
         print(f"[controller] {name} gen {gen + 1}: best {rec['best']:.1f}, mean {rec['mean']:.1f} on 2 games; incumbent "
               f"{c[0]:.1f} against {np.round(c[1:], 1).tolist()} on the challenge games: {'moves' if moved else 'stays'} "
               f"({rec['seconds']:.1f}s)")
