@@ -33,7 +33,7 @@ def paired(a: np.ndarray, b: np.ndarray) -> str:
 for arm in ARMS:
     print(f"\n### {arm}\n")
     print("| world model, controller seed | default | main search's pick | refine25 (CMA-ES) | " + arm +
-          " (generations, moves, frames) | minus its main pick | minus refine25 |")
+          " (generations, kept, frames) | minus its main pick | minus refine25 |")
     print("|---|---|---|---|---|---|---|")
     rows = []
     for wm, sfx in RUNS:
@@ -45,10 +45,10 @@ for arm in ARMS:
         s = {k: scores(p) for k, p in (("default", base), ("main", main), ("cma", cma), ("arm", ev))}
         r = json.loads((D / f"session41/s{wm}_{arm}{sfx}_controller_metrics.json").read_text())
         ref = r["real"]["refine"]
-        moves = ref.get("moves", "-")
+        kept = ref["kept"] + (f" after {ref['moves']} moves" if "moves" in ref else "")
         rows.append({k: v.mean() for k, v in s.items()})
         print(f"| {wm}, {sfx[2:] or wm} | {s['default'].mean():.1f} | {s['main'].mean():.1f} | {s['cma'].mean():.1f} | "
-              f"{s['arm'].mean():.1f} ({len(ref['history'])}, {moves}, {r['env_frames']['total']:,}) | "
+              f"{s['arm'].mean():.1f} ({len(ref['history'])}, {kept}, {r['env_frames']['total']:,}) | "
               f"{paired(s['arm'], s['main'])} | {paired(s['arm'], s['cma'])} |")
     if len(rows) > 1:
         m = {k: np.array([r[k] for r in rows]) for k in rows[0]}
