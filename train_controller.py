@@ -353,13 +353,12 @@ class ControllerTraining:
         last incumbent is kept. Why: the CMA-ES mean was never the best finalist (session 40), while 8-12 of 64
         candidates drawn near a trained controller beat it."""
         cfg, cc, t = self.cfg, self.cc, Timer()
-        P = cc.real_population or cc.population_size
         hist, x = run_elite("refine", self.searched(x0), sigma, cfg, cc.real_epochs,
                             lambda X, g: self.real_score(self.full(X), generation_seeds(cfg, n + g)),
                             lambda X, g: self.real_score(self.full(X), challenge_seeds(cfg, g))[0],
                             logger=logger, env_frames=self.frames, step_offset=cc.dream_epochs + n, resume=progress,
                             checkpoint=functools.partial(self.save, "refine", x0, sigma, start_frames=start),
-                            stop=lambda h: self.over_budget(h, start, rescore=False), popsize=P)
+                            stop=lambda h: self.over_budget(h, start, rescore=False), popsize=cc.real_population)
         moves = sum(h["moved"] for h in hist)
         print(f"[controller] elitist refinement done in {t.seconds:.1f}s: the incumbent moved {moves} times in "
               f"{len(hist)} generations")
