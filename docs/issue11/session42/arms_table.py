@@ -14,20 +14,10 @@ from pathlib import Path
 import numpy as np
 
 D = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(D / "session41"))
+from arms_table import RUNS, paired, scores  # noqa: E402  (session 41's table: the same runs and paired differences)
+
 ARMS = sys.argv[1:] or ["cap500"]
-RUNS = [(0, ""), (1, ""), (2, ""), (0, "_c100"), (1, "_c101"), (2, "_c102")]
-
-
-def scores(ev: Path) -> np.ndarray:
-    a = json.loads(ev.read_text())["agent"]
-    assert a["num_episodes"] == 100, ev
-    return np.array([e["score"] for e in sorted(a["episodes"], key=lambda e: e["seed"])], dtype=float)
-
-
-def paired(a: np.ndarray, b: np.ndarray) -> str:
-    d = a - b
-    half = 1.96 * d.std(ddof=1) / np.sqrt(len(d))
-    return f"{d.mean():+.1f} [{d.mean() - half:+.1f}, {d.mean() + half:+.1f}]"
 
 
 for arm in ARMS:
