@@ -7,14 +7,17 @@
 #   bash docs/issue11/session36/arm.sh NAME "FLAGS" SEED...
 #   bash docs/issue11/session36/arm.sh zonly "--controller.inputs z" 0 1 2
 #   bash docs/issue11/session36/arm.sh pop64x1 "--controller.real-population 64 --controller.real-rollouts 1" 0 1 2
-# OUT (default docs/issue11/session36) is where the logs, evaluations and metrics are copied.
+# OUT (default docs/issue11/session36) is where the logs, evaluations and metrics are copied; SRC (default runs/mt/s)
+# the world models' folder prefix, e.g. SRC=runs/make_train_epyc_s for `make train --seed SEED`'s (session 42):
+#   SRC=runs/make_train_epyc_s OUT=docs/issue11/session42 bash docs/issue11/session36/arm.sh norefine "--controller.real-refine 0" 1 2
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 PY=${PY:-.venv/bin/python}
 name=$1 flags=$2; shift 2
 out=${OUT:-docs/issue11/session36}
 for seed in "$@"; do
-  src=runs/mt/s$seed run=runs/mt/s${seed}_$name
+  src=${SRC:-runs/mt/s}$seed
+  run=${src}_$name
   if [ ! -f "$src/mdn_rnn/model.safetensors" ]; then
     /usr/bin/time -f "world model seed $seed wall %e s" $PY train_world_model.py --seed "$seed" --run-dir "$src" \
       --controller.real-epochs 0 --no-wandb --logging.progress false >> "$src.log" 2>&1
@@ -28,5 +31,5 @@ for seed in "$@"; do
     --logging.progress false >> "$run.log" 2>&1
   mkdir -p "$out"
   cp "$run.log" "${run}_eval100.json" "$out"/
-  cp "$run/controller/metrics.json" "$out/s${seed}_${name}_controller_metrics.json"
+  cp "$run/controller/metrics.json" "$out/$(basename "$run")_controller_metrics.json"
 done

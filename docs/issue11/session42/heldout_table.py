@@ -2,7 +2,8 @@
 `make train` world models of 2026-12-07 (AVX-512 kernels), each with today's default (the refinement) and with the
 session-38 default (`--controller.real-refine 0`, the whole 5M frames to the main search). Seed 0's pair is the two
 fresh-clone runs (docs/make_train_2026-12-06b/, docs/make_train_2026-12-07/: the same world model), seeds 1-2's
-`bash docs/issue11/session42/norefine.sh 1 2` against `make train --seed S`.
+`SRC=runs/make_train_epyc_s OUT=docs/issue11/session42 bash docs/issue11/session36/arm.sh norefine
+"--controller.real-refine 0" 1 2` against `make train --seed S`.
 
     python docs/issue11/session42/heldout_table.py
 
@@ -18,7 +19,7 @@ sys.path.insert(0, str(D / "issue11/session41"))
 from arms_table import scores  # noqa: E402  (session 41's table: 100 games in seed order)
 
 PAIRS = {0: (D / "make_train_2026-12-06b/eval100.json", D / "make_train_2026-12-07/eval100.json")}
-PAIRS.update({s: (D / f"issue11/session42/epyc_s{s}_norefine_eval100.json", D / f"make_train_2026-12-07/seed{s}/eval_100.json")
+PAIRS.update({s: (D / f"issue11/session42/make_train_epyc_s{s}_norefine_eval100.json", D / f"make_train_2026-12-07/seed{s}/eval_100.json")
               for s in (1, 2)})
 
 
