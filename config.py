@@ -184,11 +184,13 @@ class ControllerConfig:
     real_frames: int = 5_000_000
     """Cap on real frames (0: none)."""
     real_refine: float = 0.25
-    """Budget share to refine the pick (0: off)."""
+    """Refinement's budget share (0: off)."""
     real_refine_sigma: float = 0.25
-    """Its step: the main search's last x this."""
+    """Its step: main search's last x this."""
     real_refine_search: str = "cma"
     """Its search: cma, or elite (moves on a paired win)."""
+    real_csa_dampfac: float = 1.0
+    """Real phase's CSA_dampfac (pycma)."""
     real_max_steps: int = 3000
     """Cap on agent steps per real training episode."""
     real_patience: int = 0

@@ -178,6 +178,30 @@ def test_cma_es_improves_a_toy_fitness(tmp_path):
     assert len(elites) == 40
 
 
+def test_cma_dampfac_speeds_up_the_step_size_on_a_fitness_without_signal(tmp_path):
+    """``dampfac`` (controller.real_csa_dampfac) reaches pycma's CSA_dampfac: on pure noise in 294 dimensions with 32
+    candidates, as a real phase near its start sees (294 searched weights by default: pycma adapts the step by CSA below
+    300 dimensions, by TPA from 300, where CSA_dampfac does nothing), the default step falls only to ~0.85x in 12
+    generations, with 0.3 to ~0.6x; dampfac 1.0 passes no option, so a run's candidates (and a resumed run's digests)
+    are as before."""
+    from utils.logger import RunLogger
+
+    cfg = tiny_config(tmp_path, **{"controller.population_size": 32})
+
+    def noise(X, gen):
+        return np.random.default_rng(gen).normal(size=len(X)), np.ones(3)
+
+    sigmas, firsts = {}, {}
+    for d in (1.0, 0.3):
+        with RunLogger(cfg, f"d{d}", tmp_path / str(d)) as logger:
+            hist, elites, _ = run_cma("real", np.zeros(294), 1.0, cfg, 12, noise, logger, progress=False, dampfac=d)
+        sigmas[d], firsts[d] = hist[-1]["sigma"], elites[0][1]
+    assert 0.8 < sigmas[1.0] < 0.95 and 0.45 < sigmas[0.3] < 0.7
+    with RunLogger(cfg, "plain", tmp_path / "plain") as logger:
+        _, elites, _ = run_cma("real", np.zeros(294), 1.0, cfg, 1, noise, logger, progress=False)
+    np.testing.assert_array_equal(elites[0][1], firsts[1.0])
+
+
 def test_elitist_search_moves_only_on_a_challenge_win_draws_around_the_incumbent_and_resumes(tmp_path):
     """run_elite on a toy problem: a noisy 2-game-like fitness ranks the draws, an exact challenge decides. Each
     generation's draws are the incumbent plus sigma times the generation's seeded normals; the incumbent moves to the

@@ -42,7 +42,7 @@ def x_digest(X: np.ndarray) -> str:
 def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: int, fitness: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]],
             logger: Any, progress: bool, env_frames: Callable[[], int] | None = None, step_offset: int = 0,
             resume: dict | None = None, checkpoint: Callable[[dict], None] | None = None,
-            stop: Callable[[list[dict]], bool] | None = None, popsize: int = 0,
+            stop: Callable[[list[dict]], bool] | None = None, popsize: int = 0, dampfac: float = 1.0,
             ) -> tuple[list[dict], list[tuple[float, np.ndarray]], np.ndarray]:
     """Ask/tell loop. ``fitness(X (P, n), generation) -> (scores (P,), action histogram[, extra metrics to log])``;
     higher is better.
@@ -56,14 +56,19 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
 
     ``stop(history)``, asked before each generation after the first, ends the loop early (a frame budget).
     ``popsize`` (0: ``controller.population_size``) is the number of candidates per generation.
+    ``dampfac`` multiplies the step size's damping (pycma's ``CSA_dampfac``; 1: pycma's default). Below 1 the step
+    adapts faster: in the real phase's ~16 generations in ~300 dimensions the default step barely moves (0.8x).
 
     Returns the per-generation history, the best (score, params) of each generation, and the final mean.
     """
     from tqdm import tqdm
 
     cc = cfg.controller
-    es = cma.CMAEvolutionStrategy(x0, sigma0, {"popsize": popsize or cc.population_size, "seed": cfg.seed + 1 + (name == "real"),
-                                                  "verbose": -9, "tolx": 0, "tolfun": 0, "tolflatfitness": 10**9})
+    opts = {"popsize": popsize or cc.population_size, "seed": cfg.seed + 1 + (name == "real"),
+            "verbose": -9, "tolx": 0, "tolfun": 0, "tolflatfitness": 10**9}
+    if dampfac != 1.0:
+        opts["CSA_dampfac"] = dampfac
+    es = cma.CMAEvolutionStrategy(x0, sigma0, opts)
     history, elites, fits, digests = [], [], [], []
     if resume is not None:
         for g, f in enumerate(resume["fitness"]):
