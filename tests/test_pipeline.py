@@ -183,7 +183,7 @@ def test_cma_dampfac_speeds_up_the_step_size_on_a_fitness_without_signal(tmp_pat
     candidates, as a real phase near its start sees (294 searched weights by default: pycma adapts the step by CSA below
     300 dimensions, by TPA from 300, where CSA_dampfac does nothing), the default step falls only to ~0.85x in 12
     generations, with 0.3 to ~0.6x; dampfac 1.0 passes no option, so a run's candidates (and a resumed run's digests)
-    are as before."""
+    are as before; with 300 or more searched weights it stops with one line."""
     from utils.logger import RunLogger
 
     cfg = tiny_config(tmp_path, **{"controller.population_size": 32})
@@ -199,6 +199,8 @@ def test_cma_dampfac_speeds_up_the_step_size_on_a_fitness_without_signal(tmp_pat
     assert 0.8 < sigmas[1.0] < 0.95 and 0.45 < sigmas[0.3] < 0.7
     with RunLogger(cfg, "plain", tmp_path / "plain") as logger:
         _, elites, _ = run_cma("real", np.zeros(294), 1.0, cfg, 1, noise, logger, progress=False)
+        with pytest.raises(UserError, match="by CMAAdaptSigmaTPA"):  # 300 weights: TPA, where it would do nothing
+            run_cma("real", np.zeros(300), 1.0, cfg, 1, noise, logger, progress=False, dampfac=0.3)
     np.testing.assert_array_equal(elites[0][1], firsts[1.0])
 
 

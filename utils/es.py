@@ -57,7 +57,8 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
     ``stop(history)``, asked before each generation after the first, ends the loop early (a frame budget).
     ``popsize`` (0: ``controller.population_size``) is the number of candidates per generation.
     ``dampfac`` multiplies the step size's damping (pycma's ``CSA_dampfac``; 1: pycma's default). Below 1 the step
-    adapts faster: in the real phase's ~16 generations in ~300 dimensions the default step barely moves (0.8x).
+    adapts faster: in the real phase's ~16 generations in ~300 dimensions the default step barely moves (0.8x). pycma
+    uses CSA only below 300 dimensions (TPA from there, where the option does nothing): anything but 1 then stops here.
 
     Returns the per-generation history, the best (score, params) of each generation, and the final mean.
     """
@@ -69,6 +70,10 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
     if dampfac != 1.0:
         opts["CSA_dampfac"] = dampfac
     es = cma.CMAEvolutionStrategy(x0, sigma0, opts)
+    if dampfac != 1.0 and not isinstance(es.adapt_sigma, cma.sigma_adaptation.CMAAdaptSigmaCSA):
+        raise UserError(f"controller.real_csa_dampfac {dampfac} changes pycma's CSA step rule, but pycma adapts the step of "
+                        f"these {len(x0)} searched weights by {type(es.adapt_sigma).__name__} (CSA below 300); leave it at 1.0 "
+                        "or search fewer weights (--controller.h-components)")
     history, elites, fits, digests = [], [], [], []
     if resume is not None:
         for g, f in enumerate(resume["fitness"]):
