@@ -6,11 +6,11 @@ samples the reloads and prints the symbols they spend their time in.
 
     python docs/issue12/reset_profile.py [--reloads 30] [--bench docs/issue12/bench_gen8_xeon.json]
 
-With ``--bench`` (a ``bench.py --json`` file with whole generations), it also projects that run's phase-to-loop ratio
+With ``--bench`` (a ``bench.py --output`` file with whole generations), it also projects that run's phase-to-loop ratio
 if the tables' share of every seeded reset were gone (the rest of the run unchanged).
 
-Measured here (2-core AMD EPYC, 2026-12-07; reset_profile.log): ~90 ms of CPU a reload against ~4 ms a reset, and
-about 80% of a reload in ``ale::PhosphorBlend::makeAveragePalette`` and the ``ColourPalette::getRGB`` calls it makes:
+Measured here (2-core AMD EPYC, 2026-12-07; reset_profile.log): 83-89 ms of CPU a reload against 3.8-3.9 ms a reset,
+and 82-83% of a reload in ``ale::PhosphorBlend::makeAveragePalette`` and the ``ColourPalette::getRGB`` calls it makes:
 every ROM load builds the colour-averaging tables again (a 64 x 64 x 64 nearest-colour search over the 256 NTSC
 colours), although ``color_averaging`` is off (v5, and this project's max-pool in the vector env).
 """

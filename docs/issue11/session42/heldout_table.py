@@ -16,7 +16,7 @@ import numpy as np
 
 D = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(D / "issue11/session41"))
-from arms_table import scores  # noqa: E402  (session 41's table: 100 games in seed order)
+from arms_table import paired, scores  # noqa: E402  (session 41's table: 100 games in seed order, paired differences)
 
 PAIRS = {0: (D / "make_train_2026-12-06b/eval100.json", D / "make_train_2026-12-07/eval100.json")}
 PAIRS.update({s: (D / f"issue11/session42/make_train_epyc_s{s}_norefine_eval100.json", D / f"make_train_2026-12-07/seed{s}/eval_100.json")
@@ -30,10 +30,8 @@ for s, (old, new) in PAIRS.items():
     if not old.is_file():
         continue
     a, b = scores(old), scores(new)
-    d = b - a
-    half = 1.96 * d.std(ddof=1) / np.sqrt(len(d))
     rows.append((a.mean(), b.mean()))
-    print(f"| {s} | {a.mean():.1f} | {b.mean():.1f} | {d.mean():+.1f} [{d.mean() - half:+.1f}, {d.mean() + half:+.1f}] |")
+    print(f"| {s} | {a.mean():.1f} | {b.mean():.1f} | {paired(b, a)} |")
 if len(rows) > 1:
     a, b = np.array(rows).T
     g = b - a

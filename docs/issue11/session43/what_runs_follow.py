@@ -1,5 +1,5 @@
 """Session 43: what a real-phase run's final score follows, across every 5M-frame run of the default preset's search
-family kept in docs/ (sessions 36-43 and `make train` of 2026-12-07: each a controller_metrics.json beside the
+family kept in docs/ (sessions 34-43 and `make train` of 2026-12-07: each a controller_metrics.json beside the
 100-game evaluation of the agent it kept). A main search counted once: runs that share one (session 41's refinement
 arms start from session 40's main searches) count only the first found.
 
