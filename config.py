@@ -178,7 +178,7 @@ class ControllerConfig:
     sigma0: float = 0.1
     """Initial CMA-ES step size of the dream phase (the controller starts at zero)."""
     real_sigma0: float = 2.0
-    """Real phase's first step, in logit units."""
+    """Real phase's first step (logit units)."""
     real_finalists: int = 10
     """The real phase ends: its this many best elites and the mean play 8 games, the best is kept."""
     real_frames: int = 5_000_000
@@ -191,6 +191,8 @@ class ControllerConfig:
     """Its search: cma, or elite (moves on a paired win)."""
     real_csa_dampfac: float = 1.0
     """Real phase's CSA_dampfac (pycma)."""
+    real_mirrored: bool = False
+    """Mirrored pairs (real CMA-ES)."""
     real_max_steps: int = 3000
     """Cap on agent steps per real training episode."""
     real_patience: int = 0
@@ -656,6 +658,9 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"--controller.real_refine_search must be cma or elite (got {cfg.controller.real_refine_search!r})")
     if cfg.controller.population_size < 2:
         raise ConfigError("--controller.population_size must be at least 2 for CMA-ES")
+    if cfg.controller.real_mirrored and (cfg.controller.real_population or cfg.controller.population_size) % 2:
+        raise ConfigError("--controller.real_mirrored plays candidates in pairs: the real population must be even (got "
+                          f"{cfg.controller.real_population or cfg.controller.population_size})")
     if cfg.controller.real_population == 1:
         raise ConfigError("--controller.real_population must be 0 (population_size) or at least 2 for CMA-ES")
     if cfg.controller.inputs not in ("zh", "z"):

@@ -173,9 +173,11 @@ class ControllerTraining:
 
     def cma(self, name: str, x: np.ndarray, sigma: float, generations: int, score, **kw):
         """:func:`run_cma` over the searched weights of ``x``; the elites and mean come back as full weights."""
-        popsize, dampfac = (self.cc.real_population, self.cc.real_csa_dampfac) if name != "dream" else (0, 1.0)
+        real = name != "dream"
+        popsize, dampfac = (self.cc.real_population, self.cc.real_csa_dampfac) if real else (0, 1.0)
         hist, elites, mean = run_cma(name, self.searched(x), sigma, self.cfg, generations,
-                                     lambda X, g: score(self.full(X), g), popsize=popsize, dampfac=dampfac, **kw)
+                                     lambda X, g: score(self.full(X), g), popsize=popsize, dampfac=dampfac,
+                                     mirrored=real and self.cc.real_mirrored, **kw)
         return hist, [(s, self.full(p)) for s, p in elites], self.full(mean)
 
     def dream_score(self, X: np.ndarray, rollouts: int) -> tuple[np.ndarray, np.ndarray, dict]:

@@ -300,6 +300,8 @@ def test_a_manifest_of_something_else_is_refused(run, capsys):
     ("train_mdn_rnn", ["--num-epochs", "-3"], 2, "--mdn_rnn.num_epochs must be > 0 (got -3)"),
     ("train_controller", ["--controller.population-size", "1"], 2, "population_size must be at least 2"),
     ("train_controller", ["--controller.real-population", "1"], 2, "real_population must be 0 (population_size) or at least 2"),
+    ("train_controller", ["--controller.real-mirrored", "--controller.real-population", "15"], 2,
+     "real_mirrored plays candidates in pairs: the real population must be even (got 15)"),
     ("train_controller", ["--real-epochs", "-1"], 2, "--controller.real_epochs must be >= 0 (got -1)"),
     ("train_world_model", ["--data.num-rollouts", "0"], 2, "--data.num_rollouts must be > 0 (got 0)"),
     ("evaluate", ["--num-episodes", "-2"], 2, "--eval.num_episodes must be > 0 (got -2)"),

@@ -204,6 +204,46 @@ def test_cma_dampfac_speeds_up_the_step_size_on_a_fitness_without_signal(tmp_pat
     np.testing.assert_array_equal(elites[0][1], firsts[1.0])
 
 
+def test_mirrored_cma_plays_pairs_through_the_mean_tells_each_pairs_winner_and_resumes(tmp_path):
+    """``mirrored`` (controller.real_mirrored): each generation's candidates 2k and 2k+1 are mirror images through the
+    same point (pycma's mean); pycma is told the better of each pair (pairwise selection), so on a linear fitness every
+    told step points uphill and the mean moves uphill in the first generation whatever the draws; it closes in on a
+    quadratic's target; a run resumed from generation 6's checkpoint ends identical; an odd population stops."""
+    from utils.logger import RunLogger
+
+    cfg = tiny_config(tmp_path, **{"controller.population_size": 12})
+    target, g = np.linspace(-1, 1, 10), np.linspace(1, 2, 10)
+    drawn, saved = [], {}
+
+    def sphere(X, gen):
+        drawn.append(X.copy())
+        return -((X - target) ** 2).sum(1), np.ones(3)
+
+    def checkpoint(progress):
+        if len(progress["history"]) == 6:
+            saved.update(progress)
+
+    with RunLogger(cfg, "toy", tmp_path) as logger:
+        hist, elites, mean = run_cma("toy", np.zeros(10), 0.5, cfg, 40, sphere, logger, progress=False, mirrored=True,
+                                     checkpoint=checkpoint)
+        res_hist, _, res_mean = run_cma("toy", np.zeros(10), 0.5, cfg, 40, sphere, logger, progress=False,
+                                        mirrored=True, resume=saved)
+        _, _, moved = run_cma("toy", np.zeros(10), 0.5, cfg, 1, lambda X, gen: (X @ g, np.ones(3)), logger,
+                              progress=False, mirrored=True)
+        with pytest.raises(UserError, match="population 11 must be even"):
+            run_cma("toy", np.zeros(10), 0.5, cfg, 1, sphere, logger, progress=False, mirrored=True, popsize=11)
+    assert all(X.shape == (12, 10) for X in drawn)
+    for X in drawn[:40]:  # 6 pairs through one centre: the mean pycma sampled around
+        np.testing.assert_allclose(X[0::2] + X[1::2], np.broadcast_to(X[0] + X[1], (6, 10)), atol=1e-12)
+        assert np.abs(X[0] - X[1]).min() > 0
+    np.testing.assert_allclose((drawn[0][0] + drawn[0][1]) / 2, np.zeros(10), atol=1e-12)  # the first centre is x0
+    assert (((drawn[39][0] + drawn[39][1]) / 2 - target) ** 2).sum() < 0.2 * (target ** 2).sum()  # the centre moves
+    assert moved @ g > 0.1  # pairwise selection: every told step has a positive projection on g
+    assert ((mean - target) ** 2).sum() < 0.1 * (target ** 2).sum()
+    np.testing.assert_array_equal(res_mean, mean)
+    assert [h["best"] for h in res_hist] == [h["best"] for h in hist]
+
+
 def test_elitist_search_moves_only_on_a_challenge_win_draws_around_the_incumbent_and_resumes(tmp_path):
     """run_elite on a toy problem: a noisy 2-game-like fitness ranks the draws, an exact challenge decides. Each
     generation's draws are the incumbent plus sigma times the generation's seeded normals; the incumbent moves to the

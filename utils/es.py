@@ -43,7 +43,7 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
             logger: Any, progress: bool, env_frames: Callable[[], int] | None = None, step_offset: int = 0,
             resume: dict | None = None, checkpoint: Callable[[dict], None] | None = None,
             stop: Callable[[list[dict]], bool] | None = None, popsize: int = 0, dampfac: float = 1.0,
-            ) -> tuple[list[dict], list[tuple[float, np.ndarray]], np.ndarray]:
+            mirrored: bool = False) -> tuple[list[dict], list[tuple[float, np.ndarray]], np.ndarray]:
     """Ask/tell loop. ``fitness(X (P, n), generation) -> (scores (P,), action histogram[, extra metrics to log])``;
     higher is better.
     ``env_frames()`` (real phase) gives the emulator frames played so far, logged per generation.
@@ -59,13 +59,20 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
     ``dampfac`` multiplies the step size's damping (pycma's ``CSA_dampfac``; 1: pycma's default). Below 1 the step
     adapts faster: in the real phase's ~16 generations in ~300 dimensions the default step barely moves (0.8x). pycma
     uses CSA only below 300 dimensions (TPA from there, where the option does nothing): anything but 1 then stops here.
+    ``mirrored``: mirrored sampling with pairwise selection (Brockhoff et al., PPSN 2010): pycma asks ``popsize / 2``
+    candidates, each is played with its mirror through the mean (``2 m - x``, so candidates k and k+1 are a pair), and
+    pycma is told the better of each pair: a pair's difference cancels the curvature that makes both worse than the
+    mean, so the winner points along the gradient. ``popsize`` must be even.
 
     Returns the per-generation history, the best (score, params) of each generation, and the final mean.
     """
     from tqdm import tqdm
 
     cc = cfg.controller
-    opts = {"popsize": popsize or cc.population_size, "seed": cfg.seed + 1 + (name == "real"),
+    P = popsize or cc.population_size
+    if mirrored and P % 2:
+        raise UserError(f"mirrored sampling plays candidates in pairs: the {name} phase's population {P} must be even")
+    opts = {"popsize": P // 2 if mirrored else P, "seed": cfg.seed + 1 + (name == "real"),
             "verbose": -9, "tolx": 0, "tolfun": 0, "tolflatfitness": 10**9}
     if dampfac != 1.0:
         opts["CSA_dampfac"] = dampfac
@@ -74,14 +81,29 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
         raise UserError(f"controller.real_csa_dampfac {dampfac} changes pycma's CSA step rule, but pycma adapts the step of "
                         f"these {len(x0)} searched weights by {type(es.adapt_sigma).__name__} (CSA below 300); leave it at 1.0 "
                         "or search fewer weights (--controller.h-components)")
+
+    def ask() -> np.ndarray:
+        A = np.asarray(es.ask())
+        if not mirrored:
+            return A
+        X = np.empty((2 * len(A), A.shape[1]))
+        X[0::2], X[1::2] = A, 2 * np.asarray(es.mean) - A
+        return X
+
+    def tell(X: np.ndarray, f: np.ndarray) -> None:
+        if mirrored:  # pairwise selection: only the better of each pair reaches pycma
+            win = f[0::2] >= f[1::2]
+            X, f = np.where(win[:, None], X[0::2], X[1::2]), np.where(win, f[0::2], f[1::2])
+        es.tell(list(X), (-np.asarray(f)).tolist())
+
     history, elites, fits, digests = [], [], [], []
     if resume is not None:
         for g, f in enumerate(resume["fitness"]):
-            X = np.asarray(es.ask())
+            X = ask()
             if x_digest(X) != resume["digests"][g]:
                 raise UserError(f"cannot rebuild the CMA-ES state of the {name} phase at generation {g + 1} (the saved "
                                 "candidates differ: another cma version?); pass --restart to start the controller over")
-            es.tell(list(X), (-f).tolist())
+            tell(X, f)
             fits.append(f)
             digests.append(resume["digests"][g])
         history = resume["history"]
@@ -94,10 +116,10 @@ def run_cma(name: str, x0: np.ndarray, sigma0: float, cfg: Config, generations: 
                   "the next would pass its budget")
             break
         t0 = time.perf_counter()
-        X = np.asarray(es.ask())
+        X = ask()
         scores, counts, *more = fitness(X, gen)
         extra = more[0] if more else {}
-        es.tell(list(X), (-scores).tolist())
+        tell(X, np.asarray(scores, dtype=np.float64))
         fits.append(np.asarray(scores, dtype=np.float64))
         digests.append(x_digest(X))
         i = int(np.argmax(scores))
