@@ -44,9 +44,9 @@ def main() -> None:
     if len(rows) > 1:
         a, b = np.array(rows).T
         g = b - a
-        t = g.mean() / (g.std(ddof=1) / np.sqrt(len(g))) if g.std(ddof=1) > 0 else float("nan")
+        t = f"t {g.mean() / (g.std(ddof=1) / np.sqrt(len(g))):.2f}; " if len(g) > 2 else ""  # no t from 2 runs
         print(f"| **{len(rows)} world models** | {a.mean():.1f} ± {a.std(ddof=1):.1f} | | {b.mean():.1f} ± "
-              f"{b.std(ddof=1):.1f} | | {g.mean():+.1f} per run (t {t:.2f}; {int((g > 0).sum())} of {len(g)} higher) |")
+              f"{b.std(ddof=1):.1f} | | {g.mean():+.1f} per run ({t}{int((g > 0).sum())} of {len(g)} higher) |")
 
 
 if __name__ == "__main__":
