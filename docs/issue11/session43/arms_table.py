@@ -54,11 +54,16 @@ def main() -> None:
         print(f"| {label} | {a.mean():.1f} | {search(met)} | {b.mean():.1f} | "
               f"{search(HERE / f'{run}_{ARM}_controller_metrics.json')} | {paired(b, a)} |")
     if len(rows) > 1:
-        a, b = np.array(rows).T
-        g = b - a
-        t = g.mean() / (g.std(ddof=1) / np.sqrt(len(g))) if g.std(ddof=1) > 0 else float("nan")
-        print(f"| **{len(rows)} world models** | {a.mean():.1f} ± {a.std(ddof=1):.1f} | | {b.mean():.1f} ± "
-              f"{b.std(ddof=1):.1f} | | {g.mean():+.1f} per run (t {t:.2f}; {int((g > 0).sum())} of {len(g)} higher) |")
+        print(summary(rows))
+
+
+def summary(rows: list[tuple[float, float]]) -> str:
+    """The table's last row from (default mean, arm mean) per world model; no t from 2 runs."""
+    a, b = np.array(rows).T
+    g = b - a
+    t = f"t {g.mean() / (g.std(ddof=1) / np.sqrt(len(g))):.2f}; " if len(g) > 2 and g.std(ddof=1) > 0 else ""
+    return (f"| **{len(rows)} world models** | {a.mean():.1f} ± {a.std(ddof=1):.1f} | | {b.mean():.1f} ± "
+            f"{b.std(ddof=1):.1f} | | {g.mean():+.1f} per run ({t}{int((g > 0).sum())} of {len(g)} higher) |")
 
 
 if __name__ == "__main__":

@@ -12,10 +12,9 @@ population mean is its last generation's (the mean fitness of its candidates, 2 
 CMA-ES step size against its first.
 """
 import importlib.util
+import json
 import sys
 from pathlib import Path
-
-import numpy as np
 
 D = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(D / "issue11/session41"))  # session 43's table imports session 41's
@@ -42,11 +41,20 @@ def main() -> None:
         print(f"| Xeon {seed} | {a.mean():.1f} | {search(Path(f'{base}_controller_metrics.json'))} | {b.mean():.1f} | "
               f"{search(Path(f'{arm}_controller_metrics.json'))} | {paired(b, a)} |")
     if len(rows) > 1:
-        a, b = np.array(rows).T
-        g = b - a
-        t = f"t {g.mean() / (g.std(ddof=1) / np.sqrt(len(g))):.2f}; " if len(g) > 2 else ""  # no t from 2 runs
-        print(f"| **{len(rows)} world models** | {a.mean():.1f} ± {a.std(ddof=1):.1f} | | {b.mean():.1f} ± "
-              f"{b.std(ddof=1):.1f} | | {g.mean():+.1f} per run ({t}{int((g > 0).sum())} of {len(g)} higher) |")
+        print(_s43.summary(rows))
+    print(f"\nThe main search per generation (mean over its generations): real frames, seconds, frames/s; the run's "
+          f"real frames at its last generation (before the last re-scoring)\n\n| world model | default | {ARM} |\n|---|---|---|")
+    for seed in range(3):
+        runs = [HERE / f"xeon_s{seed}_{a}_controller_metrics.json" for a in ("default", ARM)]
+        if all(r.is_file() for r in runs):
+            print(f"| Xeon {seed} | " + " | ".join(per_generation(r) for r in runs) + " |")
+
+
+def per_generation(metrics: Path) -> str:
+    r = json.loads(metrics.read_text())["real"]
+    h, last = r["history"], (r.get("refine", {}).get("history") or r["history"])[-1]
+    frames, seconds = h[-1]["env_frames"] / len(h), sum(x["seconds"] for x in h) / len(h)
+    return f"{frames:,.0f} frames, {seconds:.1f} s, {frames / seconds:,.0f}/s; {last['env_frames'] / 1e6:.2f}M"
 
 
 if __name__ == "__main__":
