@@ -25,7 +25,7 @@ baselines: install  ## DDQN, PPO and discrete SAC on the shared frame budget (ba
 compare: install  ## every trained agent + random + always-FIRE on the same seeded games -> comparison_results/
 	$(BIN)/python compare_baselines.py $(ARGS)
 
-test: install  ## the default test suite: everything but the tests marked slow (about 2.5 minutes on 2 cores)
+test: install  ## the default test suite: everything but the tests marked slow (about 5-6 minutes on 2 cores)
 	$(BIN)/python -m pytest -q --durations=10
 
 test-slow: install  ## only the tests marked slow: real SIGKILLs, whole pipelines in fresh processes, wandb runs

@@ -41,9 +41,7 @@ def search(metrics: Path) -> str:
 
 
 def main() -> None:
-    print(f"| world model | default | main search (generations + refinement, last mean, step) | {ARM} | main search | "
-          f"{ARM} minus default, per game [95%] |")
-    print("|---|---|---|---|---|---|")
+    print(header(ARM))
     rows = []
     for label, ev, met, run in RUNS:
         arm_ev = HERE / f"{run}_{ARM}_eval100.json"
@@ -55,6 +53,12 @@ def main() -> None:
               f"{search(HERE / f'{run}_{ARM}_controller_metrics.json')} | {paired(b, a)} |")
     if len(rows) > 1:
         print(summary(rows))
+
+
+def header(arm: str) -> str:
+    """The table's two header lines."""
+    return (f"| world model | default | main search (generations + refinement, last mean, step) | {arm} | main search | "
+            f"{arm} minus default, per game [95%] |\n|---|---|---|---|---|---|")
 
 
 def summary(rows: list[tuple[float, float]]) -> str:

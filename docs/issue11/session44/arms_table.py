@@ -28,9 +28,7 @@ HERE = D / "issue11/session44"
 
 
 def main() -> None:
-    print(f"| world model | default | main search (generations + refinement, last mean, step) | {ARM} | main search | "
-          f"{ARM} minus default, per game [95%] |")
-    print("|---|---|---|---|---|---|")
+    print(_s43.header(ARM))
     rows = []
     for seed in range(3):
         base, arm = HERE / f"xeon_s{seed}_default", HERE / f"xeon_s{seed}_{ARM}"

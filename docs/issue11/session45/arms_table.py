@@ -40,9 +40,7 @@ RUNS = [  # (label, default eval, default controller metrics, the arm's files' p
 
 
 def main() -> None:
-    print(f"| world model | default | main search (generations + refinement, last mean, step) | {ARM} | main search | "
-          f"{ARM} minus default, per game [95%] |")
-    print("|---|---|---|---|---|---|")
+    print(_s44._s43.header(ARM))
     rows = []
     for label, ev, met, arm in RUNS:
         arm_ev, arm_met = Path(f"{arm}_eval100.json"), Path(f"{arm}_controller_metrics.json")
