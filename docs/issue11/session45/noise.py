@@ -8,23 +8,18 @@ ablations (sessions 38-45; 100 games each on seeds 10,000-10,099) into two kinds
 
     python docs/issue11/session45/noise.py
 
-Prints each pair's difference of 100-game means, the standard deviation of those differences per kind, and the pairs a
+Prints each pair's difference of 100-game means (with its label), the standard deviation of those differences per kind, and the pairs a
 real-phase arm would need to show a gain of d at the 5% level with 80% power (n = ((1.96 + 0.84) sd / d)^2).
 """
-import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
 D = Path(__file__).resolve().parents[1]  # docs/issue11
 MT = D.parent / "make_train_2026-12-07"
-
-
-def mean(ev: Path) -> float:
-    a = json.loads(ev.read_text())["agent"]
-    assert a["num_episodes"] == 100, ev
-    return float(np.mean([e["score"] for e in a["episodes"]]))
-
+sys.path.insert(0, str(D / "session41"))
+from arms_table import scores  # noqa: E402  (session 41's table: a 100-game evaluation's scores in seed order)
 
 NOISE = [  # (label, one run, the same preset with another controller seed)
     *[(f"hpc16 wm {w}", D / f"session38/s{w}_hpc16_eval100.json", D / f"session39/s{w}_hpc16_c10{w}_eval100.json")
@@ -51,8 +46,9 @@ ARMS = [  # (label, the arm's run, the default run with the same world model and
 
 
 def report(kind: str, pairs: list[tuple[str, Path, Path]]) -> float:
-    g = np.array([mean(a) - mean(b) for _, a, b in pairs if a.is_file() and b.is_file()])
-    print(f"{kind}: {len(g)} pairs, differences " + ", ".join(f"{x:+.1f}" for x in g))
+    found = [(label, scores(a).mean() - scores(b).mean()) for label, a, b in pairs if a.is_file() and b.is_file()]
+    g = np.array([d for _, d in found])
+    print(f"{kind}: {len(g)} pairs, differences " + ", ".join(f"{label} {d:+.1f}" for label, d in found))
     sd = g.std(ddof=1)
     print(f"  mean {g.mean():+.1f}, sd {sd:.1f} (one run's own sd, if the two runs are independent: {sd / np.sqrt(2):.1f})")
     return sd
