@@ -229,7 +229,7 @@ class IterateConfig:
     from Dirichlet(alpha) for them (as ``data.action_alpha`` does for the random data), so a round also shows
     the model stretches of habits the controller does not have."""
     vae_epochs: int = 1
-    """VAE fine-tuning epochs per round (over all rounds' frames)."""
+    """VAE fine-tuning epochs per round (over all rounds' frames); 0 keeps the previous round's VAE (z unchanged)."""
     mdn_rnn_epochs: int = 10
     """MDN-RNN fine-tuning epochs per round (over all rounds' episodes)."""
     dream_epochs: int = 20
@@ -605,7 +605,7 @@ _POSITIVE = [
     "controller.population_size", "controller.dream_rollouts", "controller.real_rollouts",
     "controller.dream_horizon", "controller.temperature", "controller.sigma0", "controller.real_sigma0", "controller.real_refine_sigma",
     "controller.real_max_steps", "controller.real_num_envs", "eval.num_episodes",
-    "iterate.frames_per_round", "iterate.vae_epochs", "rollout.workers", "rollout.envs_per_worker", "rollout.cpus_per_worker",
+    "iterate.frames_per_round", "rollout.workers", "rollout.envs_per_worker", "rollout.cpus_per_worker",
     "rollout.group_size", "iterate.mdn_rnn_epochs", "iterate.eval_episodes",
     "baselines.frame_budget", "baselines.eval_freq_frames", "baselines.periodic_eval_episodes", "baselines.eval_envs",
     *[f"{a}.{f}" for a in ("ddqn", "ppo", "sac") for f in ("n_envs", "learning_rate")],
@@ -616,7 +616,7 @@ _NON_NEGATIVE = [
     "env.num_threads", "env.dilate", "data.action_alpha", "data.habit_steps", "vae.kl_tolerance", "vae.kl_weight", "vae.foreground_weight", "vae.motion_weight", "vae.hit_weight", "vae.pay_weight",
     "mdn_rnn.grad_clip",
     "mdn_rnn.reward_weight", "mdn_rnn.done_weight", "mdn_rnn.calibration_episodes", "controller.dream_epochs",
-    "controller.real_epochs", "controller.real_finalists", "controller.real_frames", "controller.real_patience", "controller.real_population", "controller.h_components", "controller.z_components", "controller.warmup_steps", "iterate.rounds", "iterate.dream_epochs", "iterate.real_epochs",
+    "controller.real_epochs", "controller.real_finalists", "controller.real_frames", "controller.real_patience", "controller.real_population", "controller.h_components", "controller.z_components", "controller.warmup_steps", "iterate.rounds", "iterate.vae_epochs", "iterate.dream_epochs", "iterate.real_epochs",
     "eval.seed", "eval.num_envs", "seed", "baselines.validation_seed", "rollout.jobs_per_task",
     *[f"{a}.{f}" for a in ("ddqn", "ppo", "sac") for f in ("total_timesteps", "num_episodes", "gamma")],
     "ddqn.learning_starts", "sac.learning_starts", "ppo.ent_coef", "ppo.vf_coef",

@@ -114,8 +114,12 @@ def iterate_rounds(cfg: Config) -> list[dict]:
         print(f"[iterate] round {k}: {sum(s['episodes'] for s in collected['shards'])} real games, {frames} frames "
               f"played by round {k - 1}'s controller (epsilon {cfg.iterate.epsilon})")
         iterate.assemble_round_data(cfg, k)
-        for phase in (train_vae.main, train_mdn_rnn.main, train_controller.main):
-            phase(rcfg)
+        if cfg.iterate.vae_epochs:
+            train_vae.main(rcfg)
+        else:
+            iterate.keep_vae(cfg, k)
+        train_mdn_rnn.main(rcfg)
+        train_controller.main(rcfg)
         rec = iterate.finish_round(cfg, k, device, t.seconds)
         curve.append(rec)
         print(f"[iterate] round {k} done in {t.seconds:.0f}s: {rec['real_frames_total']} real frames in all, "

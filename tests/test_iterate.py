@@ -7,7 +7,8 @@
   frames_per_round frames, whole chunks), its data is the earlier shards plus these (hard links, each
   tagged with its round), the curve adds the frames up; asking for a second round reuses round 1
   untouched (same files, same inodes) and links its shards into round 2;
-* with no CMA-ES generations a round's controller is the previous round's (init_from is honoured);
+* with no CMA-ES generations a round's controller is the previous round's (init_from is honoured), and with
+  iterate.vae_epochs 0 its VAE is the previous round's, byte for byte, while its MDN-RNN is fine-tuned;
 * (slow) a real SIGKILL after round 1: the same command reuses round 1 and ends with the curve and
   weights of an uninterrupted run.
 """
@@ -146,14 +147,19 @@ def test_rounds_add_data_and_resume_round_by_round(dry_run, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_round_without_generations_keeps_the_previous_controller(dry_run, tmp_path):
+def test_a_round_without_generations_or_vae_epochs_keeps_the_previous_controller_and_vae(dry_run, tmp_path):
     import train_world_model
 
     src, _ = dry_run
     shutil.copytree(src.run_path, tmp_path / "run")
     cfg = tiny_config(tmp_path, **{"iterate.rounds": 1, "iterate.frames_per_round": 100, "iterate.eval_episodes": 1,
-                                   "iterate.dream_epochs": 0, "iterate.real_epochs": 0, "eval.num_episodes": 1})
+                                   "iterate.dream_epochs": 0, "iterate.real_epochs": 0, "iterate.vae_epochs": 0,
+                                   "eval.num_episodes": 1})
     train_world_model.main(cfg)
+    r1 = round_dir(cfg.run_path, 1)
+    # iterate.vae_epochs 0: the VAE is round 0's, byte for byte; the MDN-RNN was fine-tuned on the new games.
+    assert digest(r1 / "vae" / "model.safetensors") == digest(cfg.run_path / "vae" / "model.safetensors")
+    assert digest(r1 / "mdn_rnn" / "model.safetensors") != digest(cfg.run_path / "mdn_rnn" / "model.safetensors")
     from utils.world_model import load_controller
 
     def flat(d):

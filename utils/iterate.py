@@ -171,6 +171,12 @@ def assemble_round_data(cfg: Config, k: int) -> dict[str, Any]:
     return manifest
 
 
+def keep_vae(cfg: Config, k: int) -> None:
+    """``iterate.vae_epochs 0``: round k's VAE is round k - 1's, copied file by file (z does not move)."""
+    src, out = RunPaths(round_dir(cfg.run_path, k - 1)).vae, RunPaths(round_dir(cfg.run_path, k)).vae
+    shutil.copytree(src, out, dirs_exist_ok=True)
+
+
 def real_frames_of(cfg: Config, k: int) -> int:
     """Emulator frames of real play that round k used for training: its collection (round 0: the random
     data) and its controller's real-game CMA-ES, if any."""
