@@ -1,8 +1,10 @@
-"""The table of session 40's local_rank.py runs (docs/issue11/session40/local_rank_*.json).
+"""The table of session 40's local_rank.py runs (docs/issue11/session40/local_rank_*.json), or of the JSON files given.
 
     python docs/issue11/session40/local_rank_table.py
+    python docs/issue11/session40/local_rank_table.py docs/issue11/session46/local_rank_*.json
 """
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +14,9 @@ print("| around | step size | candidates' true score, mean [10%, 50%, 90%] | the
       "| Spearman with the truth: 2 games / dream 16 / dream 64 | truth split in halves | dream 64 against itself "
       "| 2-game noise |")
 print("|---|---|---|---|---|---|---|---|---|---|")
-for name in ("start", "trained", "trained_sigma0.115", "trained_sigma0.057"):
-    r = json.loads((here / f"local_rank_s0_{name}.json").read_text())
+names = ("start", "trained", "trained_sigma0.115", "trained_sigma0.057")
+for path in sys.argv[1:] or [here / f"local_rank_s0_{name}.json" for name in names]:
+    r = json.loads(Path(path).read_text())
     g = np.array(r["games"])
     t = g[:, 2:].mean(1)
     c, t = t[0], t[1:]
