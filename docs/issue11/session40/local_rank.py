@@ -33,6 +33,25 @@ from utils.run_paths import RunPaths  # noqa: E402
 from utils.world_model import load_controller  # noqa: E402
 
 
+def draw(run: Path, controller: str | None, sigma: float | None, candidates: int, seed: int):
+    """The run's ControllerTraining and the candidates (row 0 the centre, then ``candidates`` draws around it):
+    (training, X (1 + candidates, params), the controller drawn around, step size)."""
+    cfg = config_from_dict(json.loads((run / "config.json").read_text()))
+    cfg.run_dir = str(run)
+    cc, dev = cfg.controller, torch.device("cpu")
+    t = train_controller.ControllerTraining(cfg, RunPaths.of(cfg), dev)
+    src = Path(controller) if controller else RunPaths.of(cfg).dream_controller
+    x = load_controller(src, dev, t.wm.vae.latent_dim, t.wm.mdn.hidden_size, t.wm.mdn.action_dim).get_flat().astype(np.float64)
+    starts = t.dream.sample_starts(512, np.random.default_rng(cfg.seed + 7))
+    xs, calibrated = calibrate(t.searched(x), t.features(starts).cpu().numpy().astype(np.float64), cc.real_sigma0,
+                               rescale=controller is None)
+    t.offset = x - t.full(t.searched(x)) if controller else 0.0  # a trained controller stays whole
+    sigma = sigma or calibrated
+    rng = np.random.default_rng(seed)
+    X = t.full(xs + sigma * rng.standard_normal((candidates, xs.size)))
+    return t, np.concatenate([t.full(xs)[None], X]), src, sigma  # row 0: the centre itself
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("run")
@@ -45,21 +64,8 @@ def main() -> None:
     p.add_argument("--json")
     args = p.parse_args()
     torch.set_num_threads(2)
-    run = Path(args.run)
-    cfg = config_from_dict(json.loads((run / "config.json").read_text()))
-    cfg.run_dir = str(run)
-    cc, dev = cfg.controller, torch.device("cpu")
-    t = train_controller.ControllerTraining(cfg, RunPaths.of(cfg), dev)
-    src = Path(args.controller) if args.controller else RunPaths.of(cfg).dream_controller
-    x = load_controller(src, dev, t.wm.vae.latent_dim, t.wm.mdn.hidden_size, t.wm.mdn.action_dim).get_flat().astype(np.float64)
-    starts = t.dream.sample_starts(512, np.random.default_rng(cfg.seed + 7))
-    xs, sigma = calibrate(t.searched(x), t.features(starts).cpu().numpy().astype(np.float64), cc.real_sigma0,
-                          rescale=args.controller is None)
-    t.offset = x - t.full(t.searched(x)) if args.controller else 0.0  # a trained controller stays whole
-    sigma = args.sigma or sigma
-    rng = np.random.default_rng(args.seed)
-    X = t.full(xs + sigma * rng.standard_normal((args.candidates, xs.size)))
-    X = np.concatenate([t.full(xs)[None], X])  # row 0: the centre itself
+    t, X, src, sigma = draw(Path(args.run), args.controller, args.sigma, args.candidates, args.seed)
+    run, cfg, cc = Path(args.run), t.cfg, t.cc
     seeds = [cfg.baselines.validation_seed + i for i in range(2 + args.truth_games)]
     with make_engine(cfg, cc.real_num_envs, Models(t.wm.vae, t.wm.mdn)) as engine:
         st = engine.play(Candidates(X.astype(np.float32), np.repeat(np.arange(len(X)), len(seeds))),
