@@ -5,8 +5,9 @@
 Session 40's local_rank.py drew 64 candidates around a controller and played each on 16 real validation games (the
 truth, stored in its JSON). The same candidates are drawn again here (same run, controller, step and seed; checked:
 local_rank's first dream score comes out again) and scored in the dream under other settings, without replaying the
-real games: sampling temperature and horizon (steps per dreamed game), twice each on fresh starts. Printed per setting: Spearman with the truth of the dream's fitness (reward) and of the
-dreamed game length, and of the two dream runs with each other (the dream's own reliability).
+real games: sampling temperature and horizon (steps per dreamed game), twice each on fresh starts. Printed per
+setting: Spearman with the truth of the dream's fitness (reward) and of the dreamed game length, and of the two dream
+runs with each other (the dream's own reliability).
 """
 from __future__ import annotations
 
