@@ -147,6 +147,8 @@ class MDNRNNConfig:
     """Fit VAE samples (paper) or means."""
     init_from: str = ""
     """Start from this MDN-RNN checkpoint folder (same sizes and heads)."""
+    freeze_lstm: bool = False
+    """With init_from (rounds): train the heads only; h, which controllers read, stays."""
 
 
 @dataclass
@@ -222,12 +224,10 @@ class IterateConfig:
     """Emulator frames of real play collected per round with the current controller (whole chunks of
     data.num_envs games, each cut at data.max_steps_per_rollout steps, until at least this many)."""
     epsilon: float = 0.1
-    """Per step, the chance that the collecting controller switches to a random action held
-    data.action_hold_min..max steps (exploration beyond the controller's own habits)."""
+    """Per step, the chance of switching to a random action held data.action_hold_min..max steps."""
     action_alpha: float = 0.0
-    """0: exploration's random actions are uniform. > 0: each collected game draws its own action preferences
-    from Dirichlet(alpha) for them (as ``data.action_alpha`` does for the random data), so a round also shows
-    the model stretches of habits the controller does not have."""
+    """> 0: exploration's random actions follow per-game Dirichlet(alpha) preferences (as ``data.action_alpha``),
+    showing the model habits the controller does not have; 0: uniform."""
     vae_epochs: int = 1
     """VAE fine-tuning epochs per round (over all rounds' frames); 0 keeps the previous round's VAE (z unchanged)."""
     mdn_rnn_epochs: int = 10
@@ -238,7 +238,7 @@ class IterateConfig:
     """CMA-ES generations in the real game per round (their frames count as real frames)."""
     eval_episodes: int = 10
     """Validation games (seeds baselines.validation_seed + i) scoring each round's controller for the
-    learning curve; not counted as training frames, as for the baselines' periodic evaluation."""
+    learning curve; not counted as training frames (as the baselines' evaluations)."""
 
 
 @dataclass

@@ -100,8 +100,10 @@ def _train(cfg: Config, paths: RunPaths, device: torch.device, signature: dict, 
                    event_logit_offset=math.log(mc.done_pos_weight) if mc.calibrate_events else 0.0)
     if mc.init_from:  # fine-tuning (iterative training): the given weights, same sizes and heads
         load_weights(model, Path(mc.init_from), "mdn_rnn")
+    if mc.init_from and mc.freeze_lstm:  # only the heads learn: h, and so what a controller reads, stays as it was
+        model.lstm.requires_grad_(False)
     model = model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=mc.learning_rate)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=mc.learning_rate)
     held = None
     if mc.calibrate_events and mc.calibration_episodes:  # the last episodes fit the event offsets, not the weights
         n = len(latents.lengths)

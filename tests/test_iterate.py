@@ -9,6 +9,8 @@
   untouched (same files, same inodes) and links its shards into round 2;
 * with no CMA-ES generations a round's controller is the previous round's (init_from is honoured), and with
   iterate.vae_epochs 0 its VAE is the previous round's, byte for byte, while its MDN-RNN is fine-tuned;
+* ``mdn_rnn.freeze_lstm`` with init_from fine-tunes the heads only (the LSTM byte for byte, so h and what a controller
+  reads are unchanged); without it the same fine-tuning moves the LSTM;
 * (slow) a real SIGKILL after round 1: the same command reuses round 1 and ends with the curve and
   weights of an uninterrupted run.
 """
@@ -144,6 +146,27 @@ def test_rounds_add_data_and_resume_round_by_round(dry_run, tmp_path):
     assert sorted(data2["rounds"]) == ["0", "1", "2"]
     assert (r2 / "data" / "r01_shard_00001.npz").stat().st_ino == (r1 / "collected" / "shard_00001.npz").stat().st_ino
     assert s2["rounds"][2]["real_frames_total"] == curve[1]["real_frames_total"] + s2["rounds"][2]["real_frames"]
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_fine_tuning_with_a_frozen_lstm_trains_the_heads_only(dry_run, tmp_path, freeze):
+    from safetensors.torch import load_file
+
+    import train_mdn_rnn
+
+    src, _ = dry_run
+    shutil.copytree(src.run_path, tmp_path / "run")
+    shutil.rmtree(tmp_path / "run" / "mdn_rnn")
+    cfg = tiny_config(tmp_path, **{"mdn_rnn.init_from": str(src.run_path / "mdn_rnn"), "mdn_rnn.num_epochs": 1,
+                                   "mdn_rnn.freeze_lstm": freeze})
+    train_mdn_rnn.main(cfg)
+    before = load_file(src.run_path / "mdn_rnn" / "model.safetensors")
+    after = load_file(cfg.run_path / "mdn_rnn" / "model.safetensors")
+    assert sorted(before) == sorted(after) and any(k.startswith("lstm.") for k in before)
+    moved = {k for k in before if not torch.equal(before[k], after[k])}
+    lstm = {k for k in before if k.startswith("lstm.")}
+    assert moved and moved - lstm == set(before) - lstm  # every head learned
+    assert (moved & lstm) == (set() if freeze else lstm)
 
 
 @pytest.mark.slow

@@ -10,11 +10,13 @@
 #   bash docs/issue11/session46/onpolicy.sh base
 #   bash docs/issue11/session46/onpolicy.sh onpolicy 0.1
 #   bash docs/issue11/session46/onpolicy.sh random 1.0
+# EXTRA adds flags to the round's command and OUT moves the logs (session 47:
+#   OUT=docs/issue11/session47 EXTRA="--mdn_rnn.freeze-lstm true" bash docs/issue11/session46/onpolicy.sh frozen 0.1).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 PY=${PY:-.venv/bin/python}
 arm=$1 eps=${2:-}
-src=runs/xeon_s0_default out=docs/issue11/session46 frames=${FRAMES:-400000}
+src=runs/xeon_s0_default out=${OUT:-docs/issue11/session46} frames=${FRAMES:-400000}
 sigma=$($PY -c "import json; print(round(0.5 * json.load(open('$src/controller/metrics.json'))['real']['history'][-1]['sigma'], 4))")
 if [ "$arm" = base ]; then
   run=$src
@@ -24,7 +26,7 @@ else
     mkdir -p "$run" && cp -r "$src"/{config.json,data,vae,mdn_rnn,controller,latents.json,latents.npz} "$run"/
     /usr/bin/time -f "round wall %e s" $PY train_world_model.py --seed 0 --run-dir "$run" --no-wandb --logging.progress false \
       --iterate.rounds 1 --iterate.frames-per-round "$frames" --iterate.epsilon "$eps" --iterate.vae-epochs 0 \
-      --iterate.mdn-rnn-epochs 10 --iterate.dream-epochs 0 --iterate.real-epochs 0 --iterate.eval-episodes 16 \
+      --iterate.mdn-rnn-epochs 10 --iterate.dream-epochs 0 --iterate.real-epochs 0 --iterate.eval-episodes 16 ${EXTRA:-} \
       > "$out/${arm}_round.log" 2>&1
   fi
   run=$run/rounds/round_01
