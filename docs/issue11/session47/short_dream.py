@@ -1,7 +1,7 @@
 """Does a short dream from the trained controller's own states rank its neighbours? (issue 11, session 47)
 
     python docs/issue11/session47/short_dream.py RUN LOCAL_RANK_JSON --latents NPZ [--random-episodes 96]
-        [--horizons 10 30 100 300] [--temperatures 0.5 1.15] [--json OUT]
+        [--horizons 10 30 100 300] [--temperatures 0.5 1.15] [--dream-mdn DIR] [--json OUT]
 
 Session 46 found the dream's order of 64 candidates around a trained controller unrelated to the real one (Spearman
 -0.24 to +0.18) at horizons of 300 and 1,000 steps, from starts drawn among the random-policy data. A model is most
@@ -11,6 +11,10 @@ drawn either among the random-policy episodes or among the games the trained con
 on-policy iterative round's data, encoded by the same VAE). NPZ is a latents file holding both, the first
 ``--random-episodes`` episodes random play and the rest the controller's games. Printed per setting: Spearman with the
 16-game truth of the dream's fitness, twice on fresh starts, and of the two runs with each other.
+
+``--dream-mdn DIR`` dreams with another MDN-RNN whose LSTM is RUN's byte for byte (checked), such as a round fine-tuned
+with ``--mdn-rnn.freeze-lstm``: the candidates then play the real game exactly as in RUN (same z, same h), so RUN's
+truth holds and only the heads that judge them differ.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ from local_rank import draw  # noqa: E402
 from utils.data import LatentData  # noqa: E402
 from utils.dream import Dream  # noqa: E402
 from utils.dream_quality import spearman  # noqa: E402
+from utils.world_model import load_mdn_rnn  # noqa: E402
 
 
 def main() -> None:
@@ -43,6 +48,7 @@ def main() -> None:
     p.add_argument("--rollouts", type=int, default=256)
     p.add_argument("--temperatures", type=float, nargs="+", default=[0.5, 1.15])
     p.add_argument("--horizons", type=int, nargs="+", default=[10, 30, 100, 300])
+    p.add_argument("--dream-mdn", help="an MDN-RNN folder with RUN's LSTM (e.g. a frozen-LSTM round's) to dream with")
     p.add_argument("--json")
     args = p.parse_args()
     torch.set_num_threads(2)
@@ -56,9 +62,14 @@ def main() -> None:
     n = len(lat.lengths)
     pools = {"random": np.arange(args.random_episodes), "policy": np.arange(args.random_episodes, n)}
     params = torch.as_tensor(X, dtype=torch.float32)
+    mdn = t.dream.mdn
+    if args.dream_mdn:
+        mdn = load_mdn_rnn(Path(args.dream_mdn), t.device, t.wm.vae.latent_dim, mdn.action_dim).eval()
+        same = [torch.equal(a, b) for a, b in zip(mdn.lstm.state_dict().values(), t.dream.mdn.lstm.state_dict().values())]
+        assert all(same), "--dream-mdn has another LSTM: RUN's truth would not hold"
     rows = []
     for pool, idx in pools.items():
-        dream = Dream(t.dream.mdn, lat.episodes(idx), t.cc.warmup_steps, t.device)
+        dream = Dream(mdn, lat.episodes(idx), t.cc.warmup_steps, t.device)
         for horizon in args.horizons:
             for temp in args.temperatures:
                 t0, runs = time.time(), []
@@ -78,8 +89,8 @@ def main() -> None:
                       f"mean fitness {row['fitness_mean']:.2f}, length {row['dream_length']:.0f} "
                       f"({row['seconds']:.0f} s)", flush=True)
     if args.json:
-        Path(args.json).write_text(json.dumps({"run": args.run, "local_rank": args.local_rank_json,
-                                               "latents": args.latents, "rows": rows}, indent=1))
+        Path(args.json).write_text(json.dumps({"run": args.run, "local_rank": args.local_rank_json, "latents": args.latents,
+                                               "dream_mdn": args.dream_mdn, "rows": rows}, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,72 @@
+"""What does the dream's order of the candidates near a trained controller follow? (issue 11, session 47)
+
+    python docs/issue11/session47/why_dream.py RUN LOCAL_RANK_JSON [--rollouts 256] [--horizon 300] [--temperature 1.15]
+
+The candidates of session 40's local_rank.py are redrawn (as session 46's dream_knobs.py does, checked) and each is
+dreamed on its own on the same starts with the same random numbers (a fresh generator per candidate: common random
+numbers, as in a batched generation), so each has its own dreamed action shares. Printed: the Spearman of the dream's
+fitness with each candidate's share of firing steps (FIRE, RIGHTFIRE, LEFTFIRE) and with its dreamed game length, and
+the same two against the 16-game truth: is the dream's judgement the firing rate, and does the firing rate tell the
+game's order?
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+here = Path(__file__).resolve()
+sys.path.insert(0, str(here.parents[3]))
+sys.path.insert(0, str(here.parents[1] / "session40"))
+from local_rank import draw  # noqa: E402
+
+from utils.dream_quality import spearman  # noqa: E402
+
+FIRING = [1, 4, 5]  # Space Invaders' minimal action set: NOOP, FIRE, RIGHT, LEFT, RIGHTFIRE, LEFTFIRE
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("run")
+    p.add_argument("local_rank_json")
+    p.add_argument("--rollouts", type=int, default=256)
+    p.add_argument("--horizon", type=int, default=300)
+    p.add_argument("--temperature", type=float, default=1.15)
+    p.add_argument("--json")
+    args = p.parse_args()
+    torch.set_num_threads(2)
+    lr = json.loads(Path(args.local_rank_json).read_text())
+    t, X, _, _ = draw(Path(args.run), lr["around"], lr["sigma"], lr["candidates"], 0)
+    truth = np.array(lr["games"])[:, 2:].mean(1)
+    again = t.dream_score(X, t.cc.dream_rollouts)[0]
+    assert np.allclose(again, lr["dream"][f"dream{t.cc.dream_rollouts}_a"]), "not the candidates local_rank drew"
+    starts = t.dream.sample_starts(args.rollouts, t.rng, t.gen_torch)
+    fit, fire, length, shares = [], [], [], []
+    for x in X:
+        g = torch.Generator().manual_seed(12345)  # the same draws for every candidate
+        res = t.dream.rollout(torch.as_tensor(x[None], dtype=torch.float32), starts, args.horizon, args.temperature, g,
+                              t.cc.alive_bonus)
+        share = res.action_counts / max(1, res.action_counts.sum())
+        fit.append(float(res.fitness[0]))
+        fire.append(float(share[FIRING].sum()))
+        length.append(float(res.lengths.float().mean()))
+        shares.append(share.tolist())
+    fit, fire, length = np.array(fit), np.array(fire), np.array(length)
+    c = slice(1, None)  # the drawn candidates (row 0 is the centre)
+    out = {"dream_fitness_vs_fire_share": spearman(fit[c], fire[c]), "dream_fitness_vs_length": spearman(fit[c], length[c]),
+           "truth_vs_dream_fire_share": spearman(truth[c], fire[c]), "truth_vs_dream_length": spearman(truth[c], length[c]),
+           "truth_vs_dream_fitness": spearman(truth[c], fit[c]),
+           "fire_share": [float(fire[c].min()), float(np.median(fire[c])), float(fire[c].max())], "centre_fire_share": fire[0]}
+    print(json.dumps(out, indent=1))
+    if args.json:
+        Path(args.json).write_text(json.dumps({**out, "fitness": fit.tolist(), "fire": fire.tolist(),
+                                               "length": length.tolist(), "shares": shares, "truth": truth.tolist()},
+                                              indent=1))
+
+
+if __name__ == "__main__":
+    main()
