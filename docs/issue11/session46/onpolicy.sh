@@ -11,7 +11,7 @@
 #   bash docs/issue11/session46/onpolicy.sh onpolicy 0.1
 #   bash docs/issue11/session46/onpolicy.sh random 1.0
 # EXTRA adds flags to the round's command and OUT moves the logs (session 47:
-#   OUT=docs/issue11/session47 EXTRA="--mdn_rnn.freeze-lstm true" bash docs/issue11/session46/onpolicy.sh frozen 0.1).
+#   OUT=docs/issue11/session47 EXTRA="--mdn-rnn.freeze-lstm true" bash docs/issue11/session46/onpolicy.sh frozen 0.1).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 PY=${PY:-.venv/bin/python}
