@@ -106,7 +106,7 @@ class VAEConfig:
     pay_weight: float = 0.0
     """Weight of a linear head on z that tells if the steps into and out of the frame pay; 0 = off."""
     init_from: str = ""
-    """Start from this VAE checkpoint folder (iterative training fine-tunes this way)."""
+    """Start from this VAE checkpoint folder."""
 
 
 @dataclass
@@ -146,9 +146,9 @@ class MDNRNNConfig:
     z_target: str = "sample"
     """Fit VAE samples (paper) or means."""
     init_from: str = ""
-    """Start from this MDN-RNN checkpoint folder (same sizes and heads)."""
+    """Start from this MDN-RNN checkpoint."""
     freeze_lstm: bool = False
-    """With init_from (rounds): train the heads only; h, which controllers read, stays."""
+    """Fine-tune the heads only (LSTM kept; with init_from)."""
 
 
 @dataclass
@@ -290,7 +290,7 @@ class LoggingConfig:
     progress: bool = True
     """Show progress bars."""
     debug: bool = False
-    """Show full tracebacks on errors (``--debug``)."""
+    """Show full tracebacks (``--debug``)."""
 
 
 @dataclass

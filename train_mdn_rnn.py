@@ -74,8 +74,10 @@ def main(cfg: Config) -> dict:
     with phase_lock(out, "mdn_rnn"):
         seed_everything(cfg.seed)
         device = resolve_device(cfg.device)
-        # Everything the weights depend on except the epoch count, which may grow on resume.
-        signature = {"seed": cfg.seed, "mdn_rnn": signature_of(cfg.mdn_rnn, "num_epochs"),
+        # Everything the weights depend on except the epoch count, which may grow on resume (freeze_lstm only acts with
+        # init_from: without it the signature is the one runs had before the flag existed, so they still resume).
+        unused = () if mc.init_from else ("freeze_lstm",)
+        signature = {"seed": cfg.seed, "mdn_rnn": signature_of(cfg.mdn_rnn, "num_epochs", *unused),
                      "vae": file_digest(paths.vae / WEIGHTS_NAME), "data": data_signature(cfg)}
         state = load_state(out, "mdn_rnn", signature, cfg.restart)
         logger = RunLogger(cfg, "mdn_rnn", paths.root)  # before encoding: a wandb problem shows at once
