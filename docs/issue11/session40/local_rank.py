@@ -52,6 +52,17 @@ def draw(run: Path, controller: str | None, sigma: float | None, candidates: int
     return t, np.concatenate([t.full(xs)[None], X]), src, sigma  # row 0: the centre itself
 
 
+def redraw(run: Path, local_rank_json: Path):
+    """A local_rank run's candidates drawn again from its JSON, checked (a fresh ControllerTraining repeats the same
+    random numbers, so local_rank's first dream score must come out again): (training, X, each row's truth: its mean
+    over the truth games, row 0 the centre)."""
+    lr = json.loads(Path(local_rank_json).read_text())
+    t, X, _, _ = draw(Path(run), lr["around"], lr["sigma"], lr["candidates"], 0)
+    again = t.dream_score(X, t.cc.dream_rollouts)[0]
+    assert np.allclose(again, lr["dream"][f"dream{t.cc.dream_rollouts}_a"]), "not the candidates local_rank drew"
+    return t, X, np.array(lr["games"])[:, 2:].mean(1)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("run")

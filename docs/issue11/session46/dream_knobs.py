@@ -16,13 +16,12 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
 here = Path(__file__).resolve()
 sys.path.insert(0, str(here.parents[3]))
 sys.path.insert(0, str(here.parents[1] / "session40"))
-from local_rank import draw  # noqa: E402
+from local_rank import redraw  # noqa: E402
 
 from utils.dream_quality import spearman  # noqa: E402
 
@@ -37,13 +36,8 @@ def main() -> None:
     p.add_argument("--json")
     args = p.parse_args()
     torch.set_num_threads(2)
-    lr = json.loads(Path(args.local_rank_json).read_text())
-    t, X, src, sigma = draw(Path(args.run), lr["around"], lr["sigma"], lr["candidates"], 0)
-    games = np.array(lr["games"])
-    truth = games[1:, 2:].mean(1)  # the drawn candidates (row 0 is the centre)
-    # The draw must be local_rank's: its first dream score (same rng sequence from a fresh ControllerTraining) again.
-    again = t.dream_score(X, t.cc.dream_rollouts)[0]
-    assert np.allclose(again, lr["dream"][f"dream{t.cc.dream_rollouts}_a"]), "not the candidates local_rank drew"
+    t, X, truth = redraw(Path(args.run), Path(args.local_rank_json))
+    truth = truth[1:]  # the drawn candidates (row 0 is the centre)
     rows = []
     for horizon in args.horizons:
         for temp in args.temperatures:

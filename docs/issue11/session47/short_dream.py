@@ -31,7 +31,7 @@ import torch
 here = Path(__file__).resolve()
 sys.path.insert(0, str(here.parents[3]))
 sys.path.insert(0, str(here.parents[1] / "session40"))
-from local_rank import draw  # noqa: E402
+from local_rank import redraw  # noqa: E402
 
 from utils.data import LatentData  # noqa: E402
 from utils.dream import Dream  # noqa: E402
@@ -52,11 +52,8 @@ def main() -> None:
     p.add_argument("--json")
     args = p.parse_args()
     torch.set_num_threads(2)
-    lr = json.loads(Path(args.local_rank_json).read_text())
-    t, X, src, sigma = draw(Path(args.run), lr["around"], lr["sigma"], lr["candidates"], 0)
-    truth = np.array(lr["games"])[1:, 2:].mean(1)  # the drawn candidates (row 0 is the centre)
-    again = t.dream_score(X, t.cc.dream_rollouts)[0]
-    assert np.allclose(again, lr["dream"][f"dream{t.cc.dream_rollouts}_a"]), "not the candidates local_rank drew"
+    t, X, truth = redraw(Path(args.run), Path(args.local_rank_json))
+    truth = truth[1:]  # the drawn candidates (row 0 is the centre)
     with np.load(args.latents) as d:
         lat = LatentData(**{f.name: d[f.name] for f in dataclasses.fields(LatentData)})
     n = len(lat.lengths)

@@ -22,7 +22,7 @@ import torch
 here = Path(__file__).resolve()
 sys.path.insert(0, str(here.parents[3]))
 sys.path.insert(0, str(here.parents[1] / "session40"))
-from local_rank import draw  # noqa: E402
+from local_rank import redraw  # noqa: E402
 
 from utils.dream_quality import spearman  # noqa: E402
 
@@ -39,11 +39,7 @@ def main() -> None:
     p.add_argument("--json")
     args = p.parse_args()
     torch.set_num_threads(2)
-    lr = json.loads(Path(args.local_rank_json).read_text())
-    t, X, _, _ = draw(Path(args.run), lr["around"], lr["sigma"], lr["candidates"], 0)
-    truth = np.array(lr["games"])[:, 2:].mean(1)
-    again = t.dream_score(X, t.cc.dream_rollouts)[0]
-    assert np.allclose(again, lr["dream"][f"dream{t.cc.dream_rollouts}_a"]), "not the candidates local_rank drew"
+    t, X, truth = redraw(Path(args.run), Path(args.local_rank_json))
     starts = t.dream.sample_starts(args.rollouts, t.rng, t.gen_torch)
     fit, fire, length, shares = [], [], [], []
     for x in X:
