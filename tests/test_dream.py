@@ -84,7 +84,7 @@ def reference_rollout(mdn: MDNRNN, params: torch.Tensor, starts: DreamStarts, ho
     for _ in range(horizon):  # rollout: rand (R,) done, rand (R,) life, then the mixture's rand (R, Z, K), randn (R, Z)
         draws.append((torch.rand(R, generator=g), torch.rand(R, generator=g), torch.rand(R, Z, K, generator=g),
                       torch.randn(R, Z, generator=g)))
-    fitness, counts, lengths = torch.zeros(P), np.zeros(A, dtype=np.int64), np.zeros((P, R), dtype=np.int64)
+    fitness, counts, lengths = torch.zeros(P), np.zeros((P, A), dtype=np.int64), np.zeros((P, R), dtype=np.int64)
     ctrl = Controller(Z, H, A)
     off, life_off = mdn.event_logit_offset, mdn.life_logit_offset
     for p in range(P):
@@ -108,7 +108,7 @@ def reference_rollout(mdn: MDNRNN, params: torch.Tensor, starts: DreamStarts, ho
                     with torch.no_grad():
                         pred, _ = mdn(z[None, None], torch.tensor([[a]]), state, z_next=z_next[None, None])
                 if alive:
-                    counts[a] += 1  # only steps of a game still on
+                    counts[p, a] += 1  # only steps of a game still on
                     lengths[p, r] += 1
                     rew = float(pred["reward"][0, 0])
                     total += (math.copysign(math.expm1(abs(rew)), rew) if mdn.reward_target == "symlog" else rew) + alive_bonus
@@ -139,7 +139,8 @@ def test_rollout_equals_per_candidate_loop(kind):
     ref_fit, ref_counts, ref_lengths = reference_rollout(mdn, params, starts, horizon, tau, 7, bonus)
     assert res.fitness.shape == (P,)
     torch.testing.assert_close(res.fitness, ref_fit, rtol=1e-4, atol=1e-4)
-    np.testing.assert_array_equal(res.action_counts, ref_counts)
+    np.testing.assert_array_equal(res.candidate_counts, ref_counts)  # each candidate's own actions
+    np.testing.assert_array_equal(res.action_counts, ref_counts.sum(0))
     np.testing.assert_array_equal(res.lengths.numpy(), ref_lengths)
     assert 0 < ref_lengths.min() < horizon  # some games ended early: only their live steps are counted
     assert res.action_counts.sum() == ref_lengths.sum() < P * R * horizon

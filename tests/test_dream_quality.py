@@ -4,7 +4,9 @@
   value), nan for a constant side;
 * teacher-forced reward, life-loss and game-over numbers for an MDN-RNN whose heads are forced to
   constants: a head that always pays recalls every paying step with precision = the share of paying
-  steps; calibration = steps x p / events; the VAE's error on moving pixels vs all pixels.
+  steps; calibration = steps x p / events; the VAE's error on moving pixels vs all pixels;
+* what the dream's order follows: in a dream that pays only for one action, each candidate's fitness follows its own
+  dreamed share of that action (Spearman +1 with it, and with the firing share when it is the only FIRE).
 """
 
 from __future__ import annotations
@@ -95,3 +97,26 @@ def test_constant_controllers_take_their_action_and_are_paid_only_for_the_paying
     res = dream.rollout(torch.as_tensor(X, dtype=torch.float32), dream.sample_starts(4, np.random.default_rng(0), g), 10, 1.0, g)
     np.testing.assert_array_equal(res.action_counts, [4 * 10] * A)  # summed over the candidates: 40 steps of each action
     np.testing.assert_allclose(res.fitness.numpy(), [0.0, 10.0, 0.0], atol=1e-4)
+
+
+def test_what_the_dreams_order_follows_is_the_paid_actions_share():
+    """In a dream that pays 1 per step of action 1 (and never ends), each candidate's fitness is its share of action 1
+    times the horizon: order_follows finds Spearman +1 with action 1's share (and with the firing share, when action 1
+    is the only FIRE), the per-candidate counts being each candidate's own."""
+    from tests.test_dream import A, H, Z, action_paying_mdn, tiny_data
+    from utils.dream import Dream
+    from utils.dream_quality import order_follows
+
+    dream = Dream(action_paying_mdn(1), tiny_data(), 3, torch.device("cpu"))
+    g = torch.Generator().manual_seed(0)
+    X = torch.as_tensor(np.random.default_rng(1).standard_normal((12, (Z + H + 1) * A)), dtype=torch.float32)
+    res = dream.rollout(X, dream.sample_starts(4, np.random.default_rng(0), g), 10, 1.0, g)
+    assert res.candidate_counts.shape == (12, A) and (res.candidate_counts.sum(1) == 4 * 10).all()
+    np.testing.assert_allclose(res.fitness.numpy(), res.candidate_counts[:, 1] / 4, atol=1e-4)
+    assert len(set(res.candidate_counts[:, 1].tolist())) > 3  # the candidates play action 1 at different rates
+    out = order_follows(res.fitness.numpy(), res.candidate_counts, ["NOOP", "FIRE", "RIGHT"])
+    assert out["dream_fitness_vs_action_share"]["FIRE"] == pytest.approx(1.0)
+    assert out["dream_fitness_vs_fire_share"] == pytest.approx(1.0)
+    assert out["dream_fitness_vs_action_share"]["NOOP"] < 0.9
+    assert "dream_fitness_vs_fire_share" not in order_follows(res.fitness.numpy(), res.candidate_counts, ["A", "B", "C"])
+

@@ -36,6 +36,7 @@ class DreamResult:
     fitness: torch.Tensor  # (P,) mean over the R starts of the summed reward (+ alive bonus) while alive
     action_counts: np.ndarray  # (A,) actions taken on steps where the dreamed game was still on
     lengths: torch.Tensor  # (P, R) steps each dreamed game lasted (the horizon if it never ended)
+    candidate_counts: np.ndarray | None = None  # (P, A) the same per candidate (action_counts is their sum)
 
 
 class Dream:
@@ -90,15 +91,16 @@ class Dream:
         total = torch.zeros(N, device=dev)
         alive = torch.ones(N, device=dev)
         length = torch.zeros(N, device=dev)
-        counts = torch.zeros(A, device=dev)
+        counts = torch.zeros(P * A, device=dev)  # candidate p's action k at p * A + k
+        row_of = torch.arange(P, device=dev).repeat_interleave(R) * A  # row p * R + r belongs to candidate p
         for _ in range(horizon):
             out = batched_logits(params, z.view(P, R, Z), h.view(P, R, -1), A)
             if mdn.continuous:  # the action vector in the game's box; counts: the action sums while alive
                 a = to_actions(out, mdn.action_low, mdn.action_high, mdn.action_clip).view(N, A)
-                counts += (a * alive[:, None]).sum(0)
+                counts += (a * alive[:, None]).view(P, R, A).sum(1).view(-1)
             else:
                 a = out.argmax(-1).view(N)
-                counts += torch.bincount(a, weights=alive, minlength=A)
+                counts += torch.bincount(row_of + a, weights=alive, minlength=P * A)
             length += alive
             h, c = mdn.step(z, a, (h, c))
             pred = mdn.predict(h)
@@ -117,5 +119,5 @@ class Dream:
                 ended = ended | (lives <= 0)
             alive = alive * (~ended).float()
             z = z_next
-        counts = counts.double().cpu().numpy() if mdn.continuous else counts.round().long().cpu().numpy()
-        return DreamResult(total.view(P, R).mean(1), counts, length.view(P, R))
+        per = counts.view(P, A).double().cpu().numpy() if mdn.continuous else counts.view(P, A).round().long().cpu().numpy()
+        return DreamResult(total.view(P, R).mean(1), per.sum(0), length.view(P, R), per)

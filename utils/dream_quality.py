@@ -6,7 +6,9 @@
 - **rank agreement**: Spearman correlation between the dream fitness and the real-game score of the same
   candidates (half drawn like a first CMA-ES generation, half around the trained controller), each
   scored on R dream starts and on a few real games; beside them every constant-action controller, whose
-  dream fitness against its real score says whether the dream's reward depends on the actions at all;
+  dream fitness against its real score says whether the dream's reward depends on the actions at all; and
+  the Spearman of the candidates' dream fitness with their dreamed share of each action (and of all firing
+  actions together), which says what the dream's order follows (in Space Invaders: how often a candidate fires);
 - **episode length**: the trained controller's dreamed games (from the start of real games, at the
   training temperature, up to a long horizon) against its real games;
 - **reward events** on held-out games (fresh seeds, the collection's random policy, teacher forced):
@@ -161,6 +163,17 @@ def candidates(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     return np.concatenate([x[None], around, rng.standard_normal((n - half, len(x)))])
 
 
+def order_follows(fitness: np.ndarray, counts: np.ndarray, names: list[str]) -> dict[str, Any]:
+    """What a dream's order of candidates follows: Spearman of their dream fitness (P,) with each one's dreamed share of
+    each action (counts (P, A): Dream.rollout's candidate_counts), and with its share of all firing actions together
+    where the game has some (Space Invaders: the dream pays for firing, not for hitting)."""
+    share = counts / np.maximum(1, counts.sum(1, keepdims=True))
+    out: dict[str, Any] = {"dream_fitness_vs_action_share": {name: spearman(fitness, share[:, a]) for a, name in enumerate(names)}}
+    if fire := [a for a, name in enumerate(names) if "FIRE" in name]:
+        out["dream_fitness_vs_fire_share"] = spearman(fitness, share[:, fire].sum(1))
+    return out
+
+
 @torch.no_grad()
 def rank_agreement(cfg: Config, wm: WorldModel, dream: Dream, engine: Any, x: np.ndarray, n: int, games: int,
                    rollouts: int) -> dict[str, Any]:
@@ -186,7 +199,9 @@ def rank_agreement(cfg: Config, wm: WorldModel, dream: Dream, engine: Any, x: np
     dream_fit = res.fitness.cpu().numpy()
     names = const_names
     constants = {names[a]: {"dream_fitness": float(dream_fit[n + a]), "real_score": float(real[n + a])} for a in range(len(consts))}
+    follows = order_follows(dream_fit[:n], res.candidate_counts[:n], names) if box is None else {}
     return {"candidates": n, "real_games_each": games, "dream_rollouts": rollouts, "spearman": spearman(dream_fit[:n], real[:n]),
+            **follows,
             "dream_fitness": dream_fit[:n].tolist(), "real_score": real[:n].tolist(), "constants": constants,
             "constant_spearman": spearman(dream_fit[n:], real[n:]),
             "real_frames": int(stats.lengths.sum()) * cfg.env.frameskip}
