@@ -1,4 +1,4 @@
-"""The table of why_dream.py's runs (why_dream_{base,onpolicy,frozen}.json), with what is left of the dream's order
+"""The table of why_dream.py's runs (why_dream_{base,onpolicy,frozen,xeon2}.json), with what is left of the dream's order
 once its firing rate is taken out: the residuals of a least-squares fit of the dream fitness on the firing share (and on
 the firing share and the dreamed length), Spearman with the truth.
 
@@ -14,7 +14,8 @@ here = Path(__file__).parent
 sys.path.insert(0, str(here.parents[2]))
 from utils.dream_quality import spearman  # noqa: E402
 
-SETS = [("first pass", "base"), ("on-policy round (all weights)", "onpolicy"), ("heads-only round", "frozen")]
+SETS = [("first pass", "base"), ("on-policy round (all weights)", "onpolicy"), ("heads-only round", "frozen"),
+        ("Xeon world model 2, first pass", "xeon2")]
 
 
 def residual(y: np.ndarray, *xs: np.ndarray) -> np.ndarray:
