@@ -34,9 +34,13 @@ class DreamStarts:
 @dataclass
 class DreamResult:
     fitness: torch.Tensor  # (P,) mean over the R starts of the summed reward (+ alive bonus) while alive
-    action_counts: np.ndarray  # (A,) actions taken on steps where the dreamed game was still on
+    candidate_counts: np.ndarray  # (P, A) each candidate's actions on steps where its dreamed game was still on
     lengths: torch.Tensor  # (P, R) steps each dreamed game lasted (the horizon if it never ended)
-    candidate_counts: np.ndarray | None = None  # (P, A) the same per candidate (action_counts is their sum)
+
+    @property
+    def action_counts(self) -> np.ndarray:
+        """(A,) the whole population's actions (``candidate_counts`` summed)."""
+        return self.candidate_counts.sum(0)
 
 
 class Dream:
@@ -120,4 +124,4 @@ class Dream:
             alive = alive * (~ended).float()
             z = z_next
         per = counts.view(P, A).double().cpu().numpy() if mdn.continuous else counts.view(P, A).round().long().cpu().numpy()
-        return DreamResult(total.view(P, R).mean(1), per.sum(0), length.view(P, R), per)
+        return DreamResult(total.view(P, R).mean(1), per, length.view(P, R))

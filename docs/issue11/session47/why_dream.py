@@ -2,9 +2,9 @@
 
     python docs/issue11/session47/why_dream.py RUN LOCAL_RANK_JSON [--rollouts 256] [--horizon 300] [--temperature 1.15]
 
-The candidates of session 40's local_rank.py are redrawn (as session 46's dream_knobs.py does, checked) and each is
-dreamed on its own on the same starts with the same random numbers (a fresh generator per candidate: common random
-numbers, as in a batched generation), so each has its own dreamed action shares. Printed: the Spearman of the dream's
+The candidates of session 40's local_rank.py are redrawn (as session 46's dream_knobs.py does, checked) and dreamed as
+one generation on shared starts and random numbers; Dream.rollout's per-candidate action counts give each its own
+dreamed action shares. Printed: the Spearman of the dream's
 fitness with each candidate's share of firing steps (FIRE, RIGHTFIRE, LEFTFIRE) and with its dreamed game length, and
 the same two against the 16-game truth: is the dream's judgement the firing rate, and does the firing rate tell the
 game's order?
@@ -41,17 +41,11 @@ def main() -> None:
     torch.set_num_threads(2)
     t, X, truth = redraw(Path(args.run), Path(args.local_rank_json))
     starts = t.dream.sample_starts(args.rollouts, t.rng, t.gen_torch)
-    fit, fire, length, shares = [], [], [], []
-    for x in X:
-        g = torch.Generator().manual_seed(12345)  # the same draws for every candidate
-        res = t.dream.rollout(torch.as_tensor(x[None], dtype=torch.float32), starts, args.horizon, args.temperature, g,
-                              t.cc.alive_bonus)
-        share = res.action_counts / max(1, res.action_counts.sum())
-        fit.append(float(res.fitness[0]))
-        fire.append(float(share[FIRING].sum()))
-        length.append(float(res.lengths.float().mean()))
-        shares.append(share.tolist())
-    fit, fire, length = np.array(fit), np.array(fire), np.array(length)
+    res = t.dream.rollout(torch.as_tensor(X, dtype=torch.float32), starts, args.horizon, args.temperature,
+                          torch.Generator().manual_seed(12345), t.cc.alive_bonus)
+    shares = res.candidate_counts / np.maximum(1, res.candidate_counts.sum(1, keepdims=True))
+    fit, fire = res.fitness.numpy().astype(np.float64), shares[:, FIRING].sum(1)
+    length = res.lengths.float().mean(1).numpy().astype(np.float64)
     c = slice(1, None)  # the drawn candidates (row 0 is the centre)
     out = {"dream_fitness_vs_fire_share": spearman(fit[c], fire[c]), "dream_fitness_vs_length": spearman(fit[c], length[c]),
            "truth_vs_dream_fire_share": spearman(truth[c], fire[c]), "truth_vs_dream_length": spearman(truth[c], length[c]),
@@ -60,7 +54,7 @@ def main() -> None:
     print(json.dumps(out, indent=1))
     if args.json:
         Path(args.json).write_text(json.dumps({**out, "fitness": fit.tolist(), "fire": fire.tolist(),
-                                               "length": length.tolist(), "shares": shares, "truth": truth.tolist()},
+                                               "length": length.tolist(), "shares": shares.tolist(), "truth": truth.tolist()},
                                               indent=1))
 
 
