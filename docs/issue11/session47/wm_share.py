@@ -25,16 +25,31 @@ from arms_table import scores  # noqa: E402
 
 from utils.dream_quality import spearman  # noqa: E402
 
+WORLD_MODEL_LOGS = {"s0": "session38/s0_world_model_avx2.log", "s1": "session36/s1_world_model_avx2.log",
+                    "s2": "session36/s2_world_model_avx2.log",
+                    **{f"xeon_s{i}": f"session44/xeon_s{i}_world_model.log" for i in range(3)},
+                    **{f"make_train_epyc_s{i}": f"session45/make_train_epyc_s{i}_world_model.log" for i in range(4)}}
+
+
+def build_log(wm: str) -> str:
+    """The world model's random data (steps) and its VAE's final reconstruction error, from its build log."""
+    text = (D / "issue11" / WORLD_MODEL_LOGS[wm]).read_text(errors="replace")
+    steps = re.search(r"\[data\] \d+ episodes, (\d+) steps", text)
+    recon = re.search(r"\[vae\] done: recon ([\d.]+)", text)
+    return f"data {steps[1] if steps else '?'} steps, VAE recon {recon[1] if recon else '?'} a frame"
+
 
 def main() -> None:
-    rows = []
+    rows, seen = [], set()
     for met in sorted(D.glob("issue11/session*/*_controller_metrics.json")):
         ev = met.with_name(met.name.replace("_controller_metrics.json", "_eval100.json"))
         m = re.match(r"(xeon_s\d|make_train_epyc_s\d|s\d)_(.*)", met.name.removesuffix("_controller_metrics.json"))
         if not ev.is_file() or not m or (m[1].startswith("s") and int(met.parent.name.removeprefix("session")) < 38):
             continue
         h = json.loads(met.read_text()).get("real", {}).get("history")
-        if h:
+        key = (m[1], tuple(round(g["mean"], 6) for g in h or []))
+        if h and key not in seen:  # a rebuilt run that repeats a search on record counts once
+            seen.add(key)
             rows.append((m[1], scores(ev).mean(), [g["mean"] for g in h]))
     groups: dict[str, list[float]] = {}
     for wm, score, _ in rows:
@@ -42,7 +57,7 @@ def main() -> None:
     print(f"{len(rows)} runs on {len(groups)} world models; 100-game score {np.mean([r[1] for r in rows]):.1f} "
           f"± {np.std([r[1] for r in rows], ddof=1):.1f}")
     for wm, s in sorted(groups.items()):
-        print(f"  {wm:22s} {len(s):2d} runs: mean {np.mean(s):6.1f}, sd {np.std(s, ddof=1):6.1f}")
+        print(f"  {wm:22s} {len(s):2d} runs: mean {np.mean(s):6.1f}, sd {np.std(s, ddof=1):6.1f}; {build_log(wm)}")
     within = sum(((np.array(s) - np.mean(s)) ** 2).sum() for s in groups.values()) / (len(rows) - len(groups))
     means = np.array([np.mean(s) for s in groups.values()])
     n = np.mean([len(s) for s in groups.values()])
