@@ -170,7 +170,7 @@ class ControllerConfig:
     dream_rollouts: int = 16
     """Dream rollouts per candidate, from shared real start states (the paper: 16)."""
     real_rollouts: int = 2
-    """Real-game episodes per candidate and generation."""
+    """Real games per candidate per generation."""
     dream_horizon: int = 300
     """Steps per dream rollout."""
     warmup_steps: int = 16
@@ -195,6 +195,8 @@ class ControllerConfig:
     """Real phase's CSA_dampfac (pycma)."""
     real_mirrored: bool = False
     """Mirrored pairs (real CMA-ES)."""
+    real_standardize: bool = False
+    """Real CMA-ES on unit-std inputs."""
     real_max_steps: int = 3000
     """Cap on agent steps per real training episode."""
     real_patience: int = 0
@@ -202,7 +204,7 @@ class ControllerConfig:
     real_num_envs: int = 64
     """Local backend's emulators for a real generation (default: its 64 games)."""
     alive_bonus: float = 0.0
-    """Fitness per surviving dream step (0: reward only)."""
+    """Fitness per surviving dream step."""
     select_candidates: int = 0
     """Play the dream's N best and its mean on select_games real games; keep the best (0: off)."""
     select_games: int = 4

@@ -110,6 +110,9 @@ class ControllerTraining:
         self.h_basis = (np.zeros((H, 0)) if self.cc.inputs == "z" else np.eye(H) if not self.cc.h_components
                         else principal_directions(self.dream, cfg.seed, self.cc.h_components))
         self.offset = 0.0  # the part of the start controller outside the searched span (run() sets it)
+        # controller.real_standardize: the real phases search weights on the read features centred and scaled to unit std,
+        # (shift, scale) each (K_z + K_h,); None: the raw features (the dream phase always)
+        self.norm: tuple[np.ndarray, np.ndarray] | None = None
         self.env_steps = 0  # agent steps played in the real phase
         self.engine = None  # the rollout engine of the real phase, started at its first generation
         env_sig = {k: v for k, v in asdict(cfg.env).items() if k != "num_threads"}
@@ -153,17 +156,36 @@ class ControllerTraining:
 
     def full(self, X: np.ndarray) -> np.ndarray:
         """Searched weights (..., n_free) -> the controller's flat weights (..., n): [W_z B_z^T, W_h B_h^T], b, plus the
-        offset."""
+        offset. With ``self.norm`` (m, s) the searched (W', b') read (f - m) / s: W = W' / s, b = b' - W' (m / s)."""
         A, Bz, Bh = self.ctrl.action_dim, self.z_basis, self.h_basis
-        W = X[..., : -A].reshape(*X.shape[:-1], A, Bz.shape[1] + Bh.shape[1])
+        W, b = X[..., : -A].reshape(*X.shape[:-1], A, Bz.shape[1] + Bh.shape[1]), X[..., -A:]
+        if self.norm is not None:
+            m, s = self.norm
+            W, b = W / s, b - W @ (m / s)
         W = np.concatenate([W[..., : Bz.shape[1]] @ Bz.T, W[..., Bz.shape[1]:] @ Bh.T], axis=-1)
-        return np.concatenate([W.reshape(*X.shape[:-1], -1), X[..., -A:]], axis=-1) + self.offset
+        return np.concatenate([W.reshape(*X.shape[:-1], -1), b], axis=-1) + self.offset
 
     def searched(self, x: np.ndarray) -> np.ndarray:
-        """Flat weights (n,) -> the searched ones (n_free,): z's and h's weights projected on B_z and B_h."""
+        """Flat weights (n,) -> the searched ones (n_free,): z's and h's weights projected on B_z and B_h (with
+        ``self.norm``: W' = W s, b' = b + W m)."""
         A, Z = self.ctrl.action_dim, self.ctrl.latent_dim
         W = x[: -A].reshape(A, -1)
-        return np.concatenate([np.concatenate([W[:, :Z] @ self.z_basis, W[:, Z:] @ self.h_basis], axis=1).ravel(), x[-A:]])
+        W, b = np.concatenate([W[:, :Z] @ self.z_basis, W[:, Z:] @ self.h_basis], axis=1), x[-A:]
+        if self.norm is not None:
+            m, s = self.norm
+            W, b = W * s, b + W @ m
+        return np.concatenate([W.ravel(), b])
+
+    def real_norm(self, n: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+        """(m, s) of the features real play reads: z's part from the VAE's means over every frame of the data (real play
+        feeds the mean, the dream a sample), h's from n dream starts (warmed up on the means) with their own seeded
+        generators, as :func:`principal_directions`."""
+        cfg = self.cfg
+        fz = self.dream.mu.cpu().numpy().astype(np.float64) @ self.z_basis
+        starts = self.dream.sample_starts(n, np.random.default_rng(cfg.seed + 13), torch.Generator(device=self.device).manual_seed(cfg.seed + 13))
+        fh = starts.state[0].cpu().numpy().astype(np.float64) @ self.h_basis
+        m, s = np.concatenate([fz.mean(0), fh.mean(0)]), np.concatenate([fz.std(0), fh.std(0)])
+        return m, np.maximum(s, 1e-6)
 
     def features(self, starts) -> torch.Tensor:
         """What the searched weights read at dream starts: [z B_z, h B_h]."""
@@ -264,6 +286,7 @@ class ControllerTraining:
         cfg, cc = self.cfg, self.cc
         if "real_x" in self.saved:  # the main search finished before a kill, its refinement had begun
             x, real = self.saved["real_x"].numpy().astype(np.float64), json.loads(self.saved["real_metrics"])
+            self.norm = self.real_norm() if cc.real_standardize else None
         else:
             x, real = self.main_search(x, logger)
         if cc.real_refine > 0:
@@ -290,6 +313,9 @@ class ControllerTraining:
             xs, sigma = calibrate(self.searched(x), feats.cpu().numpy().astype(np.float64), cc.real_sigma0,
                                   rescale=cfg.env.atari)  # tanh outputs are not scale-free
             x = self.full(xs)
+            if cc.real_standardize:  # unit-std features: a step of sigma per weight moves a logit by sigma * sqrt(K + 1)
+                sigma = cc.real_sigma0 / np.sqrt(feats.shape[1] + 1)
+        self.norm = self.real_norm() if cc.real_standardize else None
         origin = ("the real-game selection's choice" if cc.select_candidates > 0 else "the dream's best" if cc.dream_epochs > 0
                   else "controller.init_from" if cc.init_from else "the zero controller")
         print(f"[controller] real phase starts from {origin}{', rescaled' if cfg.env.atari else ''}; step size "

@@ -631,3 +631,50 @@ def test_z_components_searches_z_through_the_principal_directions_of_the_vae_mea
     with pytest.raises(UserError, match=f"z_components must be below the VAE's latent size {Z}"):
         train_controller.main(c)
     assert torch.equal(WorldModel.load(c.run_path, torch.device("cpu")).controller.fc.weight.detach().double(), W)  # kept
+
+
+def test_real_standardize_searches_the_real_phase_on_unit_std_features(dry_run, tmp_path, monkeypatch):
+    """--controller.real-standardize: the dream phase is the plain run's; the real phase starts from the same full
+    weights, but CMA-ES moves weights W' on (f - m) / s, where f is what the searched weights read (the VAE's means in
+    B_z, h in B_h) and (m, s) their mean and std over the data, with a step of real_sigma0 / sqrt(K + 1) (K features of
+    unit std: a step moves a logit by real_sigma0). The full weights are W' / s and b' - W' m / s."""
+    cfg, _ = dry_run
+    kw = {"controller.h_components": 3, "controller.real_epochs": 2, "controller.dream_epochs": 2,
+          "controller.real_finalists": 1}
+    starts: dict = {}
+    real_run_cma = train_controller.run_cma
+
+    def spy(name, x0, sigma, *a, **k):
+        starts.setdefault(run, []).append((name, x0.copy(), sigma))
+        return real_run_cma(name, x0, sigma, *a, **k)
+
+    monkeypatch.setattr(train_controller, "run_cma", spy)
+    runs, metrics = {}, {}
+    for run, std in (("plain", False), ("std", True)):
+        runs[run] = world_model_copy(cfg, tmp_path / run, **kw, **{"controller.real_standardize": std})
+        metrics[run] = train_controller.main(runs[run])
+    (_, dream_p, sig_p), (_, real_p, rsig_p) = starts["plain"]
+    (_, dream_s, sig_s), (_, real_s, rsig_s) = starts["std"]
+    np.testing.assert_array_equal(dream_s, dream_p)
+    def key(m, phase):
+        return [(h["best"], h["mean"], h["sigma"]) for h in m[phase]["history"]]
+
+    assert sig_s == sig_p and key(metrics["std"], "dream") == key(metrics["plain"], "dream")
+    assert key(metrics["std"], "real") != key(metrics["plain"], "real")
+    c = runs["std"]
+    t = train_controller.ControllerTraining(c, train_controller.RunPaths.of(c), torch.device("cpu"))
+    Z, K, A = t.ctrl.latent_dim, t.z_basis.shape[1] + 3, t.ctrl.action_dim
+    assert rsig_s == pytest.approx(c.controller.real_sigma0 / np.sqrt(K + 1)) != pytest.approx(rsig_p)
+    full_plain = t.full(real_p)
+    t.norm = m, s = t.real_norm()
+    fz = t.dream.mu.numpy().astype(np.float64) @ t.z_basis
+    np.testing.assert_allclose((m[:Z], s[:Z]), (fz.mean(0), fz.std(0)), rtol=1e-6)
+    assert s[Z:].min() > 0 and not np.allclose(s, 1.0)
+    np.testing.assert_allclose(t.full(real_s), full_plain, atol=1e-9)  # the same start point
+    np.testing.assert_allclose(t.full(t.searched(full_plain)), full_plain, atol=1e-9)
+    y = np.random.default_rng(0).normal(size=real_s.shape)  # any searched point: logits = W' (f - m) / s + b'
+    f = np.random.default_rng(1).normal(size=(5, Z + t.ctrl.hidden_size))
+    x = t.full(y) - t.offset
+    W, b = x[:-A].reshape(A, -1), x[-A:]
+    feats = np.concatenate([f[:, :Z] @ t.z_basis, f[:, Z:] @ t.h_basis], axis=1)
+    np.testing.assert_allclose(f @ W.T + b, ((feats - m) / s) @ y[:-A].reshape(A, K).T + y[-A:], atol=1e-9)
