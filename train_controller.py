@@ -113,6 +113,7 @@ class ControllerTraining:
         # controller.real_standardize: the real phases search weights on the read features centred and scaled to unit std,
         # (shift, scale) each (K_z + K_h,); None: the raw features (the dream phase always)
         self.norm: tuple[np.ndarray, np.ndarray] | None = None
+        self.real_stats = self.real_norm() if self.cc.real_standardize else None  # drawn with the bases
         self.env_steps = 0  # agent steps played in the real phase
         self.engine = None  # the rollout engine of the real phase, started at its first generation
         env_sig = {k: v for k, v in asdict(cfg.env).items() if k != "num_threads"}
@@ -286,7 +287,7 @@ class ControllerTraining:
         cfg, cc = self.cfg, self.cc
         if "real_x" in self.saved:  # the main search finished before a kill, its refinement had begun
             x, real = self.saved["real_x"].numpy().astype(np.float64), json.loads(self.saved["real_metrics"])
-            self.norm = self.real_norm() if cc.real_standardize else None
+            self.norm = self.real_stats
         else:
             x, real = self.main_search(x, logger)
         if cc.real_refine > 0:
@@ -315,7 +316,7 @@ class ControllerTraining:
             x = self.full(xs)
             if cc.real_standardize:  # unit-std features: a step of sigma per weight moves a logit by sigma * sqrt(K + 1)
                 sigma = cc.real_sigma0 / np.sqrt(feats.shape[1] + 1)
-        self.norm = self.real_norm() if cc.real_standardize else None
+        self.norm = self.real_stats
         origin = ("the real-game selection's choice" if cc.select_candidates > 0 else "the dream's best" if cc.dream_epochs > 0
                   else "controller.init_from" if cc.init_from else "the zero controller")
         print(f"[controller] real phase starts from {origin}{', rescaled' if cfg.env.atari else ''}; step size "

@@ -1,0 +1,50 @@
+"""Session 48's table: a real-phase arm (run this session) against the default preset (session 44's runs) on the
+world models built on a 2-core Intel Xeon (`runs/xeon_s<SEED>`; seeds 0-2 rebuilt byte for byte on the same CPU type,
+so the default's controller and its 100 games are session 44's; seeds 3 and 4 built this session, with their default
+runs made here). Both runs on a world model use the same controller seed and differ only in the arm's flag:
+
+    SRC=runs/xeon_s OUT=docs/issue11/session48 bash docs/issue11/session36/arm.sh default "" SEED    # seeds 3, 4
+    SRC=runs/xeon_s OUT=docs/issue11/session48 bash docs/issue11/session36/arm.sh std "--controller.real-standardize true" SEED
+    python docs/issue11/session48/arms_table.py [ARM]        # default: std
+
+Every score: 100 games on seeds 10,000-10,099; per-game differences are paired on those seeds.
+"""
+import importlib.util
+import sys
+from pathlib import Path
+
+D = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(D / "issue11/session41"))  # session 43's table imports session 41's
+_spec = importlib.util.spec_from_file_location("arms_table_s44", D / "issue11/session44/arms_table.py")
+_s44 = importlib.util.module_from_spec(_spec)
+sys.argv = sys.argv[:1] + sys.argv[1:] or [sys.argv[0], "std"]
+ARM = sys.argv[1] if len(sys.argv) > 1 else "std"
+sys.argv = [sys.argv[0], ARM]
+_spec.loader.exec_module(_s44)
+_s43 = _s44._s43
+BASE, HERE = D / "issue11/session44", D / "issue11/session48"
+
+
+def main() -> None:
+    print(_s43.header(ARM))
+    rows = []
+    for seed in range(5):
+        base, arm = (BASE if seed < 3 else HERE) / f"xeon_s{seed}_default", HERE / f"xeon_s{seed}_{ARM}"
+        if not (Path(f"{arm}_eval100.json").is_file() and Path(f"{base}_eval100.json").is_file()):
+            continue
+        a, b = _s44.scores(Path(f"{base}_eval100.json")), _s44.scores(Path(f"{arm}_eval100.json"))
+        rows.append((a.mean(), b.mean()))
+        print(f"| Xeon {seed} | {a.mean():.1f} | {_s44.search(Path(f'{base}_controller_metrics.json'))} | {b.mean():.1f} | "
+              f"{_s44.search(Path(f'{arm}_controller_metrics.json'))} | {_s44.paired(b, a)} |")
+    if len(rows) > 1:
+        print(_s43.summary(rows))
+    print(f"\nThe main search per generation (mean over its generations): real frames, seconds, frames/s; the run's "
+          f"real frames at its last generation (before the last re-scoring)\n\n| world model | default | {ARM} |\n|---|---|---|")
+    for seed in range(5):
+        runs = [(BASE if seed < 3 else HERE) / f"xeon_s{seed}_default_controller_metrics.json", HERE / f"xeon_s{seed}_{ARM}_controller_metrics.json"]
+        if all(r.is_file() for r in runs):
+            print(f"| Xeon {seed} | " + " | ".join(_s44.per_generation(r) for r in runs) + " |")
+
+
+if __name__ == "__main__":
+    main()
