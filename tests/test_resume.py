@@ -216,17 +216,18 @@ def test_a_narrowed_search_with_its_own_real_population_resumes_and_ends_identic
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("search", ["cma", "elite"])
-def test_a_run_killed_in_its_refinement_resumes_there_and_ends_identical(reference, tmp_path, monkeypatch, capsys, search):
-    """--controller.real-refine (either search): killed in the refinement's generation 2 (after the main search and its
-    re-scoring), the same command resumes there (the main search is not played again) and ends as an uninterrupted
-    run."""
+@pytest.mark.parametrize("search,standardize", [("cma", False), ("elite", False), ("cma", True)])
+def test_a_run_killed_in_its_refinement_resumes_there_and_ends_identical(reference, tmp_path, monkeypatch, capsys, search,
+                                                                         standardize):
+    """--controller.real-refine (either search, and with --controller.real-standardize): killed in the refinement's
+    generation 2 (after the main search and its re-scoring), the same command resumes there (the main search is not
+    played again) and ends as an uninterrupted run."""
     keep = ("data", "vae", "mdn_rnn", "latents.npz", "latents.json", "config.json")
     runs = []
     for name in ("whole", "killed"):
         cfg = copy_run(reference, tmp_path / name, keep)
         cfg.controller.real_refine, cfg.controller.real_frames = 0.5, 10**9  # a share of a budget that never binds
-        cfg.controller.real_refine_search = search
+        cfg.controller.real_refine_search, cfg.controller.real_standardize = search, standardize
         runs.append(cfg)
     ref = train_controller.main(runs[0])
     per_gen = 1 if search == "cma" else 2  # an elitist generation plays its draws, then its challenge games
