@@ -5,6 +5,7 @@ runs made here). Both runs on a world model use the same controller seed and dif
 
     SRC=runs/xeon_s OUT=docs/issue11/session48 bash docs/issue11/session36/arm.sh default "" SEED    # seeds 3, 4
     SRC=runs/xeon_s OUT=docs/issue11/session48 bash docs/issue11/session36/arm.sh std "--controller.real-standardize true" SEED
+    bash docs/issue11/session48/rerun.sh default "" WM CSEED; bash docs/issue11/session48/rerun.sh std "..." WM CSEED
     python docs/issue11/session48/arms_table.py [ARM]        # default: std
 
 Every score: 100 games on seeds 10,000-10,099; per-game differences are paired on those seeds.
@@ -23,27 +24,31 @@ sys.argv = [sys.argv[0], ARM]
 _spec.loader.exec_module(_s44)
 _s43 = _s44._s43
 BASE, HERE = D / "issue11/session44", D / "issue11/session48"
+# (world model, run suffix): the controller seed is the world model's, or another one (rerun.sh: _c<CSEED>)
+PAIRS = [(0, ""), (1, ""), (2, ""), (3, ""), (4, ""), (0, "_c100"), (1, "_c101"), (2, "_c102")]
 
 
 def main() -> None:
     print(_s43.header(ARM))
     rows = []
-    for seed in range(5):
-        base, arm = (BASE if seed < 3 else HERE) / f"xeon_s{seed}_default", HERE / f"xeon_s{seed}_{ARM}"
+    for seed, c in PAIRS:
+        base, arm = (BASE if seed < 3 and not c else HERE) / f"xeon_s{seed}_default{c}", HERE / f"xeon_s{seed}_{ARM}{c}"
         if not (Path(f"{arm}_eval100.json").is_file() and Path(f"{base}_eval100.json").is_file()):
             continue
         a, b = _s44.scores(Path(f"{base}_eval100.json")), _s44.scores(Path(f"{arm}_eval100.json"))
         rows.append((a.mean(), b.mean()))
-        print(f"| Xeon {seed} | {a.mean():.1f} | {_s44.search(Path(f'{base}_controller_metrics.json'))} | {b.mean():.1f} | "
+        print(f"| Xeon {seed}{', controller seed ' + c[2:] if c else ''} | {a.mean():.1f} | "
+              f"{_s44.search(Path(f'{base}_controller_metrics.json'))} | {b.mean():.1f} | "
               f"{_s44.search(Path(f'{arm}_controller_metrics.json'))} | {_s44.paired(b, a)} |")
     if len(rows) > 1:
-        print(_s43.summary(rows))
+        print(_s43.summary(rows).replace(" world models**", " pairs of runs**"))
     print(f"\nThe main search per generation (mean over its generations): real frames, seconds, frames/s; the run's "
           f"real frames at its last generation (before the last re-scoring)\n\n| world model | default | {ARM} |\n|---|---|---|")
-    for seed in range(5):
-        runs = [(BASE if seed < 3 else HERE) / f"xeon_s{seed}_default_controller_metrics.json", HERE / f"xeon_s{seed}_{ARM}_controller_metrics.json"]
+    for seed, c in PAIRS:
+        runs = [(BASE if seed < 3 and not c else HERE) / f"xeon_s{seed}_default{c}_controller_metrics.json",
+                HERE / f"xeon_s{seed}_{ARM}{c}_controller_metrics.json"]
         if all(r.is_file() for r in runs):
-            print(f"| Xeon {seed} | " + " | ".join(_s44.per_generation(r) for r in runs) + " |")
+            print(f"| Xeon {seed}{' c' + c[2:] if c else ''} | " + " | ".join(_s44.per_generation(r) for r in runs) + " |")
 
 
 if __name__ == "__main__":

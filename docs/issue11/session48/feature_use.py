@@ -25,6 +25,7 @@ def main() -> None:
     for run in map(Path, sys.argv[1:]):
         cfg = config_from_dict(json.loads((run / "config.json").read_text()))
         cfg.run_dir = str(run)
+        cfg.seed = json.loads((run / "data/manifest.json").read_text())["signature"]["seed"]  # a rerun's: the world model's
         t = tc.ControllerTraining(cfg, RunPaths.of(cfg), torch.device("cpu"))
         x = WorldModel.load(run, torch.device("cpu")).controller.get_flat().astype(np.float64)
         _, s = t.real_norm()
