@@ -12,7 +12,8 @@ PY=${PY:-.venv/bin/python}
 name=$1 flags=$2 wm=$3; shift 3
 out=${OUT:-docs/issue11/session39}  # where the logs, evaluations and metrics are copied
 for cseed in "$@"; do
-  src=runs/mt/s$wm run=runs/mt/s${wm}_${name}_c$cseed
+  src=${SRC:-runs/mt/s}$wm  # SRC: another world models' folder prefix (session 48: runs/xeon_s)
+  run=${src}_${name}_c$cseed
   mkdir -p "$run"
   cp -r "$src"/{config.json,data,vae,mdn_rnn,latents.json,latents.npz} "$run"/
   # shellcheck disable=SC2086
@@ -22,5 +23,5 @@ for cseed in "$@"; do
   $PY evaluate.py --run-dir "$run" --eval.num-episodes 100 --output "${run}_eval100.json" --no-wandb \
     --logging.progress false >> "$run.log" 2>&1
   cp "$run.log" "${run}_eval100.json" "$out"/
-  cp "$run/controller/metrics.json" "$out/s${wm}_${name}_c${cseed}_controller_metrics.json"
+  cp "$run/controller/metrics.json" "$out/$(basename "$run")_controller_metrics.json"
 done
