@@ -110,8 +110,8 @@ class ControllerTraining:
         self.h_basis = (np.zeros((H, 0)) if self.cc.inputs == "z" else np.eye(H) if not self.cc.h_components
                         else principal_directions(self.dream, cfg.seed, self.cc.h_components))
         self.offset = 0.0  # the part of the start controller outside the searched span (run() sets it)
-        # controller.real_standardize: the real phases search weights on the read features centred and scaled to unit std,
-        # (shift, scale) each (K_z + K_h,); None: the raw features (the dream phase always)
+        # controller.real_standardize: the real phases search weights on the read features centred and scaled to unit std
+        # by (shift, scale), each of shape (K_z + K_h,); None: on the raw features (the dream phase, always)
         self.norm: tuple[np.ndarray, np.ndarray] | None = None
         self.real_stats = self.real_norm() if self.cc.real_standardize else None  # drawn with the bases
         self.env_steps = 0  # agent steps played in the real phase
