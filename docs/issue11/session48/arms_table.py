@@ -1,9 +1,8 @@
 """Session 48's table: a real-phase arm (run this session) against the default preset (session 44's runs) on the
-world models built on a 2-core Intel Xeon (`runs/xeon_s<SEED>`; seeds 0-2 rebuilt byte for byte on the same CPU type,
-so the default's controller and its 100 games are session 44's; seeds 3 and 4 built this session, with their default
-runs made here). Both runs on a world model use the same controller seed and differ only in the arm's flag:
+world models built on a 2-core Intel Xeon (`runs/xeon_s<SEED>`, rebuilt byte for byte on the same CPU type, so the
+default's controller and its 100 games are session 44's), and two pairs with another controller seed, both arms made
+here. Both runs of a pair use the same controller seed and differ only in the arm's flag:
 
-    SRC=runs/xeon_s OUT=docs/issue11/session48 bash docs/issue11/session36/arm.sh default "" SEED    # seeds 3, 4
     SRC=runs/xeon_s OUT=docs/issue11/session48 bash docs/issue11/session36/arm.sh std "--controller.real-standardize true" SEED
     bash docs/issue11/session48/rerun.sh default "" WM CSEED; bash docs/issue11/session48/rerun.sh std "..." WM CSEED
     python docs/issue11/session48/arms_table.py [ARM]        # default: std
@@ -18,21 +17,25 @@ D = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(D / "issue11/session41"))  # session 43's table imports session 41's
 _spec = importlib.util.spec_from_file_location("arms_table_s44", D / "issue11/session44/arms_table.py")
 _s44 = importlib.util.module_from_spec(_spec)
-sys.argv = sys.argv[:1] + sys.argv[1:] or [sys.argv[0], "std"]
 ARM = sys.argv[1] if len(sys.argv) > 1 else "std"
-sys.argv = [sys.argv[0], ARM]
+sys.argv = [sys.argv[0], ARM]  # session 44's module reads its arm from argv
 _spec.loader.exec_module(_s44)
 _s43 = _s44._s43
 BASE, HERE = D / "issue11/session44", D / "issue11/session48"
 # (world model, run suffix): the controller seed is the world model's, or another one (rerun.sh: _c<CSEED>)
-PAIRS = [(0, ""), (1, ""), (2, ""), (3, ""), (4, ""), (0, "_c100"), (1, "_c101"), (2, "_c102")]
+PAIRS = [(0, ""), (1, ""), (2, ""), (0, "_c100"), (2, "_c102")]
+
+
+def default_and_arm(seed: int, c: str) -> tuple[Path, Path]:
+    """The pair's two run prefixes: session 44's default for the world model's own controller seed, else this session's."""
+    return (BASE if not c else HERE) / f"xeon_s{seed}_default{c}", HERE / f"xeon_s{seed}_{ARM}{c}"
 
 
 def main() -> None:
     print(_s43.header(ARM))
     rows = []
     for seed, c in PAIRS:
-        base, arm = (BASE if seed < 3 and not c else HERE) / f"xeon_s{seed}_default{c}", HERE / f"xeon_s{seed}_{ARM}{c}"
+        base, arm = default_and_arm(seed, c)
         if not (Path(f"{arm}_eval100.json").is_file() and Path(f"{base}_eval100.json").is_file()):
             continue
         a, b = _s44.scores(Path(f"{base}_eval100.json")), _s44.scores(Path(f"{arm}_eval100.json"))
@@ -45,8 +48,7 @@ def main() -> None:
     print(f"\nThe main search per generation (mean over its generations): real frames, seconds, frames/s; the run's "
           f"real frames at its last generation (before the last re-scoring)\n\n| world model | default | {ARM} |\n|---|---|---|")
     for seed, c in PAIRS:
-        runs = [(BASE if seed < 3 and not c else HERE) / f"xeon_s{seed}_default{c}_controller_metrics.json",
-                HERE / f"xeon_s{seed}_{ARM}{c}_controller_metrics.json"]
+        runs = [Path(f"{p}_controller_metrics.json") for p in default_and_arm(seed, c)]
         if all(r.is_file() for r in runs):
             print(f"| Xeon {seed}{' c' + c[2:] if c else ''} | " + " | ".join(_s44.per_generation(r) for r in runs) + " |")
 
